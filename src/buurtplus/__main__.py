@@ -1,0 +1,3 @@
+from buurtplus.cli import main
+
+main()

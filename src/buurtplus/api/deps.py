@@ -1,0 +1,97 @@
+"""Typed dependencies shared by the routes."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from buurtplus.api.errors import Unauthenticated
+from buurtplus.clock import Clock
+from buurtplus.config import Settings
+from buurtplus.db import open_session
+from buurtplus.domain.access import Actor
+from buurtplus.domain.errors import PermissionDenied
+from buurtplus.domain.pagination import MAX_LIMIT
+from buurtplus.domain.users.models import User
+from buurtplus.domain.users.service import load_actor
+from buurtplus.security import InvalidToken, TokenIssuer
+
+TOKEN_URL = "/api/v1/auth/token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_token_issuer(request: Request) -> TokenIssuer:
+    issuer: TokenIssuer = request.app.state.token_issuer
+    return issuer
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    session = open_session(request.app.state.engine, write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
+# scope="function": commit before the response is sent, so a 2xx means it is stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_current_actor(
+    session: SessionDep,
+    clock: ClockDep,
+    issuer: TokenIssuerDep,
+    token: Annotated[str | None, Depends(bearer)],
+) -> Actor:
+    if not token:
+        raise Unauthenticated("Sign in first: send an 'Authorization: Bearer <token>' header.")
+    try:
+        claims = issuer.verify(token, now=clock.now())
+    except InvalidToken as exc:
+        raise Unauthenticated("The token is expired or invalid; sign in again.") from exc
+    user = session.get(User, claims.subject)
+    if user is None or not user.is_active or user.token_version != claims.token_version:
+        raise Unauthenticated("The token has been revoked; sign in again.")
+    return load_actor(session, user=user)
+
+
+CurrentActor = Annotated[Actor, Depends(get_current_actor)]
+
+
+def require_admin(actor: CurrentActor) -> Actor:
+    if not actor.is_admin:
+        raise PermissionDenied("Only an admin may do this.")
+    return actor
+
+
+AdminActor = Annotated[Actor, Depends(require_admin)]
+
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description="Most items to return in one page")
+]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=512, description="next_cursor of the previous page; omit for the first"),
+]

@@ -1,0 +1,209 @@
+"""The one error mapper: every error leaves as RFC 9457 application/problem+json."""
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from buurtplus.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
+
+log = logging.getLogger("buurtplus.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:buurtplus:problem:"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the bad value is, e.g. body.buurt_codes.0")
+    message: str
+    type: str = Field(description="Machine-readable kind of error")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["urn:buurtplus:problem:team-not-found"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = Field(
+        default=None, description="Each invalid field, for validation problems"
+    )
+
+
+class Unauthenticated(Exception):
+    """No valid bearer token: missing, expired, tampered with, or for an inactive user."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+# Domain error base class -> HTTP status; the problem type is the error's own name.
+STATUS_OF: dict[type[DomainError], HTTPStatus] = {
+    NotFound: HTTPStatus.NOT_FOUND,
+    PermissionDenied: HTTPStatus.FORBIDDEN,
+    Conflict: HTTPStatus.CONFLICT,
+    InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    InvalidCredentials: HTTPStatus.BAD_REQUEST,
+    TooManyAttempts: HTTPStatus.TOO_MANY_REQUESTS,
+}
+
+
+def problem_type(name: str) -> str:
+    return TYPE_PREFIX + name
+
+
+def _kebab(class_name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", class_name).lower()
+
+
+def problem_response(
+    status: int,
+    type_name: str,
+    detail: str | None = None,
+    *,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(type_name),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update(extra)
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def _status_for(error: DomainError) -> HTTPStatus:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return HTTPStatus.BAD_REQUEST
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = _status_for(exc)
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    if isinstance(exc, InvalidInput):
+        extra["errors"] = [
+            {"field": f"body.{exc.field}" if exc.field != "cursor" else "query.cursor",
+             "message": exc.detail, "type": _kebab(type(exc).__name__)}
+        ]
+    if isinstance(exc, InvalidCredentials):
+        extra["error"] = "invalid_grant"  # what OAuth2 clients look for (RFC 6749 5.2)
+    return problem_response(
+        status, _kebab(type(exc).__name__), exc.detail, request=request, headers=headers, **extra
+    )
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "message": error.get("msg", "invalid value"),
+            "type": error.get("type", "value_error"),
+        }
+        for error in exc.errors()
+    ]
+    return problem_response(
+        422,
+        "validation-error",
+        "The request has invalid fields; nothing was stored.",
+        request=request,
+        errors=errors,
+    )
+
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = HTTPStatus(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != status.phrase else None
+    return problem_response(
+        status,
+        _kebab(status.name.title().replace("_", "")),
+        detail,
+        request=request,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def handle_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Unauthenticated)
+    return problem_response(
+        401,
+        "unauthenticated",
+        exc.detail,
+        request=request,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        500, "internal-error", "Something went wrong on our side; nothing was changed."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(Unauthenticated, handle_unauthenticated)
+    app.add_exception_handler(Exception, handle_unexpected)
+
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not signed in, or the token is expired, invalid or revoked",
+    403: "Signed in, but not allowed to do this",
+    404: "Not found, or not yours to see",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Invalid input; nothing was stored",
+    429: "Too many attempts; see Retry-After",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the errors a route can return, all problem+json."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

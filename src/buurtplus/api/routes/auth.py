@@ -1,0 +1,42 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from buurtplus.api.deps import ClockDep, SessionDep, TokenIssuerDep
+from buurtplus.api.errors import problems
+from buurtplus.api.schemas.auth import Token
+from buurtplus.domain.errors import InvalidCredentials
+from buurtplus.domain.users.service import authenticate, normalise_email
+from buurtplus.domain.users.throttle import LoginThrottle
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/token",
+    summary="Sign in and get a bearer token (OAuth2 password grant)",
+    response_model=Token,
+    responses=problems(400, 422, 429),
+)
+def issue_token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    clock: ClockDep,
+    issuer: TokenIssuerDep,
+) -> Token:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    account_key = "account:" + normalise_email(form.username)
+    address_key = "address:" + (request.client.host if request.client else "unknown")
+    throttle.check(account_key, address_key)
+    if form.grant_type not in (None, "password"):
+        raise InvalidCredentials("Only the password grant is supported here.")
+    try:
+        user = authenticate(session, email=form.username, password=form.password)
+    except InvalidCredentials:
+        throttle.record_failure(account_key, address_key)
+        raise
+    throttle.record_success(account_key)
+    token = issuer.issue(subject=user.id, token_version=user.token_version, now=clock.now())
+    return Token(access_token=token, expires_in=int(issuer.lifetime.total_seconds()))

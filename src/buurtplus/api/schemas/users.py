@@ -1,0 +1,66 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from buurtplus.api.schemas.common import InputModel, Name, Page
+from buurtplus.domain.access import TeamRole, UserRole
+
+Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class UserCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "vrijwilliger@example.nl",
+                    "full_name": "Sanne de Vries",
+                    "password": "a-long-passphrase",
+                    "role": "volunteer",
+                }
+            ]
+        }
+    )
+
+    email: EmailStr
+    full_name: Name
+    password: Password
+    role: UserRole = UserRole.volunteer
+
+
+class UserUpdate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
+
+    full_name: Name | None = None
+    role: UserRole | None = None
+    is_active: bool | None = None
+    password: Password | None = None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: UserRole
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserPage(Page[UserRead]):
+    pass
+
+
+class MyTeam(BaseModel):
+    team_id: uuid.UUID
+    name: str
+    team_role: TeamRole
+    plus_mode: bool
+
+
+class MeRead(UserRead):
+    teams: list[MyTeam] = Field(description="Teams this user belongs to, with the role in each")

@@ -1,0 +1,167 @@
+"""The `buurtplus` command: serve, db upgrade, users create, demo seed, openapi export."""
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from buurtplus.config import InsecureConfiguration, Settings, check_servable, get_settings
+
+DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+def openapi_document() -> str:
+    from buurtplus.main import create_app
+
+    # The document does not depend on configuration; a fixed secret keeps it reproducible.
+    app = create_app(Settings(jwt_secret="openapi-export-only", database_url="sqlite://"))
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from buurtplus.main import create_app
+    from buurtplus.observability import configure_logging
+
+    try:
+        check_servable(settings)
+    except InsecureConfiguration as exc:
+        print(f"buurtplus: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(level=settings.log_level, as_json=settings.log_json)
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"Buurtpreventie Plus on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if settings.demo:
+        from buurtplus.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+        print("Demo mode. Sign in at /docs (Authorize) or POST /api/v1/auth/token with:")
+        for account in DEMO_ACCOUNTS:
+            print(f"  {account.email:<24} password: {DEMO_PASSWORD}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.migrate import upgrade
+
+    upgrade(settings.database_url, args.revision)
+    print(f"Database at {args.revision}.")
+    return 0
+
+
+def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.clock import SystemClock
+    from buurtplus.db import make_engine, transaction
+    from buurtplus.domain.access import UserRole
+    from buurtplus.domain.errors import DomainError
+    from buurtplus.domain.users.service import create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            print("buurtplus: the passwords differ.", file=sys.stderr)
+            return 2
+    if len(password) < 8:
+        print("buurtplus: a password has at least 8 characters.", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(engine) as session:
+            user = create_user(
+                session,
+                email=args.email,
+                full_name=args.full_name,
+                password=password,
+                role=UserRole(args.role),
+                clock=SystemClock(),
+            )
+            print(f"Created {user.role} {user.email} ({user.id}).")
+    except DomainError as exc:
+        print(f"buurtplus: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.clock import SystemClock
+    from buurtplus.db import make_engine, transaction
+    from buurtplus.demo import seed_demo
+
+    if not settings.demo:
+        print("buurtplus: demo data is only seeded with BUURTPLUS_DEMO=true.", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(engine) as session:
+            seeded = seed_demo(session, clock=SystemClock())
+    finally:
+        engine.dispose()
+    print("Demo data seeded." if seeded else "Database holds accounts already; demo seed skipped.")
+    return 0
+
+
+def cmd_openapi_export(args: argparse.Namespace, settings: Settings) -> int:
+    document = openapi_document()
+    if args.output == "-":
+        sys.stdout.write(document)
+    else:
+        path = Path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document, encoding="utf-8")
+        print(f"Wrote {path}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="buurtplus", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db_upgrade = db.add_parser("upgrade", help="migrate the database (Alembic)")
+    db_upgrade.add_argument("revision", nargs="?", default="head")
+    db_upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    users = commands.add_parser("users", help="user accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create an account, e.g. the first admin")
+    create.add_argument("--email", required=True)
+    create.add_argument("--full-name", required=True)
+    create.add_argument("--role", choices=["admin", "volunteer", "partner"], default="admin")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(handler=cmd_users_create)
+
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_command", required=True
+    )
+    demo.add_parser("seed", help="seed demo data into an empty database").set_defaults(
+        handler=cmd_demo_seed
+    )
+
+    openapi = commands.add_parser("openapi", help="the OpenAPI contract").add_subparsers(
+        dest="openapi_command", required=True
+    )
+    export = openapi.add_parser("export", help="write the OpenAPI document")
+    export.add_argument("--output", "-o", default=str(DEFAULT_OPENAPI_PATH))
+    export.set_defaults(handler=cmd_openapi_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    sys.exit(args.handler(args, get_settings()))

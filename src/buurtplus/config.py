@@ -1,0 +1,68 @@
+"""All configuration, read from the environment (prefix BUURTPLUS_) and an optional .env file."""
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "change-me-insecure-default"  # noqa: S105 - the value refused outside demo mode
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BUURTPLUS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./buurtplus.db",
+        description="SQLAlchemy URL: a SQLite file, or postgresql+psycopg://user@host/db",
+    )
+    demo: bool = Field(default=False, description="Allow demo accounts and the default secret")
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_JWT_SECRET),
+        description="HMAC key for access tokens; the service refuses to start on the default",
+    )
+    jwt_issuer: str = "buurtplus"
+    jwt_audience: str = "buurtplus-api"
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated browser origins allowed by CORS"
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_lockout_seconds: int = Field(default=300, ge=1)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = Field(default=True, description="One JSON object per log line")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def uses_default_secret(self) -> bool:
+        return self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET
+
+
+class InsecureConfiguration(RuntimeError):
+    """The configuration may not be served as it is."""
+
+
+def check_servable(settings: Settings) -> None:
+    if settings.uses_default_secret and not settings.demo:
+        raise InsecureConfiguration(
+            "BUURTPLUS_JWT_SECRET is not set: refusing to start with the default JWT secret. "
+            'Set it to a long random value, e.g. python -c "import secrets; '
+            'print(secrets.token_urlsafe(48))".'
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Domain packages: tables, services and errors per feature. No HTTP here."""

@@ -1,0 +1,41 @@
+"""Who is acting, and what the need-to-know rules let them do (DESIGN.md section 2)."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class UserRole(StrEnum):
+    """The kind of account."""
+
+    admin = "admin"
+    volunteer = "volunteer"
+    partner = "partner"
+
+
+class TeamRole(StrEnum):
+    """What a volunteer is in one team."""
+
+    coordinator = "coordinator"
+    member = "member"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID
+    role: UserRole
+    team_roles: Mapping[uuid.UUID, TeamRole] = field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == UserRole.admin
+
+    def belongs_to(self, team_id: uuid.UUID) -> bool:
+        return team_id in self.team_roles
+
+    def can_see_team(self, team_id: uuid.UUID) -> bool:
+        return self.is_admin or self.belongs_to(team_id)
+
+    def can_manage_team(self, team_id: uuid.UUID) -> bool:
+        return self.is_admin or self.team_roles.get(team_id) == TeamRole.coordinator

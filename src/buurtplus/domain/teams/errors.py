@@ -1,0 +1,40 @@
+from buurtplus.domain.errors import Conflict, InvalidInput, NotFound
+
+
+class TeamNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such team, or it is not yours to see.")
+
+
+class MemberNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("That user is not a member of this team.")
+
+
+class TeamNameTaken(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The municipality has a team named {name!r} already.")
+
+
+class AlreadyMember(Conflict):
+    def __init__(self) -> None:
+        super().__init__("That user is a member of this team already.")
+
+
+class BuurtOutsideMunicipality(InvalidInput):
+    def __init__(self, code: str, municipality_code: str) -> None:
+        super().__init__(
+            "buurt_codes",
+            f"Buurt code {code} does not lie in municipality {municipality_code}: "
+            f"a buurt code starts with BU followed by the municipality's four digits.",
+        )
+
+
+class NotAVolunteer(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("email", "Only volunteer accounts can be members of a team.")
+
+
+class UnknownAccount(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("email", "No active account has this e-mail address.")

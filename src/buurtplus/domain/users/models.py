@@ -1,0 +1,22 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from buurtplus.db import UTCDateTime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(sa_type=String(254), unique=True)
+    full_name: str = Field(sa_type=String(200))
+    password_hash: str = Field(sa_type=String(255))
+    role: str = Field(sa_type=String(20))
+    is_active: bool = Field(default=True)
+    # Raised when a password changes, so tokens issued before stop working.
+    token_version: int = Field(default=0)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,109 @@
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from buurtplus.clock import Clock
+from buurtplus.domain.access import Actor, TeamRole, UserRole
+from buurtplus.domain.errors import InvalidCredentials
+from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.teams.models import TeamMembership
+from buurtplus.domain.users.errors import EmailTaken, SelfLockout, UserNotFound
+from buurtplus.domain.users.models import User
+from buurtplus.security import hash_password, verify_password
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, *, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def get_user(session: Session, *, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+def create_user(
+    session: Session, *, email: str, full_name: str, password: str, role: UserRole, clock: Clock
+) -> User:
+    if find_user_by_email(session, email=email) is not None:
+        raise EmailTaken(normalise_email(email))
+    now = clock.now()
+    user = User(
+        email=normalise_email(email),
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    user = find_user_by_email(session, email=email)
+    valid = verify_password(password, user.password_hash if user else None)
+    if user is None or not valid or not user.is_active:
+        raise InvalidCredentials("Unknown e-mail address or wrong password.")
+    return user
+
+
+def load_actor(session: Session, *, user: User) -> Actor:
+    memberships = session.exec(
+        select(TeamMembership).where(TeamMembership.user_id == user.id)
+    ).all()
+    return Actor(
+        user_id=user.id,
+        role=UserRole(user.role),
+        team_roles={m.team_id: TeamRole(m.team_role) for m in memberships},
+    )
+
+
+def list_users(session: Session, *, limit: int, cursor: str | None) -> Page[User]:
+    return paginate(
+        session,
+        select(User),
+        created_at=User.created_at,
+        row_id=User.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda user: (user.created_at, user.id),
+    )
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    full_name: str | None = None
+    role: UserRole | None = None
+    is_active: bool | None = None
+    password: str | None = None
+
+
+def update_user(
+    session: Session, *, actor: Actor, user_id: uuid.UUID, changes: UserChanges, clock: Clock
+) -> User:
+    user = get_user(session, user_id=user_id)
+    if user.id == actor.user_id and (
+        changes.is_active is False or (changes.role not in (None, UserRole.admin))
+    ):
+        raise SelfLockout()
+    if changes.full_name is not None:
+        user.full_name = changes.full_name
+    if changes.role is not None:
+        user.role = changes.role
+    if changes.is_active is not None:
+        user.is_active = changes.is_active
+    if changes.password is not None:
+        user.password_hash = hash_password(changes.password)
+        user.token_version += 1
+    user.updated_at = clock.now()
+    session.add(user)
+    session.flush()
+    return user

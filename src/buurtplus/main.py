@@ -1,0 +1,114 @@
+"""The application: create_app() wires settings, database, routes, errors and docs."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from buurtplus import __version__
+from buurtplus.api.docs import install_docs
+from buurtplus.api.errors import FieldError, Problem, install_error_handlers
+from buurtplus.api.middleware import BodySizeLimit, RequestContext
+from buurtplus.api.routes import auth, health, me, teams, users
+from buurtplus.clock import Clock, SystemClock
+from buurtplus.config import Settings, check_servable, get_settings
+from buurtplus.db import make_engine
+from buurtplus.domain.users.throttle import LoginThrottle
+from buurtplus.security import TokenIssuer
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+Buurtpreventie Plus: the API behind volunteer neighbourhood-prevention teams.
+
+Sign in with `POST /api/v1/auth/token` (OAuth2 password grant) and send the token as
+`Authorization: Bearer <token>`. Errors are RFC 9457 `application/problem+json`. Lists are
+paged with `limit` and `cursor`; a page has `items` and `next_cursor`.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    # Untagged routes are the docs pages, which are not in the schema.
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_servable(settings)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Buurtpreventie Plus",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.engine = make_engine(settings.database_url)
+    app.state.token_issuer = TokenIssuer(
+        secret=settings.jwt_secret.get_secret_value(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
+    app.state.login_throttle = LoginThrottle(
+        clock=clock,
+        max_failures=settings.login_max_failures,
+        window_seconds=settings.login_window_seconds,
+        lockout_seconds=settings.login_lockout_seconds,
+    )
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, me, users, teams):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    install_error_handlers(app)
+    install_docs(app)
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+    )
+    app.add_middleware(RequestContext)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the problem+json schemas the routes refer to."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (Problem, FieldError):
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        definition.pop("$defs", None)
+        components[model.__name__] = definition
+    schema["components"]["schemas"] = dict(sorted(components.items()))
+    app.openapi_schema = schema
+    return schema
