@@ -163,5 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from buurtplus.security import configure_password_hashing
+
     args = build_parser().parse_args(argv)
-    sys.exit(args.handler(args, get_settings()))
+    settings = get_settings()
+    configure_password_hashing(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+    sys.exit(args.handler(args, settings))

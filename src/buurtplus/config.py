@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     login_lockout_seconds: int = Field(default=300, ge=1)
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20, description="Argon2 passes")
+    password_hash_memory_kib: int = Field(
+        default=65536, ge=1024, description="Argon2 memory per hash, KiB"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

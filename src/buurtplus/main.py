@@ -18,7 +18,7 @@ from buurtplus.clock import Clock, SystemClock
 from buurtplus.config import Settings, check_servable, get_settings
 from buurtplus.db import make_engine
 from buurtplus.domain.users.throttle import LoginThrottle
-from buurtplus.security import TokenIssuer
+from buurtplus.security import TokenIssuer, configure_password_hashing
 
 API_PREFIX = "/api/v1"
 
@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+    )
+    configure_password_hashing(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
     )
     app.state.settings = settings
     app.state.clock = clock

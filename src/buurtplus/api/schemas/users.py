@@ -3,8 +3,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import InputModel, Name, Page
+from buurtplus.api.schemas.common import InputModel, Name, Page, PatchModel
 from buurtplus.domain.access import TeamRole, UserRole
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
@@ -30,13 +31,13 @@ class UserCreate(InputModel):
     role: UserRole = UserRole.volunteer
 
 
-class UserUpdate(InputModel):
+class UserUpdate(PatchModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
 
-    full_name: Name | None = None
-    role: UserRole | None = None
-    is_active: bool | None = None
-    password: Password | None = None
+    full_name: Name | SkipJsonSchema[None] = None
+    role: UserRole | SkipJsonSchema[None] = None
+    is_active: bool | SkipJsonSchema[None] = None
+    password: Password | SkipJsonSchema[None] = None
 
 
 class UserRead(BaseModel):

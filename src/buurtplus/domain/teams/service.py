@@ -43,13 +43,14 @@ def _check_buurt_codes(municipality_code: str, buurt_codes: list[str]) -> None:
 
 
 def _ensure_name_free(session: Session, *, team: Team) -> None:
-    clash = session.exec(
-        select(Team).where(
-            Team.municipality_code == team.municipality_code,
-            Team.name == team.name,
-            Team.id != team.id,
-        )
-    ).first()
+    with session.no_autoflush:  # the pending change must not hit the constraint first
+        clash = session.exec(
+            select(Team).where(
+                Team.municipality_code == team.municipality_code,
+                Team.name == team.name,
+                Team.id != team.id,
+            )
+        ).first()
     if clash is not None:
         raise TeamNameTaken(team.name)
 

@@ -1,0 +1,185 @@
+from fastapi.testclient import TestClient
+from jose import jwt
+
+from buurtplus.clock import FrozenClock
+from buurtplus.domain.access import TeamRole, UserRole
+from tests.conftest import TEST_SECRET
+from tests.fixtures.factories import PASSWORD, Factory
+
+TOKEN = "/api/v1/auth/token"
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(TOKEN, data={"username": email, "password": password}, headers=headers)
+
+
+def test_password_grant_returns_a_bearer_token_that_opens_me(
+    client: TestClient, make: Factory
+) -> None:
+    team = make.team(name="Oosterpark", plus_mode=True)
+    user = make.member(team, make.user(email="sanne@example.nl"), TeamRole.coordinator)
+
+    response = login(client, "Sanne@Example.nl")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["id"] == str(user.id)
+    assert me.json()["email"] == "sanne@example.nl"
+    assert me.json()["role"] == "volunteer"
+    assert me.json()["teams"] == [
+        {"team_id": str(team.id), "name": "Oosterpark", "team_role": "coordinator",
+         "plus_mode": True}
+    ]
+    assert "password_hash" not in me.text
+
+
+def test_wrong_password_and_unknown_account_get_the_same_problem(
+    client: TestClient, make: Factory
+) -> None:
+    make.user(email="known@example.nl")
+
+    wrong = login(client, "known@example.nl", "not the password")
+    unknown = login(client, "nobody@example.nl")
+
+    for response in (wrong, unknown):
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:buurtplus:problem:invalid-credentials"
+        assert response.json()["error"] == "invalid_grant"
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+def test_deactivated_account_cannot_sign_in(client: TestClient, make: Factory) -> None:
+    admin = make.user(UserRole.admin)
+    user = make.user()
+    client.patch(f"/api/v1/users/{user.id}", json={"is_active": False}, headers=make.auth(admin))
+
+    assert login(client, user.email).status_code == 400
+
+
+def test_repeated_failures_lock_the_account_for_a_while(
+    client: TestClient, make: Factory, clock: FrozenClock
+) -> None:
+    user = make.user()
+    for _ in range(5):
+        assert login(client, user.email, "wrong").status_code == 400
+
+    locked = login(client, user.email)  # even the right password is refused now
+
+    assert locked.status_code == 429
+    assert locked.headers["content-type"] == "application/problem+json"
+    assert locked.json()["type"] == "urn:buurtplus:problem:too-many-attempts"
+    assert int(locked.headers["Retry-After"]) == 300
+
+    clock.advance(seconds=299)
+    assert login(client, user.email).status_code == 429
+    clock.advance(seconds=2)
+    assert login(client, user.email).status_code == 200
+
+
+def test_failures_spread_over_accounts_lock_the_client_address(
+    client: TestClient, make: Factory
+) -> None:
+    victims = [make.user() for _ in range(5)]
+    for victim in victims:
+        assert login(client, victim.email, "guess").status_code == 400
+
+    fresh = make.user()
+    assert login(client, fresh.email).status_code == 429
+
+
+def test_failures_outside_the_window_do_not_add_up(
+    client: TestClient, make: Factory, clock: FrozenClock
+) -> None:
+    user = make.user()
+    for _ in range(4):
+        login(client, user.email, "wrong")
+    clock.advance(minutes=16)
+    login(client, user.email, "wrong")
+
+    assert login(client, user.email).status_code == 200
+
+
+def test_expired_token_is_refused(client: TestClient, make: Factory, clock: FrozenClock) -> None:
+    user = make.user()
+    headers = make.auth(user)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+    clock.advance(minutes=61)
+    response = client.get("/api/v1/me", headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["type"] == "urn:buurtplus:problem:unauthenticated"
+
+
+def test_tampered_and_foreign_tokens_are_refused(client: TestClient, make: Factory) -> None:
+    user = make.user()
+    admin = make.user(UserRole.admin)
+    token = make.token(user)
+    header, payload, signature = token.split(".")
+    claims = jwt.get_unverified_claims(token)
+    claims["sub"] = str(admin.id)
+    forged_payload = jwt.encode(claims, TEST_SECRET, algorithm="HS256").split(".")[1]
+    tampered = f"{header}.{forged_payload}.{signature}"
+    other_key = jwt.encode(claims, "some-other-secret-of-enough-length", algorithm="HS256")
+    unsigned = jwt.encode(claims, "", algorithm="HS256").rsplit(".", 1)[0] + "."
+
+    for bad in (tampered, other_key, unsigned, "not-a-jwt", ""):
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"})
+        assert response.status_code == 401, bad
+        assert response.json()["type"] == "urn:buurtplus:problem:unauthenticated"
+
+
+def test_token_for_another_audience_is_refused(client: TestClient, make: Factory) -> None:
+    user = make.user()
+    claims = jwt.get_unverified_claims(make.token(user))
+    claims["aud"] = "some-other-api"
+    token = jwt.encode(claims, TEST_SECRET, algorithm="HS256")
+
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_deactivating_a_user_stops_their_tokens_at_once(client: TestClient, make: Factory) -> None:
+    admin = make.user(UserRole.admin)
+    user = make.user()
+    headers = make.auth(user)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+    client.patch(f"/api/v1/users/{user.id}", json={"is_active": False}, headers=make.auth(admin))
+
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_changing_the_password_revokes_earlier_tokens(client: TestClient, make: Factory) -> None:
+    admin = make.user(UserRole.admin)
+    user = make.user()
+    old = make.auth(user)
+
+    client.patch(
+        f"/api/v1/users/{user.id}", json={"password": "a brand new passphrase"},
+        headers=make.auth(admin),
+    )
+
+    assert client.get("/api/v1/me", headers=old).status_code == 401
+    assert login(client, user.email, "a brand new passphrase").status_code == 200
+
+
+def test_missing_token_gets_401_problem(client: TestClient) -> None:
+    response = client.get("/api/v1/teams")
+
+    assert response.status_code == 401
+    assert response.json()["status"] == 401
+
+
+def test_only_the_password_grant_is_accepted(client: TestClient, make: Factory) -> None:
+    user = make.user()
+    response = client.post(
+        TOKEN, data={"username": user.email, "password": PASSWORD, "grant_type": "implicit"}
+    )
+    assert response.status_code == 422

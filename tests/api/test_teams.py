@@ -1,0 +1,332 @@
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from buurtplus.domain.access import TeamRole, UserRole
+from tests.fixtures.factories import Factory
+
+TEAMS = "/api/v1/teams"
+
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[4.90, 52.36], [4.93, 52.36], [4.93, 52.38], [4.90, 52.38], [4.90, 52.36]]],
+}
+
+
+def new_team(**fields: Any) -> dict[str, Any]:
+    return {"name": "Oosterpark", "municipality_code": "GM0363",
+            "buurt_codes": ["BU0363MA01"], **fields}
+
+
+@pytest.fixture
+def admin(make: Factory) -> dict[str, str]:
+    return make.auth(make.user(UserRole.admin))
+
+
+def test_admin_creates_a_team_and_reads_it_back(client: TestClient, admin: dict[str, str]) -> None:
+    body = new_team(
+        buurt_codes=["BU0363MA01", "BU0363MA02", "BU0363MA01"], area=SQUARE,
+        contact_name="Fatima el Amrani", contact_email="oosterpark@example.nl",
+        contact_phone="+31 20 123 4567", plus_mode=True,
+    )
+
+    created = client.post(TEAMS, json=body, headers=admin)
+
+    assert created.status_code == 201
+    team = created.json()
+    assert team["name"] == "Oosterpark"
+    assert team["buurt_codes"] == ["BU0363MA01", "BU0363MA02"]  # duplicates dropped
+    assert team["area"] == SQUARE
+    assert team["plus_mode"] is True
+    assert team["created_at"].endswith("Z") or team["created_at"].endswith("+00:00")
+    fetched = client.get(f"{TEAMS}/{team['id']}", headers=admin)
+    assert fetched.status_code == 200
+    assert fetched.json() == team
+
+
+def test_team_names_are_unique_within_a_municipality(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    assert client.post(TEAMS, json=new_team(), headers=admin).status_code == 201
+
+    again = client.post(TEAMS, json=new_team(), headers=admin)
+    elsewhere = client.post(
+        TEAMS, json=new_team(municipality_code="GM0599", buurt_codes=["BU05990101"]),
+        headers=admin,
+    )
+
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:buurtplus:problem:team-name-taken"
+    assert elsewhere.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad_field"),
+    [
+        ({"municipality_code": "GM363"}, "body.municipality_code"),
+        ({"municipality_code": "gm0363"}, "body.municipality_code"),
+        ({"buurt_codes": ["BU0363MA1"]}, "body.buurt_codes.0"),
+        ({"buurt_codes": ["XX0363MA01"]}, "body.buurt_codes.0"),
+        ({"buurt_codes": ["BU0599MA01"]}, "body.buurt_codes"),
+        ({"name": ""}, "body.name"),
+        ({"name": "   "}, "body.name"),
+        ({"contact_email": "not-an-address"}, "body.contact_email"),
+        ({"area": {"type": "Point", "coordinates": [4.9, 52.3]}}, "body.area.type"),
+        ({"area": {"type": "Polygon", "coordinates": [[[4.9, 52.3], [4.91, 52.3]]]}},
+         "body.area"),
+        ({"area": {"type": "Polygon", "coordinates": "nonsense"}}, "body.area.coordinates"),
+        ({"area": {"type": "Polygon", "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]]}},
+         "body.area"),
+        ({"area": {"type": "Polygon",
+                   "coordinates": [[[200, 0], [201, 0], [201, 1], [200, 1], [200, 0]]]}},
+         "body.area"),
+        ({"plus_mode": "sometimes"}, "body.plus_mode"),
+        ({"colour": "blue"}, "body.colour"),
+    ],
+)
+def test_invalid_team_is_refused_with_the_field_named_and_nothing_stored(
+    client: TestClient, admin: dict[str, str], fields: dict[str, Any], bad_field: str
+) -> None:
+    response = client.post(TEAMS, json=new_team(**fields), headers=admin)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert any(error["field"].startswith(bad_field) for error in problem["errors"]), problem
+    assert client.get(TEAMS, headers=admin).json()["items"] == []
+
+
+def test_coordinator_updates_own_team(client: TestClient, make: Factory) -> None:
+    team = make.team(buurt_codes=["BU0363AA01"])
+    coordinator = make.coordinator(team)
+
+    response = client.patch(
+        f"{TEAMS}/{team.id}",
+        json={"buurt_codes": ["BU0363AA01", "BU0363AA02"], "contact_name": "Nieuw", "area": SQUARE},
+        headers=make.auth(coordinator),
+    )
+
+    assert response.status_code == 200
+    assert response.json()["buurt_codes"] == ["BU0363AA01", "BU0363AA02"]
+    assert response.json()["contact_name"] == "Nieuw"
+    assert response.json()["name"] == team.name
+
+
+def test_update_can_clear_optional_fields_but_not_required_ones(
+    client: TestClient, make: Factory, admin: dict[str, str]
+) -> None:
+    team = make.team(contact_name="Iemand", area=SQUARE)
+
+    cleared = client.patch(f"{TEAMS}/{team.id}", json={"contact_name": None, "area": None},
+                           headers=admin)
+    nulled_name = client.patch(f"{TEAMS}/{team.id}", json={"name": None}, headers=admin)
+
+    assert cleared.status_code == 200
+    assert cleared.json()["contact_name"] is None
+    assert cleared.json()["area"] is None
+    assert nulled_name.status_code == 422
+    assert client.get(f"{TEAMS}/{team.id}", headers=admin).json()["name"] == team.name
+
+
+def test_buurt_codes_must_fit_a_changed_municipality(
+    client: TestClient, make: Factory, admin: dict[str, str]
+) -> None:
+    team = make.team(municipality_code="GM0363", buurt_codes=["BU0363AA01"])
+
+    response = client.patch(f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"},
+                            headers=admin)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.buurt_codes"
+    assert client.get(f"{TEAMS}/{team.id}", headers=admin).json()["municipality_code"] == "GM0363"
+
+
+def test_coordinator_cannot_move_team_to_another_municipality(
+    client: TestClient, make: Factory
+) -> None:
+    team = make.team(buurt_codes=[])
+    coordinator = make.coordinator(team)
+
+    response = client.patch(f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"},
+                            headers=make.auth(coordinator))
+
+    assert response.status_code == 403
+
+
+def test_renaming_onto_an_existing_name_conflicts(
+    client: TestClient, make: Factory, admin: dict[str, str]
+) -> None:
+    make.team(name="Noord")
+    south = make.team(name="Zuid")
+
+    response = client.patch(f"{TEAMS}/{south.id}", json={"name": "Noord"}, headers=admin)
+
+    assert response.status_code == 409
+
+
+def test_deleting_a_team_removes_its_memberships(
+    client: TestClient, make: Factory, admin: dict[str, str]
+) -> None:
+    team = make.team()
+    member = make.member(team)
+
+    assert client.delete(f"{TEAMS}/{team.id}", headers=admin).status_code == 204
+
+    assert client.get(f"{TEAMS}/{team.id}", headers=admin).status_code == 404
+    me = client.get("/api/v1/me", headers=make.auth(member)).json()
+    assert me["teams"] == []
+
+
+def test_teams_are_paged_with_a_cursor(client: TestClient, make: Factory,
+                                       admin: dict[str, str], clock: Any) -> None:
+    created = []
+    for _ in range(5):
+        created.append(str(make.team().id))
+        clock.advance(seconds=1)
+    extra_same_time = [str(make.team().id), str(make.team().id)]  # ties on created_at
+
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get(TEAMS, params=params, headers=admin).json()
+        seen += [team["id"] for team in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen[:5] == created
+    assert sorted(seen[5:]) == sorted(extra_same_time)
+    assert pages == 4
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "eyJ4IjoxfQ", "W10", "!!"])
+def test_a_cursor_that_was_not_handed_out_is_a_422(
+    client: TestClient, admin: dict[str, str], cursor: str
+) -> None:
+    response = client.get(TEAMS, params={"cursor": cursor}, headers=admin)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.cursor"
+
+
+@pytest.mark.parametrize("limit", [0, -1, 201, "many"])
+def test_limit_out_of_range_is_a_422(client: TestClient, admin: dict[str, str], limit: Any) -> None:
+    assert client.get(TEAMS, params={"limit": limit}, headers=admin).status_code == 422
+
+
+def test_text_is_stored_verbatim(client: TestClient, admin: dict[str, str]) -> None:
+    name = "<script>alert('x')</script> '; DROP TABLE teams; -- Ünïcødé"
+
+    created = client.post(TEAMS, json=new_team(name=name), headers=admin)
+
+    assert created.status_code == 201
+    assert client.get(f"{TEAMS}/{created.json()['id']}", headers=admin).json()["name"] == name
+
+
+class TestMembers:
+    def test_coordinator_adds_a_volunteer_with_cpr_and_responder_details(
+        self, client: TestClient, make: Factory, clock: Any
+    ) -> None:
+        team = make.team()
+        coordinator = make.coordinator(team)
+        volunteer = make.user(email="piet@example.nl")
+
+        response = client.post(
+            f"{TEAMS}/{team.id}/members",
+            json={"email": "Piet@example.nl", "team_role": "member",
+                  "cpr_valid_until": "2026-03-01", "citizen_responder": True},
+            headers=make.auth(coordinator),
+        )
+
+        assert response.status_code == 201
+        member = response.json()
+        assert member["user_id"] == str(volunteer.id)
+        assert member["email"] == "piet@example.nl"
+        assert member["cpr_valid_until"] == "2026-03-01"
+        assert member["cpr_valid"] is False  # the clock stands at 2026-03-02
+        assert member["citizen_responder"] is True
+        me = client.get("/api/v1/me", headers=make.auth(volunteer)).json()
+        assert me["teams"][0]["team_role"] == "member"
+
+    def test_adding_twice_conflicts(self, client: TestClient, make: Factory,
+                                    admin: dict[str, str]) -> None:
+        team = make.team()
+        member = make.member(team)
+
+        response = client.post(f"{TEAMS}/{team.id}/members", json={"email": member.email},
+                               headers=admin)
+
+        assert response.status_code == 409
+
+    @pytest.mark.parametrize("role", [UserRole.admin, UserRole.partner])
+    def test_only_volunteer_accounts_join_teams(
+        self, client: TestClient, make: Factory, admin: dict[str, str], role: UserRole
+    ) -> None:
+        team = make.team()
+        account = make.user(role)
+
+        response = client.post(f"{TEAMS}/{team.id}/members", json={"email": account.email},
+                               headers=admin)
+
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "body.email"
+
+    def test_unknown_account_is_a_422(self, client: TestClient, make: Factory,
+                                      admin: dict[str, str]) -> None:
+        team = make.team()
+        response = client.post(f"{TEAMS}/{team.id}/members",
+                               json={"email": "nobody@example.nl"}, headers=admin)
+        assert response.status_code == 422
+
+    def test_member_updates_own_cpr_date_but_not_own_role(
+        self, client: TestClient, make: Factory
+    ) -> None:
+        team = make.team()
+        member = make.member(team)
+        url = f"{TEAMS}/{team.id}/members/{member.id}"
+
+        own = client.patch(url, json={"cpr_valid_until": "2027-05-01", "citizen_responder": True},
+                           headers=make.auth(member))
+        promote = client.patch(url, json={"team_role": "coordinator"}, headers=make.auth(member))
+
+        assert own.status_code == 200
+        assert own.json()["cpr_valid"] is True
+        assert promote.status_code == 403
+        assert client.get(url, headers=make.auth(member)).json()["team_role"] == "member"
+
+    def test_coordinator_promotes_and_removes_members(
+        self, client: TestClient, make: Factory
+    ) -> None:
+        team = make.team()
+        coordinator = make.coordinator(team)
+        member = make.member(team)
+        url = f"{TEAMS}/{team.id}/members/{member.id}"
+
+        promoted = client.patch(url, json={"team_role": "coordinator"},
+                                headers=make.auth(coordinator))
+        removed = client.delete(url, headers=make.auth(coordinator))
+
+        assert promoted.json()["team_role"] == TeamRole.coordinator
+        assert removed.status_code == 204
+        assert client.get(url, headers=make.auth(coordinator)).status_code == 404
+
+    def test_members_list_is_paged(self, client: TestClient, make: Factory,
+                                   admin: dict[str, str]) -> None:
+        team = make.team()
+        members = {str(make.member(team).id) for _ in range(3)}
+
+        first = client.get(f"{TEAMS}/{team.id}/members", params={"limit": 2}, headers=admin)
+        second = client.get(f"{TEAMS}/{team.id}/members",
+                            params={"limit": 2, "cursor": first.json()["next_cursor"]},
+                            headers=admin)
+
+        ids = [m["user_id"] for m in first.json()["items"] + second.json()["items"]]
+        assert set(ids) == members
+        assert len(ids) == 3
+        assert second.json()["next_cursor"] is None

@@ -1,0 +1,88 @@
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from buurtplus.clock import FrozenClock
+from buurtplus.config import Settings
+from buurtplus.db import make_engine
+from buurtplus.main import create_app
+from buurtplus.migrate import upgrade
+from tests.fixtures.databases import empty_all_tables, fresh_postgres_database, postgres_base_url
+from tests.fixtures.factories import Factory
+
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres_base_url() else [])
+TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
+CORS_ORIGIN = "https://app.buurtplus.test"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    else:
+        base = postgres_base_url()
+        assert base is not None
+        url = fresh_postgres_database(base, "suite")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        empty_all_tables(engine)
+    finally:
+        engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "cors_origins": [CORS_ORIGIN],
+        "log_json": False,
+        # Cheap hashes: tests make many accounts; production keeps the Argon2 defaults.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 1024,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(clean_database: str) -> Settings:
+    return make_settings(clean_database)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
+    application = create_app(settings, clock=clock)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make(app: FastAPI) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
