@@ -15,7 +15,7 @@ def openapi_document() -> str:
     from buurtplus.main import create_app
 
     # The document does not depend on configuration; a fixed secret keeps it reproducible.
-    app = create_app(Settings(jwt_secret="openapi-export-only", database_url="sqlite://"))
+    app = create_app(Settings(jwt_secret="openapi-export-only", database_url="sqlite://"))  # noqa: S106
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
 
 

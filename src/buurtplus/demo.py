@@ -25,15 +25,12 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("admin@demo.local", "Demo Beheerder", UserRole.admin),
-    DemoAccount("coordinator@demo.local", "Demo Coördinator", UserRole.volunteer,
-                TeamRole.coordinator),
+    DemoAccount(
+        "coordinator@demo.local", "Demo Coördinator", UserRole.volunteer, TeamRole.coordinator
+    ),
     DemoAccount("member@demo.local", "Demo Vrijwilliger", UserRole.volunteer, TeamRole.member),
     DemoAccount("partner@demo.local", "Demo Partner (sociaal wijkteam)", UserRole.partner),
 )
-
-
-class DemoModeOff(RuntimeError):
-    pass
 
 
 def seed_demo(session: Session, *, clock: Clock) -> bool:
@@ -62,8 +59,13 @@ def seed_demo(session: Session, *, clock: Clock) -> bool:
             area={
                 "type": "Polygon",
                 "coordinates": [
-                    [[4.912, 52.356], [4.929, 52.356], [4.929, 52.364], [4.912, 52.364],
-                     [4.912, 52.356]]
+                    [
+                        [4.912, 52.356],
+                        [4.929, 52.356],
+                        [4.929, 52.364],
+                        [4.912, 52.364],
+                        [4.912, 52.356],
+                    ]
                 ],
             },
             contact_name="Demo Coördinator",

@@ -30,9 +30,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     try:
-        return _hasher.verify(password_hash or _UNKNOWN_USER_HASH, password) and bool(
-            password_hash
-        )
+        return _hasher.verify(password_hash or _UNKNOWN_USER_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -31,8 +31,12 @@ def test_password_grant_returns_a_bearer_token_that_opens_me(
     assert me.json()["email"] == "sanne@example.nl"
     assert me.json()["role"] == "volunteer"
     assert me.json()["teams"] == [
-        {"team_id": str(team.id), "name": "Oosterpark", "team_role": "coordinator",
-         "plus_mode": True}
+        {
+            "team_id": str(team.id),
+            "name": "Oosterpark",
+            "team_role": "coordinator",
+            "plus_mode": True,
+        }
     ]
     assert "password_hash" not in me.text
 
@@ -122,7 +126,7 @@ def test_tampered_and_foreign_tokens_are_refused(client: TestClient, make: Facto
     user = make.user()
     admin = make.user(UserRole.admin)
     token = make.token(user)
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     claims = jwt.get_unverified_claims(token)
     claims["sub"] = str(admin.id)
     forged_payload = jwt.encode(claims, TEST_SECRET, algorithm="HS256").split(".")[1]
@@ -162,7 +166,8 @@ def test_changing_the_password_revokes_earlier_tokens(client: TestClient, make: 
     old = make.auth(user)
 
     client.patch(
-        f"/api/v1/users/{user.id}", json={"password": "a brand new passphrase"},
+        f"/api/v1/users/{user.id}",
+        json={"password": "a brand new passphrase"},
         headers=make.auth(admin),
     )
 

@@ -14,8 +14,12 @@ def test_unknown_path_is_a_404_problem(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json() == {"type": "urn:buurtplus:problem:not-found", "title": "Not Found",
-                               "status": 404, "instance": "/api/v1/nothing-here"}
+    assert response.json() == {
+        "type": "urn:buurtplus:problem:not-found",
+        "title": "Not Found",
+        "status": 404,
+        "instance": "/api/v1/nothing-here",
+    }
 
 
 def test_wrong_method_is_a_405_problem(client: TestClient) -> None:
@@ -29,8 +33,9 @@ def test_wrong_method_is_a_405_problem(client: TestClient) -> None:
 
 def test_malformed_json_is_a_422_problem(client: TestClient, make: Factory) -> None:
     admin = make.auth(make.user(UserRole.admin))
-    response = client.post("/api/v1/teams", content=b'{"name": ',
-                           headers={**admin, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/teams", content=b'{"name": ', headers={**admin, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 422
     assert response.json()["type"] == "urn:buurtplus:problem:validation-error"
@@ -49,8 +54,9 @@ def test_declared_oversized_body_is_a_413_problem(client: TestClient, make: Fact
     admin = make.auth(make.user(UserRole.admin))
     big = b'{"name": "' + b"x" * 1_100_000 + b'"}'
 
-    response = client.post("/api/v1/teams", content=big,
-                           headers={**admin, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/teams", content=big, headers={**admin, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
@@ -67,8 +73,9 @@ def test_streamed_oversized_body_is_a_413_problem(client: TestClient, make: Fact
             yield b"x" * 100_000
         yield b'", "municipality_code": "GM0363"}'
 
-    response = client.post("/api/v1/teams", content=chunks(),
-                           headers={**admin, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/teams", content=chunks(), headers={**admin, "Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert client.get("/api/v1/teams", headers=admin).json()["items"] == []
@@ -76,9 +83,14 @@ def test_streamed_oversized_body_is_a_413_problem(client: TestClient, make: Fact
 
 def test_cors_preflight_allows_configured_origin_only(client: TestClient) -> None:
     def preflight(origin: str):  # type: ignore[no-untyped-def]
-        return client.options("/api/v1/teams", headers={
-            "Origin": origin, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type"})
+        return client.options(
+            "/api/v1/teams",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
 
     allowed = preflight(CORS_ORIGIN)
     refused = preflight("https://evil.example")

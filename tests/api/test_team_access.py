@@ -11,8 +11,15 @@ from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
 
-ROLES = ["admin", "coordinator", "member", "other_coordinator", "other_member", "partner",
-         "anonymous"]
+ROLES = [
+    "admin",
+    "coordinator",
+    "member",
+    "other_coordinator",
+    "other_member",
+    "partner",
+    "anonymous",
+]
 
 
 @dataclass
@@ -47,42 +54,140 @@ def headers_for(make: Factory, world: World, role: str) -> dict[str, str]:
 
 # (method, path template, body) -> expected status per role
 CASES: dict[str, tuple[str, str, Any, dict[str, int]]] = {
-    "create team": ("POST", "/api/v1/teams",
-                    {"name": "Nieuw", "municipality_code": "GM0363"},
-                    {"admin": 201, "coordinator": 403, "member": 403, "other_coordinator": 403,
-                     "other_member": 403, "partner": 403, "anonymous": 401}),
-    "get team": ("GET", "/api/v1/teams/{team}", None,
-                 {"admin": 200, "coordinator": 200, "member": 200, "other_coordinator": 404,
-                  "other_member": 404, "partner": 404, "anonymous": 401}),
-    "update team": ("PATCH", "/api/v1/teams/{team}", {"contact_name": "X"},
-                    {"admin": 200, "coordinator": 200, "member": 403, "other_coordinator": 404,
-                     "other_member": 404, "partner": 404, "anonymous": 401}),
-    "delete team": ("DELETE", "/api/v1/teams/{team}", None,
-                    {"admin": 204, "coordinator": 403, "member": 403, "other_coordinator": 404,
-                     "other_member": 404, "partner": 404, "anonymous": 401}),
-    "list members": ("GET", "/api/v1/teams/{team}/members", None,
-                     {"admin": 200, "coordinator": 200, "member": 200, "other_coordinator": 404,
-                      "other_member": 404, "partner": 404, "anonymous": 401}),
-    "add member": ("POST", "/api/v1/teams/{team}/members", {"email": "{newcomer}"},
-                   {"admin": 201, "coordinator": 201, "member": 403, "other_coordinator": 404,
-                    "other_member": 404, "partner": 404, "anonymous": 401}),
-    "get member": ("GET", "/api/v1/teams/{team}/members/{target}", None,
-                   {"admin": 200, "coordinator": 200, "member": 200, "other_coordinator": 404,
-                    "other_member": 404, "partner": 404, "anonymous": 401}),
-    "update member": ("PATCH", "/api/v1/teams/{team}/members/{target}",
-                      {"team_role": "coordinator"},
-                      {"admin": 200, "coordinator": 200, "member": 403, "other_coordinator": 404,
-                       "other_member": 404, "partner": 404, "anonymous": 401}),
-    "remove member": ("DELETE", "/api/v1/teams/{team}/members/{target}", None,
-                      {"admin": 204, "coordinator": 204, "member": 403, "other_coordinator": 404,
-                       "other_member": 404, "partner": 404, "anonymous": 401}),
+    "create team": (
+        "POST",
+        "/api/v1/teams",
+        {"name": "Nieuw", "municipality_code": "GM0363"},
+        {
+            "admin": 201,
+            "coordinator": 403,
+            "member": 403,
+            "other_coordinator": 403,
+            "other_member": 403,
+            "partner": 403,
+            "anonymous": 401,
+        },
+    ),
+    "get team": (
+        "GET",
+        "/api/v1/teams/{team}",
+        None,
+        {
+            "admin": 200,
+            "coordinator": 200,
+            "member": 200,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
+    "update team": (
+        "PATCH",
+        "/api/v1/teams/{team}",
+        {"contact_name": "X"},
+        {
+            "admin": 200,
+            "coordinator": 200,
+            "member": 403,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
+    "delete team": (
+        "DELETE",
+        "/api/v1/teams/{team}",
+        None,
+        {
+            "admin": 204,
+            "coordinator": 403,
+            "member": 403,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
+    "list members": (
+        "GET",
+        "/api/v1/teams/{team}/members",
+        None,
+        {
+            "admin": 200,
+            "coordinator": 200,
+            "member": 200,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
+    "add member": (
+        "POST",
+        "/api/v1/teams/{team}/members",
+        {"email": "{newcomer}"},
+        {
+            "admin": 201,
+            "coordinator": 201,
+            "member": 403,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
+    "get member": (
+        "GET",
+        "/api/v1/teams/{team}/members/{target}",
+        None,
+        {
+            "admin": 200,
+            "coordinator": 200,
+            "member": 200,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
+    "update member": (
+        "PATCH",
+        "/api/v1/teams/{team}/members/{target}",
+        {"team_role": "coordinator"},
+        {
+            "admin": 200,
+            "coordinator": 200,
+            "member": 403,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
+    "remove member": (
+        "DELETE",
+        "/api/v1/teams/{team}/members/{target}",
+        None,
+        {
+            "admin": 204,
+            "coordinator": 204,
+            "member": 403,
+            "other_coordinator": 404,
+            "other_member": 404,
+            "partner": 404,
+            "anonymous": 401,
+        },
+    ),
 }
 
 
 def _fill(value: Any, world: World) -> Any:
     if isinstance(value, str):
-        return value.format(team=world.team.id, target=world.target.id,
-                            newcomer=world.newcomer.email)
+        return value.format(
+            team=world.team.id, target=world.target.id, newcomer=world.newcomer.email
+        )
     if isinstance(value, dict):
         return {k: _fill(v, world) for k, v in value.items()}
     return value
@@ -90,12 +195,12 @@ def _fill(value: Any, world: World) -> Any:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", list(CASES))
-def test_role_matrix(client: TestClient, make: Factory, world: World, case: str,
-                     role: str) -> None:
+def test_role_matrix(client: TestClient, make: Factory, world: World, case: str, role: str) -> None:
     method, path, body, expected = CASES[case]
 
-    response = client.request(method, _fill(path, world), json=_fill(body, world),
-                              headers=headers_for(make, world, role))
+    response = client.request(
+        method, _fill(path, world), json=_fill(body, world), headers=headers_for(make, world, role)
+    )
 
     assert response.status_code == expected[role], response.text
     if response.status_code >= 400:
@@ -106,18 +211,23 @@ def _unchanged_after_refusal(client: TestClient, make: Factory, world: World) ->
     admin = make.auth(world.people["admin"])  # type: ignore[arg-type]
     team = client.get(f"/api/v1/teams/{world.team.id}", headers=admin).json()
     assert team["contact_name"] is None
-    member = client.get(f"/api/v1/teams/{world.team.id}/members/{world.target.id}",
-                        headers=admin).json()
+    member = client.get(
+        f"/api/v1/teams/{world.team.id}/members/{world.target.id}", headers=admin
+    ).json()
     assert member["team_role"] == "member"
 
 
 @pytest.mark.parametrize("role", ["member", "other_coordinator", "other_member", "partner"])
-def test_refused_writes_change_nothing(client: TestClient, make: Factory, world: World,
-                                       role: str) -> None:
+def test_refused_writes_change_nothing(
+    client: TestClient, make: Factory, world: World, role: str
+) -> None:
     headers = headers_for(make, world, role)
     client.patch(f"/api/v1/teams/{world.team.id}", json={"contact_name": "X"}, headers=headers)
-    client.patch(f"/api/v1/teams/{world.team.id}/members/{world.target.id}",
-                 json={"team_role": "coordinator"}, headers=headers)
+    client.patch(
+        f"/api/v1/teams/{world.team.id}/members/{world.target.id}",
+        json={"team_role": "coordinator"},
+        headers=headers,
+    )
     client.delete(f"/api/v1/teams/{world.team.id}", headers=headers)
 
     _unchanged_after_refusal(client, make, world)
@@ -125,11 +235,17 @@ def test_refused_writes_change_nothing(client: TestClient, make: Factory, world:
 
 @pytest.mark.parametrize(
     ("role", "visible"),
-    [("admin", {"Ons team", "Ander team"}), ("coordinator", {"Ons team"}),
-     ("member", {"Ons team"}), ("other_member", {"Ander team"}), ("partner", set())],
+    [
+        ("admin", {"Ons team", "Ander team"}),
+        ("coordinator", {"Ons team"}),
+        ("member", {"Ons team"}),
+        ("other_member", {"Ander team"}),
+        ("partner", set()),
+    ],
 )
-def test_team_list_is_scoped_to_the_role(client: TestClient, make: Factory, world: World,
-                                         role: str, visible: set[str]) -> None:
+def test_team_list_is_scoped_to_the_role(
+    client: TestClient, make: Factory, world: World, role: str, visible: set[str]
+) -> None:
     response = client.get("/api/v1/teams", headers=headers_for(make, world, role))
 
     assert response.status_code == 200
@@ -139,6 +255,7 @@ def test_team_list_is_scoped_to_the_role(client: TestClient, make: Factory, worl
 def test_a_member_may_leave_their_team(client: TestClient, make: Factory, world: World) -> None:
     member = world.people["member"]
     assert member is not None
-    response = client.delete(f"/api/v1/teams/{world.team.id}/members/{member.id}",
-                             headers=make.auth(member))
+    response = client.delete(
+        f"/api/v1/teams/{world.team.id}/members/{member.id}", headers=make.auth(member)
+    )
     assert response.status_code == 204

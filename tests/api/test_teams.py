@@ -15,8 +15,12 @@ SQUARE = {
 
 
 def new_team(**fields: Any) -> dict[str, Any]:
-    return {"name": "Oosterpark", "municipality_code": "GM0363",
-            "buurt_codes": ["BU0363MA01"], **fields}
+    return {
+        "name": "Oosterpark",
+        "municipality_code": "GM0363",
+        "buurt_codes": ["BU0363MA01"],
+        **fields,
+    }
 
 
 @pytest.fixture
@@ -26,9 +30,12 @@ def admin(make: Factory) -> dict[str, str]:
 
 def test_admin_creates_a_team_and_reads_it_back(client: TestClient, admin: dict[str, str]) -> None:
     body = new_team(
-        buurt_codes=["BU0363MA01", "BU0363MA02", "BU0363MA01"], area=SQUARE,
-        contact_name="Fatima el Amrani", contact_email="oosterpark@example.nl",
-        contact_phone="+31 20 123 4567", plus_mode=True,
+        buurt_codes=["BU0363MA01", "BU0363MA02", "BU0363MA01"],
+        area=SQUARE,
+        contact_name="Fatima el Amrani",
+        contact_email="oosterpark@example.nl",
+        contact_phone="+31 20 123 4567",
+        plus_mode=True,
     )
 
     created = client.post(TEAMS, json=body, headers=admin)
@@ -52,7 +59,8 @@ def test_team_names_are_unique_within_a_municipality(
 
     again = client.post(TEAMS, json=new_team(), headers=admin)
     elsewhere = client.post(
-        TEAMS, json=new_team(municipality_code="GM0599", buurt_codes=["BU05990101"]),
+        TEAMS,
+        json=new_team(municipality_code="GM0599", buurt_codes=["BU05990101"]),
         headers=admin,
     )
 
@@ -73,14 +81,26 @@ def test_team_names_are_unique_within_a_municipality(
         ({"name": "   "}, "body.name"),
         ({"contact_email": "not-an-address"}, "body.contact_email"),
         ({"area": {"type": "Point", "coordinates": [4.9, 52.3]}}, "body.area.type"),
-        ({"area": {"type": "Polygon", "coordinates": [[[4.9, 52.3], [4.91, 52.3]]]}},
-         "body.area"),
+        ({"area": {"type": "Polygon", "coordinates": [[[4.9, 52.3], [4.91, 52.3]]]}}, "body.area"),
         ({"area": {"type": "Polygon", "coordinates": "nonsense"}}, "body.area.coordinates"),
-        ({"area": {"type": "Polygon", "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]]}},
-         "body.area"),
-        ({"area": {"type": "Polygon",
-                   "coordinates": [[[200, 0], [201, 0], [201, 1], [200, 1], [200, 0]]]}},
-         "body.area"),
+        (
+            {
+                "area": {
+                    "type": "Polygon",
+                    "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]],
+                }
+            },
+            "body.area",
+        ),
+        (
+            {
+                "area": {
+                    "type": "Polygon",
+                    "coordinates": [[[200, 0], [201, 0], [201, 1], [200, 1], [200, 0]]],
+                }
+            },
+            "body.area",
+        ),
         ({"plus_mode": "sometimes"}, "body.plus_mode"),
         ({"colour": "blue"}, "body.colour"),
     ],
@@ -118,8 +138,9 @@ def test_update_can_clear_optional_fields_but_not_required_ones(
 ) -> None:
     team = make.team(contact_name="Iemand", area=SQUARE)
 
-    cleared = client.patch(f"{TEAMS}/{team.id}", json={"contact_name": None, "area": None},
-                           headers=admin)
+    cleared = client.patch(
+        f"{TEAMS}/{team.id}", json={"contact_name": None, "area": None}, headers=admin
+    )
     nulled_name = client.patch(f"{TEAMS}/{team.id}", json={"name": None}, headers=admin)
 
     assert cleared.status_code == 200
@@ -134,8 +155,9 @@ def test_buurt_codes_must_fit_a_changed_municipality(
 ) -> None:
     team = make.team(municipality_code="GM0363", buurt_codes=["BU0363AA01"])
 
-    response = client.patch(f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"},
-                            headers=admin)
+    response = client.patch(
+        f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"}, headers=admin
+    )
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.buurt_codes"
@@ -148,8 +170,9 @@ def test_coordinator_cannot_move_team_to_another_municipality(
     team = make.team(buurt_codes=[])
     coordinator = make.coordinator(team)
 
-    response = client.patch(f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"},
-                            headers=make.auth(coordinator))
+    response = client.patch(
+        f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"}, headers=make.auth(coordinator)
+    )
 
     assert response.status_code == 403
 
@@ -178,8 +201,9 @@ def test_deleting_a_team_removes_its_memberships(
     assert me["teams"] == []
 
 
-def test_teams_are_paged_with_a_cursor(client: TestClient, make: Factory,
-                                       admin: dict[str, str], clock: Any) -> None:
+def test_teams_are_paged_with_a_cursor(
+    client: TestClient, make: Factory, admin: dict[str, str], clock: Any
+) -> None:
     created = []
     for _ in range(5):
         created.append(str(make.team().id))
@@ -239,8 +263,12 @@ class TestMembers:
 
         response = client.post(
             f"{TEAMS}/{team.id}/members",
-            json={"email": "Piet@example.nl", "team_role": "member",
-                  "cpr_valid_until": "2026-03-01", "citizen_responder": True},
+            json={
+                "email": "Piet@example.nl",
+                "team_role": "member",
+                "cpr_valid_until": "2026-03-01",
+                "citizen_responder": True,
+            },
             headers=make.auth(coordinator),
         )
 
@@ -254,13 +282,15 @@ class TestMembers:
         me = client.get("/api/v1/me", headers=make.auth(volunteer)).json()
         assert me["teams"][0]["team_role"] == "member"
 
-    def test_adding_twice_conflicts(self, client: TestClient, make: Factory,
-                                    admin: dict[str, str]) -> None:
+    def test_adding_twice_conflicts(
+        self, client: TestClient, make: Factory, admin: dict[str, str]
+    ) -> None:
         team = make.team()
         member = make.member(team)
 
-        response = client.post(f"{TEAMS}/{team.id}/members", json={"email": member.email},
-                               headers=admin)
+        response = client.post(
+            f"{TEAMS}/{team.id}/members", json={"email": member.email}, headers=admin
+        )
 
         assert response.status_code == 409
 
@@ -271,17 +301,20 @@ class TestMembers:
         team = make.team()
         account = make.user(role)
 
-        response = client.post(f"{TEAMS}/{team.id}/members", json={"email": account.email},
-                               headers=admin)
+        response = client.post(
+            f"{TEAMS}/{team.id}/members", json={"email": account.email}, headers=admin
+        )
 
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "body.email"
 
-    def test_unknown_account_is_a_422(self, client: TestClient, make: Factory,
-                                      admin: dict[str, str]) -> None:
+    def test_unknown_account_is_a_422(
+        self, client: TestClient, make: Factory, admin: dict[str, str]
+    ) -> None:
         team = make.team()
-        response = client.post(f"{TEAMS}/{team.id}/members",
-                               json={"email": "nobody@example.nl"}, headers=admin)
+        response = client.post(
+            f"{TEAMS}/{team.id}/members", json={"email": "nobody@example.nl"}, headers=admin
+        )
         assert response.status_code == 422
 
     def test_member_updates_own_cpr_date_but_not_own_role(
@@ -291,8 +324,11 @@ class TestMembers:
         member = make.member(team)
         url = f"{TEAMS}/{team.id}/members/{member.id}"
 
-        own = client.patch(url, json={"cpr_valid_until": "2027-05-01", "citizen_responder": True},
-                           headers=make.auth(member))
+        own = client.patch(
+            url,
+            json={"cpr_valid_until": "2027-05-01", "citizen_responder": True},
+            headers=make.auth(member),
+        )
         promote = client.patch(url, json={"team_role": "coordinator"}, headers=make.auth(member))
 
         assert own.status_code == 200
@@ -308,23 +344,27 @@ class TestMembers:
         member = make.member(team)
         url = f"{TEAMS}/{team.id}/members/{member.id}"
 
-        promoted = client.patch(url, json={"team_role": "coordinator"},
-                                headers=make.auth(coordinator))
+        promoted = client.patch(
+            url, json={"team_role": "coordinator"}, headers=make.auth(coordinator)
+        )
         removed = client.delete(url, headers=make.auth(coordinator))
 
         assert promoted.json()["team_role"] == TeamRole.coordinator
         assert removed.status_code == 204
         assert client.get(url, headers=make.auth(coordinator)).status_code == 404
 
-    def test_members_list_is_paged(self, client: TestClient, make: Factory,
-                                   admin: dict[str, str]) -> None:
+    def test_members_list_is_paged(
+        self, client: TestClient, make: Factory, admin: dict[str, str]
+    ) -> None:
         team = make.team()
         members = {str(make.member(team).id) for _ in range(3)}
 
         first = client.get(f"{TEAMS}/{team.id}/members", params={"limit": 2}, headers=admin)
-        second = client.get(f"{TEAMS}/{team.id}/members",
-                            params={"limit": 2, "cursor": first.json()["next_cursor"]},
-                            headers=admin)
+        second = client.get(
+            f"{TEAMS}/{team.id}/members",
+            params={"limit": 2, "cursor": first.json()["next_cursor"]},
+            headers=admin,
+        )
 
         ids = [m["user_id"] for m in first.json()["items"] + second.json()["items"]]
         assert set(ids) == members

@@ -14,8 +14,12 @@ def test_admin_creates_and_lists_accounts_without_ever_showing_a_hash(
 
     created = client.post(
         USERS,
-        json={"email": "Nieuw@Example.nl", "full_name": "Nieuwe Vrijwilliger",
-              "password": "een lang wachtwoord", "role": "volunteer"},
+        json={
+            "email": "Nieuw@Example.nl",
+            "full_name": "Nieuwe Vrijwilliger",
+            "password": "een lang wachtwoord",
+            "role": "volunteer",
+        },
         headers=admin,
     )
 
@@ -24,8 +28,11 @@ def test_admin_creates_and_lists_accounts_without_ever_showing_a_hash(
     assert created.json()["is_active"] is True
     listing = client.get(USERS, headers=admin)
     assert "nieuw@example.nl" in {u["email"] for u in listing.json()["items"]}
-    for text in (created.text, listing.text,
-                 client.get(f"{USERS}/{created.json()['id']}", headers=admin).text):
+    for text in (
+        created.text,
+        listing.text,
+        client.get(f"{USERS}/{created.json()['id']}", headers=admin).text,
+    ):
         assert "password" not in text
         assert "argon2" not in text
 
@@ -34,8 +41,11 @@ def test_email_addresses_are_unique_regardless_of_case(client: TestClient, make:
     admin = make.auth(make.user(UserRole.admin))
     make.user(email="piet@example.nl")
 
-    response = client.post(USERS, json={"email": "PIET@example.nl", "full_name": "Piet",
-                                        "password": "een lang wachtwoord"}, headers=admin)
+    response = client.post(
+        USERS,
+        json={"email": "PIET@example.nl", "full_name": "Piet", "password": "een lang wachtwoord"},
+        headers=admin,
+    )
 
     assert response.status_code == 409
     assert response.json()["type"] == "urn:buurtplus:problem:email-taken"
@@ -49,11 +59,18 @@ def test_only_admins_manage_accounts(client: TestClient, make: Factory, role: Us
 
     assert client.get(USERS, headers=headers).status_code == 403
     assert client.get(f"{USERS}/{other.id}", headers=headers).status_code == 403
-    assert client.patch(f"{USERS}/{other.id}", json={"is_active": False},
-                        headers=headers).status_code == 403
-    assert client.post(USERS, json={"email": "x@example.nl", "full_name": "X",
-                                    "password": "een lang wachtwoord"},
-                       headers=headers).status_code == 403
+    assert (
+        client.patch(f"{USERS}/{other.id}", json={"is_active": False}, headers=headers).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            USERS,
+            json={"email": "x@example.nl", "full_name": "X", "password": "een lang wachtwoord"},
+            headers=headers,
+        ).status_code
+        == 403
+    )
 
 
 def test_admin_cannot_lock_themselves_out(client: TestClient, make: Factory) -> None:
@@ -72,8 +89,9 @@ def test_admin_cannot_lock_themselves_out(client: TestClient, make: Factory) -> 
     "body",
     [{"password": "short"}, {"full_name": None}, {"role": "superuser"}, {"is_admin": True}],
 )
-def test_invalid_account_changes_are_422(client: TestClient, make: Factory,
-                                         body: dict[str, object]) -> None:
+def test_invalid_account_changes_are_422(
+    client: TestClient, make: Factory, body: dict[str, object]
+) -> None:
     admin = make.auth(make.user(UserRole.admin))
     user = make.user()
 

@@ -18,7 +18,7 @@ from buurtplus.domain.users.models import User
 from buurtplus.domain.users.service import load_actor
 from buurtplus.security import InvalidToken, TokenIssuer
 
-TOKEN_URL = "/api/v1/auth/token"
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -88,9 +88,7 @@ def require_admin(actor: CurrentActor) -> Actor:
 
 AdminActor = Annotated[Actor, Depends(require_admin)]
 
-Limit = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description="Most items to return in one page")
-]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most items to return in one page")]
 Cursor = Annotated[
     str | None,
     Query(max_length=512, description="next_cursor of the previous page; omit for the first"),

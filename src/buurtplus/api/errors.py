@@ -55,10 +55,6 @@ class Unauthenticated(Exception):
         self.detail = detail
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 # Domain error base class -> HTTP status; the problem type is the error's own name.
 STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
@@ -118,8 +114,11 @@ async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, InvalidInput):
         extra["errors"] = [
-            {"field": f"body.{exc.field}" if exc.field != "cursor" else "query.cursor",
-             "message": exc.detail, "type": _kebab(type(exc).__name__)}
+            {
+                "field": f"body.{exc.field}" if exc.field != "cursor" else "query.cursor",
+                "message": exc.detail,
+                "type": _kebab(type(exc).__name__),
+            }
         ]
     if isinstance(exc, InvalidCredentials):
         extra["error"] = "invalid_grant"  # what OAuth2 clients look for (RFC 6749 5.2)
@@ -147,8 +146,33 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+# What FastAPI says when a JSON body cannot even be decoded (bad bytes, not UTF-8).
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the contract documents for the path; Starlette names only one route's."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in item if method != "parameters"}
+    return ", ".join(sorted(methods))
+
+
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:
+        return problem_response(
+            422,
+            "validation-error",
+            "The request body is not valid JSON; nothing was stored.",
+            request=request,
+            errors=[{"field": "body", "message": "not valid JSON", "type": "json_invalid"}],
+        )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     status = HTTPStatus(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != status.phrase else None
     return problem_response(
@@ -156,7 +180,7 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
         _kebab(status.name.title().replace("_", "")),
         detail,
         request=request,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

@@ -1,4 +1,4 @@
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -16,10 +16,11 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
-SERVICE_UNAVAILABLE = {
+PROBLEM_SCHEMA = {"schema": {"$ref": "#/components/schemas/Problem"}}
+SERVICE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {
         "description": "Not ready: database unreachable or migrations not at head",
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {"application/problem+json": PROBLEM_SCHEMA},
     }
 }
 
@@ -29,8 +30,12 @@ def healthz() -> Health:
     return Health()
 
 
-@router.get("/readyz", summary="Ready to serve: database reachable, migrations at head",
-            response_model=Health, responses=SERVICE_UNAVAILABLE)
+@router.get(
+    "/readyz",
+    summary="Ready to serve: database reachable, migrations at head",
+    response_model=Health,
+    responses=SERVICE_UNAVAILABLE,
+)
 def readyz(request: Request) -> Health | JSONResponse:
     engine = request.app.state.engine
     try:
@@ -40,6 +45,9 @@ def readyz(request: Request) -> Health | JSONResponse:
     except SQLAlchemyError:
         return problem_response(503, "not-ready", "The database does not answer.")
     if not at_head:
-        return problem_response(503, "not-ready", "The database schema is not at the latest "
-                                "migration; run `buurtplus db upgrade`.")
+        return problem_response(
+            503,
+            "not-ready",
+            "The database schema is not at the latest migration; run `buurtplus db upgrade`.",
+        )
     return Health()

@@ -26,43 +26,63 @@ router = APIRouter(prefix="/teams", tags=["teams"])
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-@router.get("", summary="List the teams you may see", response_model=TeamPage,
-            responses=problems(401, 422))
+@router.get(
+    "", summary="List the teams you may see", response_model=TeamPage, responses=problems(401, 422)
+)
 def list_teams(
     actor: CurrentActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> TeamPage:
     page = service.list_teams(session, actor=actor, limit=limit, cursor=cursor)
-    return TeamPage(items=[TeamRead.model_validate(t) for t in page.items],
-                    next_cursor=page.next_cursor)
+    return TeamPage(
+        items=[TeamRead.model_validate(t) for t in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.post("", summary="Create a team (admin)", response_model=TeamRead,
-             status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 409, 413, 422))
-def create_team(body: TeamCreate, actor: CurrentActor, session: SessionDep,
-                clock: ClockDep) -> TeamRead:
-    team = service.create_team(session, actor=actor, draft=TeamDraft(**body.model_dump()),
-                               clock=clock)
+@router.post(
+    "",
+    summary="Create a team (admin)",
+    response_model=TeamRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 409, 413, 422),
+)
+def create_team(
+    body: TeamCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> TeamRead:
+    team = service.create_team(
+        session, actor=actor, draft=TeamDraft(**body.model_dump()), clock=clock
+    )
     return TeamRead.model_validate(team)
 
 
-@router.get("/{team_id}", summary="Get a team", response_model=TeamRead,
-            responses=problems(401, 404, 422))
+@router.get(
+    "/{team_id}", summary="Get a team", response_model=TeamRead, responses=problems(401, 404, 422)
+)
 def get_team(team_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> TeamRead:
     return TeamRead.model_validate(service.get_team(session, actor=actor, team_id=team_id))
 
 
-@router.patch("/{team_id}", summary="Change a team (its coordinator or an admin)",
-              response_model=TeamRead, responses=problems(401, 403, 404, 409, 413, 422))
-def update_team(team_id: uuid.UUID, body: TeamUpdate, actor: CurrentActor, session: SessionDep,
-                clock: ClockDep) -> TeamRead:
-    team = service.update_team(session, actor=actor, team_id=team_id, changes=body.changes(),
-                               clock=clock)
+@router.patch(
+    "/{team_id}",
+    summary="Change a team (its coordinator or an admin)",
+    response_model=TeamRead,
+    responses=problems(401, 403, 404, 409, 413, 422),
+)
+def update_team(
+    team_id: uuid.UUID, body: TeamUpdate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> TeamRead:
+    team = service.update_team(
+        session, actor=actor, team_id=team_id, changes=body.changes(), clock=clock
+    )
     return TeamRead.model_validate(team)
 
 
-@router.delete("/{team_id}", summary="Delete a team and its memberships (admin)",
-               status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
-               responses=problems(401, 403, 404, 422))
+@router.delete(
+    "/{team_id}",
+    summary="Delete a team and its memberships (admin)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(401, 403, 404, 422),
+)
 def delete_team(team_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> None:
     service.delete_team(session, actor=actor, team_id=team_id)
 
@@ -84,52 +104,98 @@ def _member_read(member: Member, clock: Clock) -> TeamMemberRead:
     )
 
 
-@router.get("/{team_id}/members", summary="List a team's members", response_model=TeamMemberPage,
-            responses=problems(401, 404, 422))
+@router.get(
+    "/{team_id}/members",
+    summary="List a team's members",
+    response_model=TeamMemberPage,
+    responses=problems(401, 404, 422),
+)
 def list_team_members(
-    team_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep,
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+    team_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> TeamMemberPage:
-    page = service.list_members(session, actor=actor, team_id=team_id, limit=limit,
-                                cursor=cursor)
-    return TeamMemberPage(items=[_member_read(m, clock) for m in page.items],
-                          next_cursor=page.next_cursor)
+    page = service.list_members(session, actor=actor, team_id=team_id, limit=limit, cursor=cursor)
+    return TeamMemberPage(
+        items=[_member_read(m, clock) for m in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.post("/{team_id}/members", summary="Add a volunteer to a team",
-             response_model=TeamMemberRead, status_code=status.HTTP_201_CREATED,
-             responses=problems(401, 403, 404, 409, 413, 422))
-def add_team_member(team_id: uuid.UUID, body: TeamMemberCreate, actor: CurrentActor,
-                    session: SessionDep, clock: ClockDep) -> TeamMemberRead:
+@router.post(
+    "/{team_id}/members",
+    summary="Add a volunteer to a team",
+    response_model=TeamMemberRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 409, 413, 422),
+)
+def add_team_member(
+    team_id: uuid.UUID,
+    body: TeamMemberCreate,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> TeamMemberRead:
     member = service.add_member(
-        session, actor=actor, team_id=team_id, email=body.email, team_role=body.team_role,
-        cpr_valid_until=body.cpr_valid_until, citizen_responder=body.citizen_responder,
+        session,
+        actor=actor,
+        team_id=team_id,
+        email=body.email,
+        team_role=body.team_role,
+        cpr_valid_until=body.cpr_valid_until,
+        citizen_responder=body.citizen_responder,
         clock=clock,
     )
     return _member_read(member, clock)
 
 
-@router.get("/{team_id}/members/{user_id}", summary="Get one member of a team",
-            response_model=TeamMemberRead, responses=problems(401, 404, 422))
-def get_team_member(team_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor,
-                    session: SessionDep, clock: ClockDep) -> TeamMemberRead:
+@router.get(
+    "/{team_id}/members/{user_id}",
+    summary="Get one member of a team",
+    response_model=TeamMemberRead,
+    responses=problems(401, 404, 422),
+)
+def get_team_member(
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> TeamMemberRead:
     member = service.get_member(session, actor=actor, team_id=team_id, user_id=user_id)
     return _member_read(member, clock)
 
 
-@router.patch("/{team_id}/members/{user_id}", summary="Change a membership",
-              response_model=TeamMemberRead, responses=problems(401, 403, 404, 413, 422))
-def update_team_member(team_id: uuid.UUID, user_id: uuid.UUID, body: TeamMemberUpdate,
-                       actor: CurrentActor, session: SessionDep,
-                       clock: ClockDep) -> TeamMemberRead:
-    member = service.update_member(session, actor=actor, team_id=team_id, user_id=user_id,
-                                   changes=body.changes(), clock=clock)
+@router.patch(
+    "/{team_id}/members/{user_id}",
+    summary="Change a membership",
+    response_model=TeamMemberRead,
+    responses=problems(401, 403, 404, 413, 422),
+)
+def update_team_member(
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+    body: TeamMemberUpdate,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> TeamMemberRead:
+    member = service.update_member(
+        session, actor=actor, team_id=team_id, user_id=user_id, changes=body.changes(), clock=clock
+    )
     return _member_read(member, clock)
 
 
-@router.delete("/{team_id}/members/{user_id}", summary="Remove a member from a team",
-               status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
-               responses=problems(401, 403, 404, 422))
-def remove_team_member(team_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor,
-                       session: SessionDep) -> None:
+@router.delete(
+    "/{team_id}/members/{user_id}",
+    summary="Remove a member from a team",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(401, 403, 404, 422),
+)
+def remove_team_member(
+    team_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, session: SessionDep
+) -> None:
     service.remove_member(session, actor=actor, team_id=team_id, user_id=user_id)

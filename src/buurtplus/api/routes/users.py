@@ -12,34 +12,56 @@ from buurtplus.domain.users.service import UserChanges
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("", summary="List user accounts (admin)", response_model=UserPage,
-            responses=problems(401, 403, 422))
+@router.get(
+    "",
+    summary="List user accounts (admin)",
+    response_model=UserPage,
+    responses=problems(401, 403, 422),
+)
 def list_users(
     _: AdminActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> UserPage:
     page = service.list_users(session, limit=limit, cursor=cursor)
-    return UserPage(items=[UserRead.model_validate(u) for u in page.items],
-                    next_cursor=page.next_cursor)
+    return UserPage(
+        items=[UserRead.model_validate(u) for u in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.post("", summary="Create a user account (admin)", response_model=UserRead,
-             status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 409, 413, 422))
+@router.post(
+    "",
+    summary="Create a user account (admin)",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 409, 413, 422),
+)
 def create_user(body: UserCreate, _: AdminActor, session: SessionDep, clock: ClockDep) -> UserRead:
     user = service.create_user(
-        session, email=body.email, full_name=body.full_name, password=body.password,
-        role=body.role, clock=clock,
+        session,
+        email=body.email,
+        full_name=body.full_name,
+        password=body.password,
+        role=body.role,
+        clock=clock,
     )
     return UserRead.model_validate(user)
 
 
-@router.get("/{user_id}", summary="Get a user account (admin)", response_model=UserRead,
-            responses=problems(401, 403, 404, 422))
+@router.get(
+    "/{user_id}",
+    summary="Get a user account (admin)",
+    response_model=UserRead,
+    responses=problems(401, 403, 404, 422),
+)
 def get_user(user_id: uuid.UUID, _: AdminActor, session: SessionDep) -> UserRead:
     return UserRead.model_validate(service.get_user(session, user_id=user_id))
 
 
-@router.patch("/{user_id}", summary="Change or deactivate a user account (admin)",
-              response_model=UserRead, responses=problems(401, 403, 404, 409, 413, 422))
+@router.patch(
+    "/{user_id}",
+    summary="Change or deactivate a user account (admin)",
+    response_model=UserRead,
+    responses=problems(401, 403, 404, 409, 413, 422),
+)
 def update_user(
     user_id: uuid.UUID, body: UserUpdate, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> UserRead:

@@ -1,4 +1,4 @@
-from typing import Annotated, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -7,13 +7,37 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )
+
+
+def _check_encodable(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{where} holds text that is not valid Unicode") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_encodable(key, where)
+            _check_encodable(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_encodable(item, f"{where}.{index}")
 
 
 class InputModel(BaseModel):
     """Request bodies: unknown fields are refused, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def refuse_broken_unicode(cls, data: Any) -> Any:
+        # Lone surrogates survive JSON decoding but no database can store them.
+        _check_encodable(data, "body")
+        return data
 
 
 class PatchModel(InputModel):
@@ -28,9 +52,16 @@ class PatchModel(InputModel):
                 raise ValueError(f"{name} cannot be null; leave it out to keep its value")
         return self
 
-    def changes(self) -> dict[str, object]:
+    def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
 
+
+# An e-mail address; checked for shape only, so local domains (demo.local) work too.
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    Field(examples=["vrijwilliger@example.nl"]),
+]
 
 # One line of visible text; the value is stored and returned verbatim.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]

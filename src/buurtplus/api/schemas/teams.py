@@ -2,10 +2,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.common import Email, InputModel, Name, Page, PatchModel
 from buurtplus.domain.access import TeamRole
 from buurtplus.domain.geo import check_area
 
@@ -37,7 +37,7 @@ class Area(BaseModel):
         return self
 
 
-EXAMPLE_AREA = {
+EXAMPLE_AREA: dict[str, Any] = {
     "type": "Polygon",
     "coordinates": [[[4.90, 52.36], [4.93, 52.36], [4.93, 52.38], [4.90, 52.38], [4.90, 52.36]]],
 }
@@ -65,9 +65,9 @@ class TeamCreate(InputModel):
     buurt_codes: list[BuurtCode] = Field(default_factory=list, max_length=500)
     area: Area | None = None
     contact_name: Name | None = None
-    contact_email: EmailStr | None = None
+    contact_email: Email | None = None
     contact_phone: Phone | None = None
-    plus_mode: bool = Field(default=False, description="The team takes on social signals")
+    plus_mode: StrictBool = Field(default=False, description="The team takes on social signals")
 
 
 class TeamUpdate(PatchModel):
@@ -81,9 +81,9 @@ class TeamUpdate(PatchModel):
     buurt_codes: Annotated[list[BuurtCode], Field(max_length=500)] | SkipJsonSchema[None] = None
     area: Area | None = None
     contact_name: Name | None = None
-    contact_email: EmailStr | None = None
+    contact_email: Email | None = None
     contact_phone: Phone | None = None
-    plus_mode: bool | SkipJsonSchema[None] = None
+    plus_mode: StrictBool | SkipJsonSchema[None] = None
 
 
 class TeamRead(BaseModel):
@@ -120,10 +120,10 @@ class TeamMemberCreate(InputModel):
         }
     )
 
-    email: EmailStr = Field(description="E-mail address of an existing volunteer account")
+    email: Email = Field(description="E-mail address of an existing volunteer account")
     team_role: TeamRole = TeamRole.member
     cpr_valid_until: date | None = Field(default=None, description="CPR certificate valid until")
-    citizen_responder: bool = Field(default=False, description="Registered citizen responder")
+    citizen_responder: StrictBool = Field(default=False, description="Registered citizen responder")
 
 
 class TeamMemberUpdate(PatchModel):
@@ -132,7 +132,7 @@ class TeamMemberUpdate(PatchModel):
 
     team_role: TeamRole | SkipJsonSchema[None] = None
     cpr_valid_until: date | None = None
-    citizen_responder: bool | SkipJsonSchema[None] = None
+    citizen_responder: StrictBool | SkipJsonSchema[None] = None
 
 
 class TeamMemberRead(BaseModel):
@@ -142,7 +142,7 @@ class TeamMemberRead(BaseModel):
     full_name: str
     team_role: TeamRole
     cpr_valid_until: date | None
-    cpr_valid: bool = Field(description="The CPR certificate is valid today")
+    cpr_valid: StrictBool = Field(description="The CPR certificate is valid today")
     citizen_responder: bool
     created_at: datetime
     updated_at: datetime

@@ -2,10 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.common import Email, InputModel, Name, Page, PatchModel
 from buurtplus.domain.access import TeamRole, UserRole
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
@@ -25,7 +25,7 @@ class UserCreate(InputModel):
         }
     )
 
-    email: EmailStr
+    email: Email
     full_name: Name
     password: Password
     role: UserRole = UserRole.volunteer
@@ -36,7 +36,7 @@ class UserUpdate(PatchModel):
 
     full_name: Name | SkipJsonSchema[None] = None
     role: UserRole | SkipJsonSchema[None] = None
-    is_active: bool | SkipJsonSchema[None] = None
+    is_active: StrictBool | SkipJsonSchema[None] = None
     password: Password | SkipJsonSchema[None] = None
 
 

@@ -23,7 +23,6 @@ from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User
 
 
-
 @dataclass(frozen=True)
 class TeamDraft:
     name: str
@@ -160,9 +159,7 @@ def list_members(
     )
     users = {
         u.id: u
-        for u in session.exec(
-            select(User).where(col(User.id).in_([m.user_id for m in page.items]))
-        )
+        for u in session.exec(select(User).where(col(User.id).in_([m.user_id for m in page.items])))
     }
     return Page(
         items=[Member(membership=m, user=users[m.user_id]) for m in page.items],
@@ -170,9 +167,7 @@ def list_members(
     )
 
 
-def get_member(
-    session: Session, *, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID
-) -> Member:
+def get_member(session: Session, *, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID) -> Member:
     get_team(session, actor=actor, team_id=team_id)
     membership = session.get(TeamMembership, (team_id, user_id))
     user = session.get(User, user_id)

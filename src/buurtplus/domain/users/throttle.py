@@ -40,9 +40,7 @@ class LoginThrottle:
                 if record.locked_until > now
             ]
         if waits:
-            raise TooManyAttempts(
-                "Too many failed logins. Try again later.", math.ceil(max(waits))
-            )
+            raise TooManyAttempts("Too many failed logins. Try again later.", math.ceil(max(waits)))
 
     def record_failure(self, *keys: str) -> None:
         now = self._clock.now()
