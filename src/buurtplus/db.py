@@ -1,5 +1,6 @@
 """Engine, sessions and column types shared by every table."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -82,18 +83,34 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def open_session(engine: Engine, *, write: bool) -> Session:
-    session = Session(engine, expire_on_commit=False)
-    if write:
-        session.connection(execution_options={WRITE_TRANSACTION: True})
-    return session
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> "threading.Lock | None":
+    """SQLite takes one writer at a time. Waiting on a lock in this process wakes a writer the
+    moment the last one commits; SQLite's own busy handler sleeps and retries, which gave
+    multi-second tails under concurrent writes. Other processes still meet busy_timeout."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
 
 
 @contextmanager
 def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
-    """A unit of work outside a request (CLI, worker): commit on success, roll back on error."""
-    session = open_session(engine, write=write)
+    """One unit of work: commit on success, roll back on error.
+
+    Requests (through the session dependency), the CLI and workers all use this. A write
+    transaction on SQLite starts with BEGIN IMMEDIATE, so it never fails half-way for a lock.
+    """
+    lock = _writer_lock(engine) if write else None
+    if lock is not None:
+        lock.acquire()
+    session = Session(engine, expire_on_commit=False)
     try:
+        if write:
+            session.connection(execution_options={WRITE_TRANSACTION: True})
         yield session
         session.commit()
     except BaseException:
@@ -101,3 +118,5 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        if lock is not None:
+            lock.release()

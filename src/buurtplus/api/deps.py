@@ -10,7 +10,7 @@ from sqlmodel import Session
 from buurtplus.api.errors import Unauthenticated
 from buurtplus.clock import Clock
 from buurtplus.config import Settings
-from buurtplus.db import open_session
+from buurtplus.db import transaction
 from buurtplus.domain.access import Actor
 from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.pagination import MAX_LIMIT
@@ -39,15 +39,9 @@ def get_token_issuer(request: Request) -> TokenIssuer:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
-    session = open_session(request.app.state.engine, write=request.method not in SAFE_METHODS)
-    try:
+    write = request.method not in SAFE_METHODS
+    with transaction(request.app.state.engine, write=write) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,163 @@
+"""Throughput and latency of the API over real HTTP: `make bench`.
+
+Starts `buurtplus serve` on a fresh database (SQLite by default, or --database-url), signs in
+as an admin and drives each scenario with concurrent clients on loopback. Bounded in requests
+and time; prints one line per scenario.
+"""
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - a throwaway database
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cli(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "buurtplus", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+
+
+async def drive(
+    name: str, requests: int, concurrency: int, call: Callable[[int], Awaitable[httpx.Response]]
+) -> None:
+    latencies: list[float] = []
+    failures = 0
+    counter = iter(range(requests))
+
+    async def worker() -> None:
+        nonlocal failures
+        for n in counter:
+            started = time.perf_counter()
+            response = await call(n)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code >= 400:
+                failures += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    quantiles = statistics.quantiles(latencies, n=100)
+    print(
+        f"{name:<28} {len(latencies) / elapsed:8.0f} req/s   p50 {quantiles[49] * 1000:7.1f} ms"
+        f"   p99 {quantiles[98] * 1000:7.1f} ms   errors {failures}"
+    )
+
+
+async def scenarios(base: str, requests: int, concurrency: int) -> None:
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        token = (
+            await client.post(
+                "/api/v1/auth/token",
+                data={"username": "bench@example.nl", "password": ADMIN_PASSWORD},
+            )
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        await drive(
+            "GET /healthz (no database)", requests, concurrency, lambda n: client.get("/healthz")
+        )
+        await drive(
+            "GET /api/v1/me",
+            requests,
+            concurrency,
+            lambda n: client.get("/api/v1/me", headers=auth),
+        )
+        await drive(
+            "POST /api/v1/teams (write)",
+            requests,
+            concurrency,
+            lambda n: client.post(
+                "/api/v1/teams",
+                headers=auth,
+                json={
+                    "name": f"Team {n}",
+                    "municipality_code": "GM0363",
+                    "buurt_codes": ["BU0363AA01"],
+                },
+            ),
+        )
+        await drive(
+            "GET /api/v1/teams?limit=50",
+            requests,
+            concurrency,
+            lambda n: client.get("/api/v1/teams", params={"limit": 50}, headers=auth),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        port = free_port()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
+        env = {
+            **clean,
+            "BUURTPLUS_DATABASE_URL": url,
+            "BUURTPLUS_LOG_LEVEL": "WARNING",
+            "BUURTPLUS_JWT_SECRET": "bench-" + "x" * 40,
+        }
+        cli("db", "upgrade", env=env)
+        cli(
+            "users",
+            "create",
+            "--email",
+            "bench@example.nl",
+            "--full-name",
+            "Bench",
+            "--password-stdin",
+            env=env,
+            stdin=ADMIN_PASSWORD + "\n",
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(150):
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            print(
+                f"database: {url.split(':', 1)[0]}   requests per scenario: {args.requests}"
+                f"   concurrent clients: {args.concurrency}   cores: {os.cpu_count()}"
+            )
+            asyncio.run(scenarios(base, args.requests, args.concurrency))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
