@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-ADMIN_PASSWORD = "bench-admin-password"  # noqa: S105 - a throwaway database
+ADMIN_PASSWORD = "bench-admin-password"  # a throwaway database
 
 
 def free_port() -> int:
