@@ -1,10 +1,5 @@
 """The `buurtplus` command as an operator uses it, in real subprocesses."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,39 +7,12 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_SECRET
-
-CHEAP_HASHES = {
-    "BUURTPLUS_PASSWORD_HASH_TIME_COST": "1",
-    "BUURTPLUS_PASSWORD_HASH_MEMORY_KIB": "1024",
-}
-
-
-def run_cli(
-    *args: str, env: dict[str, str], stdin: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
-    return subprocess.run(
-        [sys.executable, "-m", "buurtplus", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={**clean, **CHEAP_HASHES, **env},
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+from tests.fixtures.server import demo_server, run_cli
 
 
 @pytest.fixture
 def db_env(tmp_path: Path) -> dict[str, str]:
     return {"BUURTPLUS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_help_lists_the_commands(db_env: dict[str, str]) -> None:
@@ -129,38 +97,13 @@ def test_openapi_export_to_stdout_is_the_committed_contract(
 
 
 @pytest.fixture
-def demo_server(db_env: dict[str, str]) -> Iterator[str]:
-    env = {**db_env, "BUURTPLUS_DEMO": "true"}
-    assert run_cli("db", "upgrade", env=env).returncode == 0
-    assert run_cli("demo", "seed", env=env).returncode == 0
-    port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
-        env={**clean, **CHEAP_HASHES, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            process.kill()
-            pytest.fail(f"server did not become ready: {process.communicate()}")
+def server(tmp_path: Path) -> Iterator[str]:
+    with demo_server(f"sqlite:///{tmp_path / 'demo.db'}") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
-def test_demo_server_serves_real_http_and_accepts_the_demo_logins(demo_server: str) -> None:
+def test_demo_server_serves_real_http_and_accepts_the_demo_logins(server: str) -> None:
+    demo_server = server
     for email, role, teams in [
         ("admin@demo.local", "admin", 0),
         ("coordinator@demo.local", "volunteer", 1),

@@ -42,9 +42,14 @@ class LoginThrottle:
         if waits:
             raise TooManyAttempts("Too many failed logins. Try again later.", math.ceil(max(waits)))
 
+    # Attackers choose the account names; past this many records, forget the settled ones.
+    MAX_RECORDS = 10_000
+
     def record_failure(self, *keys: str) -> None:
         now = self._clock.now()
         with self._lock:
+            if len(self._records) >= self.MAX_RECORDS:
+                self._forget_settled(now)
             for key in keys:
                 record = self._records.setdefault(key, _Record())
                 record.failures.append(now)
@@ -53,6 +58,13 @@ class LoginThrottle:
                 if len(record.failures) >= self._max_failures:
                     record.locked_until = now + self._lockout
                     record.failures.clear()
+
+    def _forget_settled(self, now: datetime) -> None:
+        for key, record in list(self._records.items()):
+            locked = record.locked_until is not None and record.locked_until > now
+            recent = bool(record.failures) and record.failures[-1] > now - self._window
+            if not (locked or recent):
+                del self._records[key]
 
     def record_success(self, key: str) -> None:
         with self._lock:
