@@ -11,7 +11,13 @@ from buurtplus.config import Settings
 from buurtplus.db import make_engine
 from buurtplus.main import create_app
 from buurtplus.migrate import upgrade
-from tests.fixtures.databases import empty_all_tables, fresh_postgres_database, postgres_base_url
+from tests.fixtures.databases import (
+    ReferenceData,
+    fresh_postgres_database,
+    postgres_base_url,
+    reference_data,
+    reset_tables,
+)
 from tests.fixtures.factories import Factory
 
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_base_url() else [])
@@ -20,7 +26,9 @@ CORS_ORIGIN = "https://app.buurtplus.test"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, ReferenceData]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     else:
@@ -28,17 +36,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         assert base is not None
         url = fresh_postgres_database(base, "suite")
     upgrade(url)
-    return url
+    engine = make_engine(url)
+    try:
+        return url, reference_data(engine)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
-def clean_database(database_url: str) -> str:
-    engine = make_engine(database_url)
+def clean_database(migrated_database: tuple[str, ReferenceData]) -> str:
+    url, reference = migrated_database
+    engine = make_engine(url)
     try:
-        empty_all_tables(engine)
+        reset_tables(engine, reference)
     finally:
         engine.dispose()
-    return database_url
+    return url
 
 
 @pytest.fixture
@@ -52,6 +65,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "jwt_secret": TEST_SECRET,
         "cors_origins": [CORS_ORIGIN],
         "log_json": False,
+        "worker": "off",
         # Cheap hashes: tests make many accounts; production keeps the Argon2 defaults.
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,

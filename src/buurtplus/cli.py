@@ -1,4 +1,4 @@
-"""The `buurtplus` command: serve, db upgrade, users create, demo seed, openapi export."""
+"""The `buurtplus` command: serve, db, users, demo, retention, openapi."""
 
 import argparse
 import getpass
@@ -106,6 +106,26 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_retention_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.clock import SystemClock
+    from buurtplus.db import make_engine
+    from buurtplus.worker import purge_personal_content
+
+    engine = make_engine(settings.database_url)
+    try:
+        report = purge_personal_content(
+            engine, retention_days=settings.retention_days, clock=SystemClock()
+        )
+    finally:
+        engine.dispose()
+    print(
+        f"Purged personal content of {report.signals} signal(s) closed more than "
+        f"{settings.retention_days} days ago ({report.feedback_messages} feedback message(s), "
+        f"{report.history_notes} history note(s))."
+    )
+    return 0
+
+
 def cmd_openapi_export(args: argparse.Namespace, settings: Settings) -> int:
     document = openapi_document()
     if args.output == "-":
@@ -152,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser("seed", help="seed demo data into an empty database").set_defaults(
         handler=cmd_demo_seed
     )
+
+    retention = commands.add_parser("retention", help="retention of personal content")
+    retention.add_subparsers(dest="retention_command", required=True).add_parser(
+        "purge", help="purge personal content of signals closed longer than the retention period"
+    ).set_defaults(handler=cmd_retention_purge)
 
     openapi = commands.add_parser("openapi", help="the OpenAPI contract").add_subparsers(
         dest="openapi_command", required=True

@@ -1,7 +1,7 @@
 """All configuration, read from the environment (prefix BUURTPLUS_) and an optional .env file."""
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1, le=20, description="Argon2 passes")
     password_hash_memory_kib: int = Field(
         default=65536, ge=1024, description="Argon2 memory per hash, KiB"
+    )
+    retention_days: int = Field(
+        default=365, ge=1, description="Days after closing before a signal's personal content goes"
+    )
+    worker: Literal["inline", "off"] = Field(
+        default="inline", description="inline: periodic jobs run inside `buurtplus serve`"
+    )
+    job_interval_seconds: int = Field(
+        default=3600, ge=1, description="Periodic jobs run this often"
     )
     host: str = "127.0.0.1"
     port: int = 8000

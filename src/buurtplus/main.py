@@ -13,12 +13,13 @@ from buurtplus import __version__
 from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
 from buurtplus.api.middleware import BodySizeLimit, RequestContext
-from buurtplus.api.routes import auth, health, me, teams, users
+from buurtplus.api.routes import audit, auth, categories, health, me, signals, teams, users
 from buurtplus.clock import Clock, SystemClock
 from buurtplus.config import Settings, check_servable, get_settings
 from buurtplus.db import make_engine
 from buurtplus.domain.users.throttle import LoginThrottle
 from buurtplus.security import TokenIssuer, configure_password_hashing
+from buurtplus.worker import PeriodicJobs
 
 API_PREFIX = "/api/v1"
 
@@ -43,7 +44,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_servable(settings)
+        jobs = None
+        if settings.worker == "inline":
+            jobs = PeriodicJobs(
+                app.state.engine,
+                clock=clock,
+                retention_days=settings.retention_days,
+                interval_seconds=settings.job_interval_seconds,
+            )
+            jobs.start()
         yield
+        if jobs is not None:
+            jobs.stop()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -75,7 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, users, teams):
+    for module in (auth, me, users, teams, categories, signals, audit):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

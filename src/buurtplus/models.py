@@ -1,7 +1,26 @@
 """Every table of the application, imported so SQLModel.metadata knows them all (Alembic)."""
 
 from buurtplus.db import metadata
+from buurtplus.domain.audit.models import AuditEvent
+from buurtplus.domain.signals.models import (
+    Category,
+    Feedback,
+    IdempotencyKey,
+    Signal,
+    SignalEvent,
+)
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User
 
-__all__ = ["Team", "TeamMembership", "User", "metadata"]
+__all__ = [
+    "AuditEvent",
+    "Category",
+    "Feedback",
+    "IdempotencyKey",
+    "Signal",
+    "SignalEvent",
+    "Team",
+    "TeamMembership",
+    "User",
+    "metadata",
+]

@@ -62,5 +62,7 @@ def test_request_bodies_carry_examples(app: FastAPI) -> None:
         body = operation.get("requestBody")
         if not body or "application/json" not in body["content"]:
             continue
-        ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        schema = body["content"]["application/json"]["schema"]
+        refs = [schema.get("$ref")] + [part.get("$ref") for part in schema.get("anyOf", [])]
+        ref = next(r for r in refs if r).rsplit("/", 1)[1]
         assert schemas[ref].get("examples"), f"{method.upper()} {path} ({ref}) has no example"

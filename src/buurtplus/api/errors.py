@@ -19,6 +19,7 @@ from buurtplus.domain.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
     TooManyAttempts,
 )
 
@@ -63,6 +64,7 @@ STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     InvalidCredentials: HTTPStatus.BAD_REQUEST,
     TooManyAttempts: HTTPStatus.TOO_MANY_REQUESTS,
+    PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
 }
 
 
@@ -103,6 +105,14 @@ def _status_for(error: DomainError) -> HTTPStatus:
         if cls in STATUS_OF:
             return STATUS_OF[cls]
     return HTTPStatus.BAD_REQUEST
+
+
+def _field_location(field: str) -> str:
+    if field == "cursor":
+        return "query.cursor"
+    if field[:1].isupper():  # a header name, e.g. Idempotency-Key
+        return f"header.{field}"
+    return f"body.{field}"
 
 
 async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -216,6 +226,7 @@ _DESCRIPTIONS = {
     403: "Signed in, but not allowed to do this",
     404: "Not found, or not yours to see",
     409: "Conflicts with the current state",
+    412: "If-Match does not match the current version; read again and retry",
     413: "Request body too large",
     422: "Invalid input; nothing was stored",
     429: "Too many attempts; see Retry-After",

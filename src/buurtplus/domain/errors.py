@@ -40,3 +40,7 @@ class TooManyAttempts(DomainError):
     def __init__(self, detail: str, retry_after_seconds: int) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class PreconditionFailed(DomainError):
+    """The client acted on a copy that is no longer current."""

@@ -1,9 +1,16 @@
-from fastapi import APIRouter
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
 from sqlmodel import col, select
 
-from buurtplus.api.deps import CurrentActor, SessionDep
+from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep
 from buurtplus.api.errors import problems
-from buurtplus.api.schemas.users import MeRead, MyTeam, UserRead
+from buurtplus.api.routes.signals import event_read, signal_read
+from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
+from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
+from buurtplus.domain.access import TeamRole
+from buurtplus.domain.privacy import export_personal_data
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.service import get_user
 
@@ -26,5 +33,55 @@ def read_me(actor: CurrentActor, session: SessionDep) -> MeRead:
                 team_id=t.id, name=t.name, team_role=actor.team_roles[t.id], plus_mode=t.plus_mode
             )
             for t in sorted(teams, key=lambda t: t.name)
+        ],
+    )
+
+
+class PersonalDataExport(BaseModel):
+    """Everything the system holds about you."""
+
+    exported_at: datetime
+    account: UserRead
+    memberships: list[MembershipExport]
+    signals: list[ReportedSignalExport]
+
+
+@router.get(
+    "/export",
+    summary="Download everything the system holds about you",
+    response_model=PersonalDataExport,
+    responses=problems(401),
+)
+def export_me(
+    actor: CurrentActor, session: SessionDep, clock: ClockDep, response: Response
+) -> PersonalDataExport:
+    data = export_personal_data(session, actor=actor, clock=clock)
+    now = clock.now()
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="buurtplus-export-{now:%Y%m%d}.json"'
+    )
+    return PersonalDataExport(
+        exported_at=now,
+        account=UserRead.model_validate(data.user),
+        memberships=[
+            MembershipExport(
+                team_id=t.id,
+                team_name=t.name,
+                team_role=TeamRole(m.team_role),
+                cpr_valid_until=m.cpr_valid_until,
+                citizen_responder=m.citizen_responder,
+                joined_at=m.created_at,
+            )
+            for m, t in data.memberships
+        ],
+        signals=[
+            ReportedSignalExport(
+                **signal_read(item.view).model_dump(),
+                history=[event_read(item.view, e) for e in item.history],
+                feedback=[
+                    FeedbackRead.model_validate(f, from_attributes=True) for f in item.feedback
+                ],
+            )
+            for item in data.signals
         ],
     )

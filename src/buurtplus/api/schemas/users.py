@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
@@ -65,3 +65,12 @@ class MyTeam(BaseModel):
 
 class MeRead(UserRead):
     teams: list[MyTeam] = Field(description="Teams this user belongs to, with the role in each")
+
+
+class MembershipExport(BaseModel):
+    team_id: uuid.UUID
+    team_name: str
+    team_role: TeamRole
+    cpr_valid_until: date | None
+    citizen_responder: bool
+    joined_at: datetime

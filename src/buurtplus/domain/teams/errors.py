@@ -38,3 +38,11 @@ class NotAVolunteer(InvalidInput):
 class UnknownAccount(InvalidInput):
     def __init__(self) -> None:
         super().__init__("email", "No active account has this e-mail address.")
+
+
+class TeamHasSignals(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "The team has signals on record; they are kept for their partners and statistics, "
+            "so the team cannot be deleted."
+        )

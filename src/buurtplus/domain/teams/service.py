@@ -10,11 +10,13 @@ from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
 from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.errors import (
     AlreadyMember,
     BuurtOutsideMunicipality,
     MemberNotFound,
     NotAVolunteer,
+    TeamHasSignals,
     TeamNameTaken,
     TeamNotFound,
     UnknownAccount,
@@ -132,6 +134,8 @@ def delete_team(session: Session, *, actor: Actor, team_id: uuid.UUID) -> None:
     team = get_team(session, actor=actor, team_id=team_id)
     if not actor.is_admin:
         raise PermissionDenied("Only an admin deletes a team.")
+    if session.exec(select(Signal.id).where(Signal.team_id == team_id).limit(1)).first():
+        raise TeamHasSignals()
     session.delete(team)
     session.flush()
 

@@ -1,0 +1,82 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from buurtplus.api.deps import ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.errors import problems
+from buurtplus.api.schemas.categories import (
+    CategoryCreate,
+    CategoryPage,
+    CategoryRead,
+    CategoryUpdate,
+)
+from buurtplus.domain.pagination import MAX_LIMIT
+from buurtplus.domain.signals import service
+
+router = APIRouter(prefix="/categories", tags=["categories"])
+
+CodePath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="Category code")]
+
+
+@router.get(
+    "",
+    summary="The signal categories, with labels and advice",
+    response_model=CategoryPage,
+    responses=problems(401, 422),
+)
+def list_categories(
+    _: CurrentActor,
+    session: SessionDep,
+    include_inactive: Annotated[bool, Query(description="Also retired categories")] = False,
+    limit: Limit = MAX_LIMIT,
+    cursor: Cursor = None,
+) -> CategoryPage:
+    page = service.list_categories(
+        session, include_inactive=include_inactive, limit=limit, cursor=cursor
+    )
+    return CategoryPage(
+        items=[CategoryRead.model_validate(c) for c in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/{code}",
+    summary="One category",
+    response_model=CategoryRead,
+    responses=problems(401, 404, 422),
+)
+def get_category(code: CodePath, _: CurrentActor, session: SessionDep) -> CategoryRead:
+    return CategoryRead.model_validate(service.get_category(session, code=code))
+
+
+@router.post(
+    "",
+    summary="Add a category (admin)",
+    response_model=CategoryRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 409, 413, 422),
+)
+def create_category(
+    body: CategoryCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> CategoryRead:
+    category = service.create_category(session, actor=actor, fields=body.model_dump(), clock=clock)
+    return CategoryRead.model_validate(category)
+
+
+@router.patch(
+    "/{code}",
+    summary="Change or retire a category (admin)",
+    response_model=CategoryRead,
+    responses=problems(401, 403, 404, 413, 422),
+)
+def update_category(
+    code: CodePath,
+    body: CategoryUpdate,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> CategoryRead:
+    category = service.update_category(
+        session, actor=actor, code=code, changes=body.changes(), clock=clock
+    )
+    return CategoryRead.model_validate(category)

@@ -1,0 +1,203 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from buurtplus.api.schemas.common import InputModel, Page
+from buurtplus.api.schemas.teams import BuurtCode
+from buurtplus.domain.signals.access import CategoryGroup, DetailLevel, Sensitivity
+from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
+
+CategoryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$"),
+    Field(examples=["loneliness"]),
+]
+Postcode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$"),
+    Field(description="Dutch postcode, e.g. 1091 AB", examples=["1091 AB"]),
+]
+Description = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"\S")]
+
+
+class Location(BaseModel):
+    """A point in WGS84."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False, examples=[52.3601])
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False, examples=[4.9215])
+
+
+class SignalCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "loneliness",
+                    "description": "Oudere buurman zit al weken alleen, de post stapelt zich op.",
+                    "location": {"latitude": 52.3601, "longitude": 4.9215},
+                    "postcode": "1091 AB",
+                    "buurt_code": "BU0363MA01",
+                    "observed_at": "2026-03-02T08:45:00+01:00",
+                    "urgency": "normal",
+                    "emergency_called": False,
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID | None = Field(
+        default=None, description="Client-chosen id: sending the same report again is harmless"
+    )
+    category: CategoryCode
+    description: Description
+    location: Location | None = None
+    address: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    postcode: Postcode | None = None
+    buurt_code: BuurtCode | None = None
+    observed_at: AwareDatetime | None = Field(
+        default=None, description="When it was seen; defaults to now; not in the future"
+    )
+    urgency: Urgency = Urgency.normal
+    emergency_called: StrictBool = Field(default=False, description="112 has been called already")
+    team_id: uuid.UUID | None = Field(
+        default=None, description="The team reported for; may be left out by a one-team member"
+    )
+
+    @field_validator("postcode")
+    @classmethod
+    def normalise_postcode(cls, value: str | None) -> str | None:
+        return value.replace(" ", "").upper() if value else value
+
+    @model_validator(mode="after")
+    def somewhere(self) -> Self:
+        if not (self.location or self.address or self.postcode or self.buurt_code):
+            raise ValueError("say where: location, address, postcode or buurt_code")
+        return self
+
+
+class CategoryRef(BaseModel):
+    code: str
+    label_nl: str
+    label_en: str
+    group: CategoryGroup
+    sensitivity: Sensitivity
+
+
+class SignalRead(BaseModel):
+    id: uuid.UUID
+    team_id: uuid.UUID
+    category: CategoryRef
+    detail_level: DetailLevel = Field(
+        description="full, or limited: a sensitive signal seen by a coordinator shows only "
+        "category, buurt, status and dates; the other fields are null"
+    )
+    status: SignalStatus
+    outcome: Outcome | None
+    buurt_code: str | None
+    observed_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    allowed_transitions: list[SignalAction] = Field(
+        description="Workflow steps you may take on this signal now"
+    )
+    version: int = Field(description="Also the ETag; send it as If-Match when changing")
+    urgency: Urgency | None
+    emergency_called: bool | None
+    reporter_id: uuid.UUID | None
+    description: str | None
+    location: Location | None
+    address: str | None
+    postcode: str | None
+    purged: bool = Field(description="Personal content was removed after the retention period")
+
+
+class Advice(BaseModel):
+    call_112: bool = Field(description="Tell the reporter to call 112 now")
+    nl: list[str]
+    en: list[str]
+
+
+class SignalSubmitted(SignalRead):
+    advice: Advice = Field(description="What to do now, shown to the reporter at once")
+
+
+class SignalPage(Page[SignalRead]):
+    pass
+
+
+class WithdrawRequest(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Toch niets aan de hand"}]}
+    )
+
+    reason: Note | None = None
+
+
+class CloseRequest(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"outcome": "duplicate", "note": "Zelfde als eerder"}]}
+    )
+
+    outcome: Outcome
+    note: Note | None = None
+
+
+class StepRequest(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Wij pakken dit op"}]})
+
+    note: Note | None = None
+
+
+class SignalEventRead(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    action: str
+    from_status: SignalStatus | None
+    to_status: SignalStatus
+    actor_id: uuid.UUID | None = Field(description="null for the system, or in a limited view")
+    note: str | None
+
+
+class SignalEventPage(Page[SignalEventRead]):
+    pass
+
+
+class FeedbackCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"message": "Wij zijn langs geweest; er is hulp geregeld."}]
+        }
+    )
+
+    message: Note = Field(description="Short, and without case details")
+
+
+class FeedbackRead(BaseModel):
+    id: uuid.UUID
+    signal_id: uuid.UUID
+    message: str | None = Field(description="null once purged after the retention period")
+    created_at: datetime
+
+
+class FeedbackPage(Page[FeedbackRead]):
+    pass
+
+
+class ReportedSignalExport(SignalRead):
+    history: list[SignalEventRead]
+    feedback: list[FeedbackRead]

@@ -1,0 +1,23 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from buurtplus.db import JSONType, UTCDateTime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did or read what, when. Written in the transaction of the act itself."""
+
+    __tablename__ = "audit_events"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # None for the system itself (a job, the router).
+    actor_id: uuid.UUID | None = Field(default=None, index=True)
+    action: str = Field(sa_type=String(60))
+    object_type: str = Field(sa_type=String(40))
+    object_id: uuid.UUID | None = Field(default=None, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)

@@ -1,0 +1,66 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from buurtplus.clock import Clock
+from buurtplus.domain.access import Actor
+from buurtplus.domain.audit.models import AuditEvent
+from buurtplus.domain.pagination import Page, paginate
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor | None,
+    action: str,
+    object_type: str,
+    object_id: uuid.UUID | None,
+    clock: Clock,
+    **details: Any,
+) -> None:
+    """Append one audit event; `details` never holds personal content, only ids and codes."""
+    session.add(
+        AuditEvent(
+            created_at=clock.now(),
+            actor_id=actor.user_id if actor else None,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            details=details,
+        )
+    )
+
+
+def list_events(
+    session: Session,
+    *,
+    actor_id: uuid.UUID | None,
+    object_id: uuid.UUID | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[AuditEvent]:
+    statement = select(AuditEvent)
+    if actor_id is not None:
+        statement = statement.where(AuditEvent.actor_id == actor_id)
+    if object_id is not None:
+        statement = statement.where(AuditEvent.object_id == object_id)
+    if action is not None:
+        statement = statement.where(AuditEvent.action == action)
+    if since is not None:
+        statement = statement.where(AuditEvent.created_at >= since)
+    if until is not None:
+        statement = statement.where(AuditEvent.created_at < until)
+    return paginate(
+        session,
+        statement,
+        created_at=AuditEvent.created_at,
+        row_id=AuditEvent.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda event: (event.created_at, event.id),
+    )

@@ -1,0 +1,84 @@
+"""What the system holds about one person, for their own download (GDPR access)."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from buurtplus.clock import Clock
+from buurtplus.domain.access import Actor
+from buurtplus.domain.audit.service import record
+from buurtplus.domain.signals.access import DetailLevel, allowed_actions
+from buurtplus.domain.signals.models import Category, Feedback, Signal, SignalEvent
+from buurtplus.domain.signals.service import SignalView
+from buurtplus.domain.teams.models import Team, TeamMembership
+from buurtplus.domain.users.models import User
+from buurtplus.domain.users.service import get_user
+
+
+@dataclass(frozen=True)
+class ReportedSignal:
+    view: SignalView
+    history: list[SignalEvent]
+    feedback: list[Feedback]
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    user: User
+    memberships: list[tuple[TeamMembership, Team]]
+    signals: list[ReportedSignal]
+
+
+def export_personal_data(session: Session, *, actor: Actor, clock: Clock) -> PersonalData:
+    user = get_user(session, user_id=actor.user_id)
+    memberships = list(
+        session.exec(
+            select(TeamMembership, Team)
+            .join(Team, col(Team.id) == TeamMembership.team_id)
+            .where(TeamMembership.user_id == user.id)
+        ).all()
+    )
+    signals = list(
+        session.exec(
+            select(Signal).where(Signal.reporter_id == user.id).order_by(col(Signal.created_at))
+        )
+    )
+    ids = [s.id for s in signals]
+    categories = {c.id: c for c in session.exec(select(Category))}
+    events = list(
+        session.exec(
+            select(SignalEvent)
+            .where(col(SignalEvent.signal_id).in_(ids))
+            .order_by(col(SignalEvent.created_at), col(SignalEvent.id))
+        )
+    )
+    feedback = list(
+        session.exec(
+            select(Feedback)
+            .where(col(Feedback.signal_id).in_(ids))
+            .order_by(col(Feedback.created_at), col(Feedback.id))
+        )
+    )
+    record(
+        session,
+        actor=actor,
+        action="user.export",
+        object_type="user",
+        object_id=user.id,
+        clock=clock,
+        signals=len(signals),
+    )
+    return PersonalData(
+        user=user,
+        memberships=[(m, t) for m, t in memberships],
+        signals=[
+            ReportedSignal(
+                view=SignalView(
+                    s, categories[s.category_id], DetailLevel.full, allowed_actions(actor, s)
+                ),
+                history=[e for e in events if e.signal_id == s.id],
+                feedback=[f for f in feedback if f.signal_id == s.id],
+            )
+            for s in signals
+        ],
+    )

@@ -1,0 +1,81 @@
+from buurtplus.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+)
+
+
+class CategoryNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such category.")
+
+
+class CategoryCodeTaken(Conflict):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"A category with code {code!r} exists already.")
+
+
+class UnknownCategory(InvalidInput):
+    def __init__(self, code: str) -> None:
+        super().__init__("category", f"There is no active category {code!r}.")
+
+
+class PlusModeRequired(InvalidInput):
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            "category",
+            f"Category {code!r} is a social signal; this team does not take on social signals "
+            "(Plus mode is off). In acute danger call 112.",
+        )
+
+
+class TeamRequired(InvalidInput):
+    def __init__(self, detail: str) -> None:
+        super().__init__("team_id", detail)
+
+
+class ObservedInFuture(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("observed_at", "observed_at lies in the future.")
+
+
+class NotAReporter(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__("Only volunteers in a team report signals.")
+
+
+class SignalNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such signal, or it is not yours to see.")
+
+
+class SignalIdTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("A different signal with this id exists already.")
+
+
+class IdempotencyKeyReused(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key",
+            "This Idempotency-Key was used for a different request; use a new key.",
+        )
+
+
+class TransitionNotAllowed(Conflict):
+    def __init__(self, action: str, status: str) -> None:
+        super().__init__(f"A signal that is {status} cannot be {action}: see allowed_transitions.")
+
+
+class StaleSignal(PreconditionFailed):
+    """The client's copy (If-Match) is older than the stored signal."""
+
+    def __init__(self) -> None:
+        super().__init__("The signal changed since you read it; read it again and retry.")
+
+
+class OutcomeRequired(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("outcome", "Closing a signal needs an outcome.")

@@ -1,0 +1,96 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import String, Text
+from sqlmodel import Field, SQLModel
+
+from buurtplus.db import UTCDateTime
+
+
+class Category(SQLModel, table=True):
+    __tablename__ = "categories"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    code: str = Field(sa_type=String(40), unique=True)
+    label_nl: str = Field(sa_type=String(120))
+    label_en: str = Field(sa_type=String(120))
+    group: str = Field(sa_type=String(20))
+    sensitivity: str = Field(sa_type=String(20))
+    requires_plus: bool = Field(default=False)
+    advice_nl: str = Field(sa_type=Text)
+    advice_en: str = Field(sa_type=Text)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Signal(SQLModel, table=True):
+    __tablename__ = "signals"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    team_id: uuid.UUID = Field(foreign_key="teams.id", ondelete="RESTRICT", index=True)
+    reporter_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)
+    category_id: uuid.UUID = Field(foreign_key="categories.id", ondelete="RESTRICT", index=True)
+    # Personal content: purged after the retention period (description, exact position,
+    # address; the postcode keeps its four digits).
+    description: str | None = Field(default=None, sa_type=Text)
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
+    address: str | None = Field(default=None, sa_type=String(200))
+    postcode: str | None = Field(default=None, sa_type=String(6))
+    buurt_code: str | None = Field(default=None, sa_type=String(10), index=True)
+    observed_at: datetime = Field(sa_type=UTCDateTime)
+    urgency: str = Field(sa_type=String(10))
+    emergency_called: bool = Field(default=False)
+    status: str = Field(sa_type=String(20), index=True)
+    outcome: str | None = Field(default=None, sa_type=String(20))
+    # Raised on every change; the ETag, and the guard against lost updates.
+    version: int = Field(default=1)
+    # Fingerprint of the submitted body, to tell a retry from a different report.
+    request_hash: str = Field(sa_type=String(64))
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": "version"}
+
+
+class SignalEvent(SQLModel, table=True):
+    """One step in a signal's history. Rows are only ever added."""
+
+    __tablename__ = "signal_events"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    signal_id: uuid.UUID = Field(foreign_key="signals.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    actor_id: uuid.UUID | None = Field(default=None)
+    action: str = Field(sa_type=String(30))
+    from_status: str | None = Field(default=None, sa_type=String(20))
+    to_status: str = Field(sa_type=String(20))
+    # A reason or remark; personal content, purged with the signal.
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class Feedback(SQLModel, table=True):
+    """Terugkoppeling: a short message from the handling side, without case details."""
+
+    __tablename__ = "signal_feedback"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    signal_id: uuid.UUID = Field(foreign_key="signals.id", ondelete="CASCADE", index=True)
+    author_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
+    message: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """An Idempotency-Key a reporter used, and the signal it created."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    key: str = Field(sa_type=String(200), primary_key=True)
+    request_hash: str = Field(sa_type=String(64))
+    signal_id: uuid.UUID = Field(foreign_key="signals.id", ondelete="CASCADE")
+    created_at: datetime = Field(sa_type=UTCDateTime)

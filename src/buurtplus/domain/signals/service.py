@@ -1,0 +1,643 @@
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from buurtplus.clock import Clock
+from buurtplus.domain.access import Actor, TeamRole, UserRole
+from buurtplus.domain.audit.service import record
+from buurtplus.domain.errors import PermissionDenied
+from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.signals.access import (
+    DetailLevel,
+    Sensitivity,
+    allowed_actions,
+    detail_level,
+    may_read_feedback,
+    may_write_feedback,
+)
+from buurtplus.domain.signals.errors import (
+    CategoryCodeTaken,
+    CategoryNotFound,
+    IdempotencyKeyReused,
+    NotAReporter,
+    ObservedInFuture,
+    OutcomeRequired,
+    PlusModeRequired,
+    SignalIdTaken,
+    SignalNotFound,
+    StaleSignal,
+    TeamRequired,
+    TransitionNotAllowed,
+    UnknownCategory,
+)
+from buurtplus.domain.signals.models import Category, Feedback, IdempotencyKey, Signal, SignalEvent
+from buurtplus.domain.signals.workflow import (
+    Outcome,
+    SignalAction,
+    SignalStatus,
+    Urgency,
+    next_status,
+)
+from buurtplus.domain.teams.models import Team
+
+# Phones' clocks drift; an observation a little "in the future" is not an error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+# --- categories ---------------------------------------------------------------------------
+
+
+def list_categories(
+    session: Session, *, include_inactive: bool, limit: int, cursor: str | None
+) -> Page[Category]:
+    statement = select(Category)
+    if not include_inactive:
+        statement = statement.where(col(Category.active).is_(True))
+    return paginate(
+        session,
+        statement,
+        created_at=Category.created_at,
+        row_id=Category.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda c: (c.created_at, c.id),
+    )
+
+
+def get_category(session: Session, *, code: str) -> Category:
+    category = session.exec(select(Category).where(Category.code == code)).first()
+    if category is None:
+        raise CategoryNotFound()
+    return category
+
+
+def create_category(
+    session: Session, *, actor: Actor, fields: dict[str, Any], clock: Clock
+) -> Category:
+    if not actor.is_admin:
+        raise PermissionDenied("Only an admin manages categories.")
+    if session.exec(select(Category).where(Category.code == fields["code"])).first():
+        raise CategoryCodeTaken(fields["code"])
+    now = clock.now()
+    category = Category(**fields, created_at=now, updated_at=now)
+    session.add(category)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise CategoryCodeTaken(fields["code"]) from exc
+    record(
+        session,
+        actor=actor,
+        action="category.create",
+        object_type="category",
+        object_id=category.id,
+        clock=clock,
+        code=category.code,
+    )
+    return category
+
+
+def update_category(
+    session: Session, *, actor: Actor, code: str, changes: dict[str, Any], clock: Clock
+) -> Category:
+    if not actor.is_admin:
+        raise PermissionDenied("Only an admin manages categories.")
+    category = get_category(session, code=code)
+    for name, value in changes.items():
+        setattr(category, name, value)
+    category.updated_at = clock.now()
+    session.add(category)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="category.update",
+        object_type="category",
+        object_id=category.id,
+        clock=clock,
+        code=category.code,
+        fields=sorted(changes),
+    )
+    return category
+
+
+# --- advice -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Advice:
+    call_112: bool
+    nl: list[str]
+    en: list[str]
+
+
+def advice_for(category: Category, *, urgency: Urgency, emergency_called: bool) -> Advice:
+    nl: list[str] = []
+    en: list[str] = []
+    acute = urgency == Urgency.acute
+    if acute and emergency_called:
+        nl.append("Je hebt 112 al gebeld: volg de aanwijzingen van de meldkamer op.")
+        en.append("You have called 112 already: follow the emergency operator's directions.")
+    elif acute:
+        nl.append("Acuut gevaar? Bel nu 112.")
+        en.append("Acute danger? Call 112 now.")
+    nl.append(category.advice_nl)
+    en.append(category.advice_en)
+    return Advice(call_112=acute and not emergency_called, nl=nl, en=en)
+
+
+# --- reporting ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignalDraft:
+    category: str
+    description: str
+    urgency: Urgency = Urgency.normal
+    emergency_called: bool = False
+    observed_at: datetime | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    postcode: str | None = None
+    buurt_code: str | None = None
+    team_id: uuid.UUID | None = None
+    id: uuid.UUID | None = None
+
+    def fingerprint(self) -> str:
+        def plain(value: Any) -> Any:
+            return value.isoformat() if isinstance(value, datetime) else str(value)
+
+        canonical = json.dumps(asdict(self), sort_keys=True, default=plain)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignalView:
+    """A signal as one actor may see it: personal fields are None below full detail."""
+
+    signal: Signal
+    category: Category
+    level: DetailLevel
+    actions: list[SignalAction]
+
+    @property
+    def full(self) -> bool:
+        return self.level == DetailLevel.full
+
+    def personal(self, value: Any) -> Any:
+        return value if self.full else None
+
+
+@dataclass(frozen=True)
+class Submission:
+    view: SignalView
+    advice: Advice
+    replayed: bool
+
+
+# Called in the transaction that stores a new signal; routing plugs in here.
+RouteHook = Callable[[Session, Signal, Category], None]
+
+
+def _reporting_team(session: Session, *, actor: Actor, team_id: uuid.UUID | None) -> Team:
+    if actor.role != UserRole.volunteer:
+        raise NotAReporter()
+    if team_id is None:
+        if len(actor.team_roles) != 1:
+            raise TeamRequired(
+                "You are in several teams: say which one with team_id."
+                if actor.team_roles
+                else "You are in no team yet; a coordinator adds you to one."
+            )
+        team_id = next(iter(actor.team_roles))
+    team = session.get(Team, team_id) if actor.belongs_to(team_id) else None
+    if team is None:
+        raise TeamRequired("You report for a team you are a member of.")
+    return team
+
+
+def submit_signal(
+    session: Session,
+    *,
+    actor: Actor,
+    draft: SignalDraft,
+    idempotency_key: str | None,
+    clock: Clock,
+    route: RouteHook | None = None,
+) -> Submission:
+    """Store a reported signal (or return the one this retry already stored) with advice."""
+    fingerprint = draft.fingerprint()
+    earlier = _earlier_submission(
+        session, actor=actor, draft=draft, key=idempotency_key, fingerprint=fingerprint
+    )
+    if earlier is not None:
+        return _submission(session, actor, earlier, replayed=True)
+
+    team = _reporting_team(session, actor=actor, team_id=draft.team_id)
+    category = session.exec(
+        select(Category).where(Category.code == draft.category, col(Category.active).is_(True))
+    ).first()
+    if category is None:
+        raise UnknownCategory(draft.category)
+    if category.requires_plus and not team.plus_mode:
+        raise PlusModeRequired(category.code)
+    now = clock.now()
+    observed_at = draft.observed_at or now
+    if observed_at > now + CLOCK_SKEW:
+        raise ObservedInFuture()
+
+    signal = Signal(
+        id=draft.id or uuid.uuid4(),
+        team_id=team.id,
+        reporter_id=actor.user_id,
+        category_id=category.id,
+        description=draft.description,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        address=draft.address,
+        postcode=draft.postcode,
+        buurt_code=draft.buurt_code,
+        observed_at=observed_at,
+        urgency=draft.urgency,
+        emergency_called=draft.emergency_called,
+        status=SignalStatus.submitted,
+        request_hash=fingerprint,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(signal)
+    session.add(
+        SignalEvent(
+            signal_id=signal.id,
+            created_at=now,
+            actor_id=actor.user_id,
+            action="submit",
+            from_status=None,
+            to_status=signal.status,
+        )
+    )
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyKey(
+                user_id=actor.user_id,
+                key=idempotency_key,
+                request_hash=fingerprint,
+                signal_id=signal.id,
+                created_at=now,
+            )
+        )
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # A concurrent retry of the same report won the race: answer with its signal.
+        session.expunge_all()
+        earlier = _earlier_submission(
+            session, actor=actor, draft=draft, key=idempotency_key, fingerprint=fingerprint
+        )
+        if earlier is None:
+            raise
+        return _submission(session, actor, earlier, replayed=True)
+    record(
+        session,
+        actor=actor,
+        action="signal.create",
+        object_type="signal",
+        object_id=signal.id,
+        clock=clock,
+        category=category.code,
+    )
+    if route is not None:
+        route(session, signal, category)
+    return _submission(session, actor, signal, replayed=False)
+
+
+def _earlier_submission(
+    session: Session, *, actor: Actor, draft: SignalDraft, key: str | None, fingerprint: str
+) -> Signal | None:
+    if key is not None:
+        stored = session.get(IdempotencyKey, (actor.user_id, key))
+        if stored is not None:
+            if stored.request_hash != fingerprint:
+                raise IdempotencyKeyReused()
+            return session.get(Signal, stored.signal_id)
+    if draft.id is not None:
+        existing = session.get(Signal, draft.id)
+        if existing is not None:
+            if existing.reporter_id != actor.user_id or existing.request_hash != fingerprint:
+                raise SignalIdTaken()
+            return existing
+    return None
+
+
+def _submission(session: Session, actor: Actor, signal: Signal, *, replayed: bool) -> Submission:
+    category = session.get(Category, signal.category_id)
+    assert category is not None
+    view = SignalView(signal, category, DetailLevel.full, allowed_actions(actor, signal))
+    advice = advice_for(
+        category, urgency=Urgency(signal.urgency), emergency_called=signal.emergency_called
+    )
+    return Submission(view=view, advice=advice, replayed=replayed)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _view(
+    session: Session, actor: Actor, signal: Signal, category: Category, clock: Clock
+) -> SignalView | None:
+    level = detail_level(actor, signal, category)
+    if level is None:
+        return None
+    if level == DetailLevel.full and category.sensitivity == Sensitivity.sensitive:
+        record(
+            session,
+            actor=actor,
+            action="signal.read",
+            object_type="signal",
+            object_id=signal.id,
+            clock=clock,
+            category=category.code,
+        )
+    return SignalView(signal, category, level, allowed_actions(actor, signal))
+
+
+def get_signal(session: Session, *, actor: Actor, signal_id: uuid.UUID, clock: Clock) -> SignalView:
+    signal = session.get(Signal, signal_id)
+    category = session.get(Category, signal.category_id) if signal else None
+    view = _view(session, actor, signal, category, clock) if signal and category else None
+    if view is None:
+        raise SignalNotFound()
+    return view
+
+
+@dataclass(frozen=True)
+class SignalFilter:
+    statuses: list[SignalStatus] = field(default_factory=list)
+    category: str | None = None
+    team_id: uuid.UUID | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def list_signals(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: SignalFilter,
+    limit: int,
+    cursor: str | None,
+    clock: Clock,
+) -> Page[SignalView]:
+    statement = select(Signal)
+    if not actor.is_admin:
+        coordinated = [t for t, role in actor.team_roles.items() if role == TeamRole.coordinator]
+        statement = statement.where(
+            or_(col(Signal.reporter_id) == actor.user_id, col(Signal.team_id).in_(coordinated))
+        )
+    if filters.statuses:
+        statement = statement.where(col(Signal.status).in_(list(filters.statuses)))
+    if filters.category is not None:
+        category = session.exec(select(Category).where(Category.code == filters.category)).first()
+        statement = statement.where(Signal.category_id == (category.id if category else None))
+    if filters.team_id is not None:
+        statement = statement.where(Signal.team_id == filters.team_id)
+    if filters.created_from is not None:
+        statement = statement.where(Signal.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        statement = statement.where(Signal.created_at < filters.created_to)
+    page = paginate(
+        session,
+        statement,
+        created_at=Signal.created_at,
+        row_id=Signal.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda s: (s.created_at, s.id),
+    )
+    categories = _categories(session, {s.category_id for s in page.items})
+    views = [_view(session, actor, s, categories[s.category_id], clock) for s in page.items]
+    return Page(items=[v for v in views if v is not None], next_cursor=page.next_cursor)
+
+
+def _categories(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Category]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.exec(select(Category).where(col(Category.id).in_(ids)))}
+
+
+def signal_history(
+    session: Session,
+    *,
+    actor: Actor,
+    signal_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    clock: Clock,
+) -> tuple[SignalView, Page[SignalEvent]]:
+    view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
+    page = paginate(
+        session,
+        select(SignalEvent).where(SignalEvent.signal_id == signal_id),
+        created_at=SignalEvent.created_at,
+        row_id=SignalEvent.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda e: (e.created_at, e.id),
+    )
+    return view, page
+
+
+# --- workflow -----------------------------------------------------------------------------
+
+
+def take_action(
+    session: Session,
+    *,
+    actor: Actor,
+    signal_id: uuid.UUID,
+    action: SignalAction,
+    expected_version: int | None,
+    clock: Clock,
+    outcome: Outcome | None = None,
+    note: str | None = None,
+) -> SignalView:
+    view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
+    signal = view.signal
+    if expected_version is not None and expected_version != signal.version:
+        raise StaleSignal()
+    status = SignalStatus(signal.status)
+    target = next_status(status, action)
+    if target is None:
+        raise TransitionNotAllowed(_past_tense(action), status)
+    if action not in view.actions:
+        raise PermissionDenied(f"You may not {action} this signal.")
+    if action == SignalAction.close and outcome is None:
+        raise OutcomeRequired()
+    now = clock.now()
+    signal.status = target
+    signal.updated_at = now
+    if action == SignalAction.close:
+        signal.outcome = outcome
+    if target in (SignalStatus.closed, SignalStatus.withdrawn):
+        signal.closed_at = now
+    session.add(signal)
+    session.add(
+        SignalEvent(
+            signal_id=signal.id,
+            created_at=now,
+            actor_id=actor.user_id,
+            action=action,
+            from_status=status,
+            to_status=target,
+            note=note,
+        )
+    )
+    try:
+        session.flush()
+    except StaleDataError as exc:  # another writer changed it between our read and write
+        raise StaleSignal() from exc
+    record(
+        session,
+        actor=actor,
+        action=f"signal.{action}",
+        object_type="signal",
+        object_id=signal.id,
+        clock=clock,
+        to_status=target,
+    )
+    return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
+
+
+def _past_tense(action: SignalAction) -> str:
+    return {
+        SignalAction.withdraw: "withdrawn",
+        SignalAction.close: "closed",
+        SignalAction.acknowledge: "acknowledged",
+        SignalAction.start: "started",
+        SignalAction.route: "routed",
+        SignalAction.mark_unroutable: "marked unroutable",
+    }[action]
+
+
+# --- feedback -----------------------------------------------------------------------------
+
+
+def add_feedback(
+    session: Session, *, actor: Actor, signal_id: uuid.UUID, message: str, clock: Clock
+) -> Feedback:
+    signal = get_signal(session, actor=actor, signal_id=signal_id, clock=clock).signal
+    if not may_write_feedback(actor):
+        raise PermissionDenied("Feedback comes from the side that handles the signal.")
+    feedback = Feedback(
+        signal_id=signal.id, author_id=actor.user_id, message=message, created_at=clock.now()
+    )
+    session.add(feedback)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="feedback.create",
+        object_type="signal",
+        object_id=signal.id,
+        clock=clock,
+    )
+    return feedback
+
+
+def list_feedback(
+    session: Session, *, actor: Actor, signal_id: uuid.UUID, limit: int, cursor: str | None
+) -> Page[Feedback]:
+    signal = session.get(Signal, signal_id)
+    if signal is None or not may_read_feedback(actor, signal):
+        raise SignalNotFound()
+    return paginate(
+        session,
+        select(Feedback).where(Feedback.signal_id == signal_id),
+        created_at=Feedback.created_at,
+        row_id=Feedback.id,
+        limit=limit,
+        cursor=cursor,
+        key=lambda f: (f.created_at, f.id),
+    )
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    signals: int
+    feedback_messages: int
+    history_notes: int
+
+
+def purge_expired_content(session: Session, *, retention_days: int, clock: Clock) -> PurgeReport:
+    """Remove personal content of signals final for longer than the retention period.
+
+    Category, buurt, dates, status and outcome stay, for statistics.
+    """
+    now = clock.now()
+    cutoff = now - timedelta(days=retention_days)
+    expired = list(
+        session.exec(
+            select(Signal).where(
+                col(Signal.closed_at).is_not(None),
+                col(Signal.closed_at) < cutoff,
+                col(Signal.purged_at).is_(None),
+            )
+        )
+    )
+    ids = [signal.id for signal in expired]
+    feedback = list(
+        session.exec(
+            select(Feedback).where(
+                col(Feedback.signal_id).in_(ids), col(Feedback.message).is_not(None)
+            )
+        )
+    )
+    notes = list(
+        session.exec(
+            select(SignalEvent).where(
+                col(SignalEvent.signal_id).in_(ids), col(SignalEvent.note).is_not(None)
+            )
+        )
+    )
+    for signal in expired:
+        signal.description = None
+        signal.latitude = None
+        signal.longitude = None
+        signal.address = None
+        signal.postcode = signal.postcode[:4] if signal.postcode else None
+        signal.purged_at = now
+        session.add(signal)
+    for item in feedback:
+        item.message = None
+        session.add(item)
+    for event in notes:
+        event.note = None
+        session.add(event)
+    session.flush()
+    if expired:
+        record(
+            session,
+            actor=None,
+            action="signal.purge",
+            object_type="signal",
+            object_id=None,
+            clock=clock,
+            count=len(expired),
+        )
+    return PurgeReport(
+        signals=len(expired), feedback_messages=len(feedback), history_notes=len(notes)
+    )

@@ -1,0 +1,63 @@
+"""The signal workflow (DESIGN.md section 3): states, actions and who may take them."""
+
+from enum import StrEnum
+
+
+class SignalStatus(StrEnum):
+    submitted = "submitted"
+    routed = "routed"
+    acknowledged = "acknowledged"
+    in_progress = "in_progress"
+    closed = "closed"
+    unroutable = "unroutable"
+    withdrawn = "withdrawn"
+
+
+class SignalAction(StrEnum):
+    route = "route"
+    mark_unroutable = "mark_unroutable"
+    acknowledge = "acknowledge"
+    start = "start"
+    close = "close"
+    withdraw = "withdraw"
+
+
+class Outcome(StrEnum):
+    handled = "handled"
+    referred = "referred"
+    no_action = "no_action"
+    duplicate = "duplicate"
+
+
+class Urgency(StrEnum):
+    normal = "normal"
+    high = "high"
+    acute = "acute"
+
+
+S = SignalStatus
+A = SignalAction
+
+# (from status, action) -> to status. Nothing else is a legal step.
+TRANSITIONS: dict[tuple[SignalStatus, SignalAction], SignalStatus] = {
+    (S.submitted, A.route): S.routed,
+    (S.submitted, A.mark_unroutable): S.unroutable,
+    (S.unroutable, A.route): S.routed,
+    (S.routed, A.acknowledge): S.acknowledged,
+    (S.acknowledged, A.start): S.in_progress,
+    (S.submitted, A.close): S.closed,
+    (S.unroutable, A.close): S.closed,
+    (S.routed, A.close): S.closed,
+    (S.acknowledged, A.close): S.closed,
+    (S.in_progress, A.close): S.closed,
+    # The reporter takes a signal back only before anyone has acknowledged it.
+    (S.submitted, A.withdraw): S.withdrawn,
+    (S.routed, A.withdraw): S.withdrawn,
+    (S.unroutable, A.withdraw): S.withdrawn,
+}
+
+FINAL_STATUSES = frozenset({S.closed, S.withdrawn})
+
+
+def next_status(status: SignalStatus, action: SignalAction) -> SignalStatus | None:
+    return TRANSITIONS.get((status, action))

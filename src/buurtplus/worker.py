@@ -1,0 +1,52 @@
+"""Periodic jobs. They run in a thread inside `buurtplus serve` when BUURTPLUS_WORKER=inline."""
+
+import logging
+import threading
+
+from sqlalchemy import Engine
+
+from buurtplus.clock import Clock
+from buurtplus.db import transaction
+from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
+
+log = logging.getLogger("buurtplus.worker")
+
+
+def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock) -> PurgeReport:
+    with transaction(engine) as session:
+        report = purge_expired_content(session, retention_days=retention_days, clock=clock)
+    if report.signals:
+        log.info(
+            "retention purge",
+            extra={"signals": report.signals, "feedback": report.feedback_messages},
+        )
+    return report
+
+
+class PeriodicJobs:
+    def __init__(
+        self, engine: Engine, *, clock: Clock, retention_days: int, interval_seconds: float
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._retention_days = retention_days
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="buurtplus-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                purge_personal_content(
+                    self._engine, retention_days=self._retention_days, clock=self._clock
+                )
+            except Exception:  # a failed run is logged and tried again next time
+                log.exception("periodic job failed")
+            self._stop.wait(self._interval)
