@@ -302,6 +302,7 @@ def upgrade() -> None:
     op.create_table(
         "signal_events",
         sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("signal_id", sa.Uuid(), nullable=False),
         sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
@@ -316,6 +317,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signal_events")),
+        sa.UniqueConstraint(
+            "signal_id", "version", name=op.f("uq_signal_events_signal_id_version")
+        ),
     )
     with op.batch_alter_table("signal_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_signal_events_signal_id"), ["signal_id"], unique=False)

@@ -125,7 +125,7 @@ async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         extra["errors"] = [
             {
-                "field": f"body.{exc.field}" if exc.field != "cursor" else "query.cursor",
+                "field": _field_location(exc.field),
                 "message": exc.detail,
                 "type": _kebab(type(exc).__name__),
             }

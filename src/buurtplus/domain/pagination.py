@@ -1,15 +1,15 @@
-"""The one cursor pagination: keyset on (created_at, id), opaque cursor for clients."""
+"""The one cursor pagination: keyset on a row's sort key, opaque cursor for clients."""
 
 import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import bindparam, tuple_
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -20,6 +20,8 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
+SortValue = datetime | uuid.UUID | int
+
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
@@ -27,41 +29,65 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+def _encode_value(value: SortValue) -> list[Any]:
+    if isinstance(value, datetime):
+        return ["t", value.isoformat()]
+    if isinstance(value, uuid.UUID):
+        return ["u", str(value)]
+    return ["i", int(value)]
+
+
+def _decode_value(tagged: Any) -> SortValue:
+    kind, raw = tagged
+    if kind == "t":
+        parsed = datetime.fromisoformat(raw)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp in cursor")
+        return parsed
+    if kind == "u":
+        return uuid.UUID(raw)
+    if kind == "i" and isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    raise ValueError("unknown cursor value")
+
+
+def encode_cursor(values: Sequence[SortValue]) -> str:
+    raw = json.dumps([_encode_value(v) for v in values]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(cursor: str, size: int) -> tuple[SortValue, ...]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, row_id = json.loads(raw)
-        parsed = datetime.fromisoformat(created_at), uuid.UUID(row_id)
+        values = tuple(_decode_value(tagged) for tagged in json.loads(raw))
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise InvalidCursor() from exc
-    if parsed[0].tzinfo is None:
+    if len(values) != size:
         raise InvalidCursor()
-    return parsed
+    return values
 
 
 def paginate(
     session: Session,
     statement: SelectOfScalar[T],
     *,
-    created_at: Any,
-    row_id: Any,
+    order: Sequence[Any],
+    key: Callable[[T], Sequence[SortValue]],
     limit: int,
     cursor: str | None,
-    key: Callable[[T], tuple[datetime, uuid.UUID]],
 ) -> Page[T]:
-    """Rows of `statement` after `cursor`, oldest first; `key` reads (created_at, id) of a row."""
+    """Rows of `statement` after `cursor`, ascending by the `order` columns (unique together);
+    `key` reads those values off a row."""
     if cursor is not None:
-        after_time, after_id = decode_cursor(cursor)
-        statement = statement.where(
-            or_(created_at > after_time, and_(created_at == after_time, row_id > after_id))
-        )
-    rows = list(session.exec(statement.order_by(created_at, row_id).limit(limit + 1)))
+        after = decode_cursor(cursor, len(order))
+        bounds = []
+        for column, value in zip(order, after, strict=True):
+            if not isinstance(value, column.type.python_type):
+                raise InvalidCursor()
+            bounds.append(bindparam(None, value, type_=column.type))
+        statement = statement.where(tuple_(*order) > tuple_(*bounds))
+    rows = list(session.exec(statement.order_by(*order).limit(limit + 1)))
     if len(rows) <= limit:
         return Page(items=rows, next_cursor=None)
     rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(*key(rows[-1])))
+    return Page(items=rows, next_cursor=encode_cursor(key(rows[-1])))

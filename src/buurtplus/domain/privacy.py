@@ -49,7 +49,7 @@ def export_personal_data(session: Session, *, actor: Actor, clock: Clock) -> Per
         session.exec(
             select(SignalEvent)
             .where(col(SignalEvent.signal_id).in_(ids))
-            .order_by(col(SignalEvent.created_at), col(SignalEvent.id))
+            .order_by(col(SignalEvent.signal_id), col(SignalEvent.version))
         )
     )
     feedback = list(

@@ -58,8 +58,7 @@ def list_events(
     return paginate(
         session,
         statement,
-        created_at=AuditEvent.created_at,
-        row_id=AuditEvent.id,
+        order=(AuditEvent.created_at, AuditEvent.id),
         limit=limit,
         cursor=cursor,
         key=lambda event: (event.created_at, event.id),

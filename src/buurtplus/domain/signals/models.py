@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from buurtplus.db import UTCDateTime
@@ -22,6 +22,10 @@ class Category(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# Every UPDATE of a signal says WHERE version = <the version read>, and raises it by one.
+_VERSION = Column("version", Integer, nullable=False)
 
 
 class Signal(SQLModel, table=True):
@@ -45,7 +49,7 @@ class Signal(SQLModel, table=True):
     status: str = Field(sa_type=String(20), index=True)
     outcome: str | None = Field(default=None, sa_type=String(20))
     # Raised on every change; the ETag, and the guard against lost updates.
-    version: int = Field(default=1)
+    version: int = Field(default=1, sa_column=_VERSION)
     # Fingerprint of the submitted body, to tell a retry from a different report.
     request_hash: str = Field(sa_type=String(64))
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -53,16 +57,19 @@ class Signal(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
-    __mapper_args__ = {"version_id_col": "version"}
+    __mapper_args__ = {"version_id_col": _VERSION}
 
 
 class SignalEvent(SQLModel, table=True):
     """One step in a signal's history. Rows are only ever added."""
 
     __tablename__ = "signal_events"
+    __table_args__ = (UniqueConstraint("signal_id", "version"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     signal_id: uuid.UUID = Field(foreign_key="signals.id", ondelete="CASCADE", index=True)
+    # The signal's version after this step: orders the history, one step per version.
+    version: int
     created_at: datetime = Field(sa_type=UTCDateTime)
     actor_id: uuid.UUID | None = Field(default=None)
     action: str = Field(sa_type=String(30))

@@ -3,7 +3,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
@@ -64,8 +64,7 @@ def list_categories(
     return paginate(
         session,
         statement,
-        created_at=Category.created_at,
-        row_id=Category.id,
+        order=(Category.created_at, Category.id),
         limit=limit,
         cursor=cursor,
         key=lambda c: (c.created_at, c.id),
@@ -252,7 +251,7 @@ def submit_signal(
     if category.requires_plus and not team.plus_mode:
         raise PlusModeRequired(category.code)
     now = clock.now()
-    observed_at = draft.observed_at or now
+    observed_at = (draft.observed_at or now).astimezone(UTC)
     if observed_at > now + CLOCK_SKEW:
         raise ObservedInFuture()
 
@@ -275,29 +274,32 @@ def submit_signal(
         created_at=now,
         updated_at=now,
     )
-    session.add(signal)
-    session.add(
-        SignalEvent(
-            signal_id=signal.id,
-            created_at=now,
-            actor_id=actor.user_id,
-            action="submit",
-            from_status=None,
-            to_status=signal.status,
-        )
-    )
-    if idempotency_key is not None:
-        session.add(
-            IdempotencyKey(
-                user_id=actor.user_id,
-                key=idempotency_key,
-                request_hash=fingerprint,
-                signal_id=signal.id,
-                created_at=now,
-            )
-        )
     try:
         with session.begin_nested():
+            # The signal first: the rows below refer to it.
+            session.add(signal)
+            session.flush()
+            session.add(
+                SignalEvent(
+                    signal_id=signal.id,
+                    version=1,
+                    created_at=now,
+                    actor_id=actor.user_id,
+                    action="submit",
+                    from_status=None,
+                    to_status=signal.status,
+                )
+            )
+            if idempotency_key is not None:
+                session.add(
+                    IdempotencyKey(
+                        user_id=actor.user_id,
+                        key=idempotency_key,
+                        request_hash=fingerprint,
+                        signal_id=signal.id,
+                        created_at=now,
+                    )
+                )
             session.flush()
     except IntegrityError:
         # A concurrent retry of the same report won the race: answer with its signal.
@@ -419,8 +421,7 @@ def list_signals(
     page = paginate(
         session,
         statement,
-        created_at=Signal.created_at,
-        row_id=Signal.id,
+        order=(Signal.created_at, Signal.id),
         limit=limit,
         cursor=cursor,
         key=lambda s: (s.created_at, s.id),
@@ -449,11 +450,10 @@ def signal_history(
     page = paginate(
         session,
         select(SignalEvent).where(SignalEvent.signal_id == signal_id),
-        created_at=SignalEvent.created_at,
-        row_id=SignalEvent.id,
+        order=(SignalEvent.version,),
+        key=lambda e: (e.version,),
         limit=limit,
         cursor=cursor,
-        key=lambda e: (e.created_at, e.id),
     )
     return view, page
 
@@ -495,6 +495,7 @@ def take_action(
     session.add(
         SignalEvent(
             signal_id=signal.id,
+            version=signal.version + 1,
             created_at=now,
             actor_id=actor.user_id,
             action=action,
@@ -504,8 +505,10 @@ def take_action(
         )
     )
     try:
-        session.flush()
-    except StaleDataError as exc:  # another writer changed it between our read and write
+        with session.begin_nested():
+            session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        # Another writer changed the signal between our read and our write.
         raise StaleSignal() from exc
     record(
         session,
@@ -564,8 +567,7 @@ def list_feedback(
     return paginate(
         session,
         select(Feedback).where(Feedback.signal_id == signal_id),
-        created_at=Feedback.created_at,
-        row_id=Feedback.id,
+        order=(Feedback.created_at, Feedback.id),
         limit=limit,
         cursor=cursor,
         key=lambda f: (f.created_at, f.id),

@@ -105,8 +105,7 @@ def list_teams(session: Session, *, actor: Actor, limit: int, cursor: str | None
     return paginate(
         session,
         statement,
-        created_at=Team.created_at,
-        row_id=Team.id,
+        order=(Team.created_at, Team.id),
         limit=limit,
         cursor=cursor,
         key=lambda team: (team.created_at, team.id),
@@ -155,8 +154,7 @@ def list_members(
     page = paginate(
         session,
         select(TeamMembership).where(TeamMembership.team_id == team_id),
-        created_at=TeamMembership.created_at,
-        row_id=TeamMembership.user_id,
+        order=(TeamMembership.created_at, TeamMembership.user_id),
         limit=limit,
         cursor=cursor,
         key=lambda m: (m.created_at, m.user_id),

@@ -70,8 +70,7 @@ def list_users(session: Session, *, limit: int, cursor: str | None) -> Page[User
     return paginate(
         session,
         select(User),
-        created_at=User.created_at,
-        row_id=User.id,
+        order=(User.created_at, User.id),
         limit=limit,
         cursor=cursor,
         key=lambda user: (user.created_at, user.id),
