@@ -28,10 +28,16 @@ def run_migrations_online() -> None:
         from buurtplus.config import get_settings
 
         url = get_settings().database_url
-    engine = make_engine(url)
+    # SQLite rebuilds a table to alter it (drop and re-create): with foreign keys enforced,
+    # dropping `teams` would cascade into its memberships. Check the keys once done instead.
+    engine = make_engine(url, enforce_foreign_keys=False)
     try:
         with engine.connect() as connection:
             run_with(connection)
+            if connection.dialect.name == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:10]}")
     finally:
         engine.dispose()
 

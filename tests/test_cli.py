@@ -138,3 +138,9 @@ def test_settings_file_and_environment_configure_the_service(tmp_path: Path) -> 
     result = run_cli("db", "upgrade", env={}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "from-env-file.db").exists()
+
+
+def test_serve_refuses_a_short_jwt_secret(db_env: dict[str, str]) -> None:
+    result = run_cli("serve", env={**db_env, "BUURTPLUS_JWT_SECRET": "too-short"})
+    assert result.returncode == 2
+    assert "shorter than 32 bytes" in result.stderr

@@ -39,7 +39,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print("Demo mode. Sign in at /docs (Authorize) or POST /api/v1/auth/token with:")
         for account in DEMO_ACCOUNTS:
             print(f"  {account.email:<24} password: {DEMO_PASSWORD}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     return 0
 
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     job_interval_seconds: int = Field(
         default=3600, ge=1, description="Periodic jobs run this often"
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For is believed (comma-separated, or *)",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -67,12 +71,22 @@ class InsecureConfiguration(RuntimeError):
     """The configuration may not be served as it is."""
 
 
+MIN_SECRET_BYTES = 32
+_GENERATE_HINT = 'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
 def check_servable(settings: Settings) -> None:
-    if settings.uses_default_secret and not settings.demo:
+    if settings.demo:
+        return
+    if settings.uses_default_secret:
         raise InsecureConfiguration(
             "BUURTPLUS_JWT_SECRET is not set: refusing to start with the default JWT secret. "
-            'Set it to a long random value, e.g. python -c "import secrets; '
-            'print(secrets.token_urlsafe(48))".'
+            f"Set it to a long random value, {_GENERATE_HINT}."
+        )
+    if len(settings.jwt_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+        raise InsecureConfiguration(
+            f"BUURTPLUS_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes: anyone could guess "
+            f"it. Use a long random value, {_GENERATE_HINT}."
         )
 
 

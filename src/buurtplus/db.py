@@ -1,6 +1,5 @@
 """Engine, sessions and column types shared by every table."""
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,22 +52,28 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
+    """An engine that never writes statement parameters (personal data, hashes) to logs."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
+        _configure_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # More connections than the request threadpool has threads (40), so none waits for one.
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=20, max_overflow=30, hide_parameters=True
+    )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, enforce_foreign_keys: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy emit BEGIN itself, so a writer can ask for BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -83,20 +88,6 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-_WRITE_LOCKS: dict[int, threading.Lock] = {}
-_WRITE_LOCKS_GUARD = threading.Lock()
-
-
-def _writer_lock(engine: Engine) -> "threading.Lock | None":
-    """SQLite takes one writer at a time. Waiting on a lock in this process wakes a writer the
-    moment the last one commits; SQLite's own busy handler sleeps and retries, which gave
-    multi-second tails under concurrent writes. Other processes still meet busy_timeout."""
-    if engine.dialect.name != "sqlite":
-        return None
-    with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
-
-
 @contextmanager
 def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error.
@@ -104,9 +95,6 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     Requests (through the session dependency), the CLI and workers all use this. A write
     transaction on SQLite starts with BEGIN IMMEDIATE, so it never fails half-way for a lock.
     """
-    lock = _writer_lock(engine) if write else None
-    if lock is not None:
-        lock.acquire()
     session = Session(engine, expire_on_commit=False)
     try:
         if write:
@@ -118,5 +106,3 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         raise
     finally:
         session.close()
-        if lock is not None:
-            lock.release()

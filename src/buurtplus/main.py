@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -12,7 +13,7 @@ from fastapi.routing import APIRoute
 from buurtplus import __version__
 from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
-from buurtplus.api.middleware import BodySizeLimit, RequestContext
+from buurtplus.api.middleware import BodySizeLimit, RefuseNul, RequestContext
 from buurtplus.api.routes import audit, auth, categories, health, me, signals, teams, users
 from buurtplus.clock import Clock, SystemClock
 from buurtplus.config import Settings, check_servable, get_settings
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_servable(settings)
+        if app.state.engine.dialect.name == "sqlite":
+            app.state.sqlite_writer_lock = anyio.Lock()
         jobs = None
         if settings.worker == "inline":
             jobs = PeriodicJobs(
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock
     app.state.engine = make_engine(settings.database_url)
+    app.state.sqlite_writer_lock = None
     app.state.token_issuer = TokenIssuer(
         secret=settings.jwt_secret.get_secret_value(),
         issuer=settings.jwt_issuer,
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_docs(app)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RefuseNul)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -188,3 +188,72 @@ def test_only_the_password_grant_is_accepted(client: TestClient, make: Factory) 
         TOKEN, data={"username": user.email, "password": PASSWORD, "grant_type": "implicit"}
     )
     assert response.status_code == 422
+
+
+def test_an_unsigned_alg_none_token_is_refused(client: TestClient, make: Factory) -> None:
+    import base64
+    import json
+
+    user = make.user()
+    claims = jwt.get_unverified_claims(make.token(user))
+
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    token = f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+def test_reactivating_an_account_does_not_revive_old_tokens(
+    client: TestClient, make: Factory
+) -> None:
+    admin = make.auth(make.user(UserRole.admin))
+    user = make.user()
+    old = make.auth(user)
+
+    client.patch(f"/api/v1/users/{user.id}", json={"is_active": False}, headers=admin)
+    client.patch(f"/api/v1/users/{user.id}", json={"is_active": True}, headers=admin)
+
+    assert client.get("/api/v1/me", headers=old).status_code == 401
+    assert login(client, user.email).status_code == 200
+
+
+def test_a_volunteer_made_partner_loses_team_access(client: TestClient, make: Factory) -> None:
+    admin = make.auth(make.user(UserRole.admin))
+    team = make.team()
+    coordinator = make.member(team, team_role=TeamRole.coordinator)
+
+    changed = client.patch(
+        f"/api/v1/users/{coordinator.id}", json={"role": "partner"}, headers=admin
+    )
+    token = login(client, coordinator.email).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    assert changed.status_code == 200
+    assert client.get("/api/v1/me", headers=headers).json()["teams"] == []
+    assert client.get("/api/v1/teams", headers=headers).json()["items"] == []
+    assert client.get(f"/api/v1/teams/{team.id}", headers=headers).status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/teams/{team.id}", json={"contact_name": "X"}, headers=headers
+        ).status_code
+        == 404
+    )
+
+
+def test_parallel_guesses_do_not_slip_past_the_limit(client: TestClient, make: Factory) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = make.user()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(lambda _: login(client, user.email, "guess").status_code, range(20)))
+
+    assert codes.count(400) <= 5
+    assert codes.count(429) >= 15
+    assert login(client, user.email).status_code == 429
+
+
+def test_a_nul_character_in_the_login_is_refused_as_bad_credentials(client: TestClient) -> None:
+    response = login(client, "a\x00b@example.nl", "x")
+    assert response.status_code == 400

@@ -114,3 +114,16 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert given.headers["x-request-id"] == "abc-123"
     assert len(made.headers["x-request-id"]) == 32
     assert hostile.headers["x-request-id"] != "a" * 100
+
+
+def test_nul_characters_are_refused_not_a_server_error(client: TestClient, make: Factory) -> None:
+    admin = make.auth(make.user(UserRole.admin))
+
+    in_body = client.post(
+        "/api/v1/teams", json={"name": "a\x00b", "municipality_code": "GM0363"}, headers=admin
+    )
+    in_query = client.get("/api/v1/audit-events?action=a%00b", headers=admin)
+
+    assert in_body.status_code == 422
+    assert in_query.status_code == 422
+    assert client.get("/api/v1/teams", headers=admin).json()["items"] == []

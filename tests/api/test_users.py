@@ -103,3 +103,19 @@ def test_unknown_user_is_404(client: TestClient, make: Factory) -> None:
     response = client.get(f"{USERS}/00000000-0000-4000-8000-000000000000", headers=admin)
     assert response.status_code == 404
     assert response.json()["type"] == "urn:buurtplus:problem:user-not-found"
+
+
+def test_concurrent_creation_of_one_address_makes_one_account(
+    client: TestClient, make: Factory
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = make.auth(make.user(UserRole.admin))
+    body = {"email": "race@example.nl", "full_name": "Race", "password": "een lang wachtwoord"}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(
+            pool.map(lambda _: client.post(USERS, json=body, headers=admin).status_code, range(10))
+        )
+
+    assert codes.count(201) == 1
+    assert codes.count(409) == 9

@@ -15,28 +15,40 @@ def test_locks_after_the_allowed_failures_and_unlocks_later() -> None:
     clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
     throttle = make_throttle(clock)
     for _ in range(3):
-        throttle.check("a")
-        throttle.record_failure("a")
+        throttle.begin("a")
+        throttle.failed("a")
 
     with pytest.raises(TooManyAttempts) as locked:
-        throttle.check("a")
+        throttle.begin("a")
     assert locked.value.retry_after_seconds == 120
-    throttle.check("b")  # others are not affected
+    throttle.begin("b")  # others are not affected
     clock.advance(seconds=121)
-    throttle.check("a")
+    throttle.begin("a")
+
+
+def test_attempts_in_flight_count_against_the_limit() -> None:
+    clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+    throttle = make_throttle(clock)
+    for _ in range(3):
+        throttle.begin("a")  # three guesses being checked at once
+
+    with pytest.raises(TooManyAttempts):
+        throttle.begin("a")
+    throttle.succeeded("a")
+    throttle.begin("a")
 
 
 def test_settled_records_are_forgotten_when_many_accounts_are_tried() -> None:
     clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
     throttle = make_throttle(clock)
     for _ in range(3):
-        throttle.record_failure("locked")
+        throttle.failed("locked")
     for n in range(LoginThrottle.MAX_RECORDS):
-        throttle.record_failure(f"guess-{n}")
+        throttle.failed(f"guess-{n}")
     clock.advance(seconds=61)
 
-    throttle.record_failure("one-more")
+    throttle.begin("one-more")
 
     assert len(throttle._records) == 2  # "locked" (still locked) and "one-more"
     with pytest.raises(TooManyAttempts):
-        throttle.check("locked")
+        throttle.begin("locked")

@@ -1,8 +1,9 @@
 """Typed dependencies shared by the routes."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
@@ -37,10 +38,32 @@ def get_token_issuer(request: Request) -> TokenIssuer:
     return issuer
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def writer_turn(request: Request) -> AsyncIterator[None]:
+    """On SQLite, one writing request at a time, queued on the event loop.
+
+    Waiting here holds no thread; SQLite's own busy handler would sleep and retry, which gave
+    multi-second tails, and waiting in a worker thread can tie up the whole threadpool.
+    """
+    lock: anyio.Lock | None = request.app.state.sqlite_writer_lock
+    if lock is None or request.method in SAFE_METHODS:
+        yield
+        return
+    async with lock:
+        yield
+
+
+def get_session(
+    request: Request, _: Annotated[None, Depends(writer_turn, scope="function")]
+) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     write = request.method not in SAFE_METHODS
     with transaction(request.app.state.engine, write=write) as session:
+        yield session
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only transaction for a POST that stores nothing (signing in)."""
+    with transaction(request.app.state.engine, write=False) as session:
         yield session
 
 
@@ -49,6 +72,7 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 # scope="function": commit before the response is sent, so a 2xx means it is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 

@@ -54,6 +54,27 @@ class RequestContext:
             request_id_var.reset(token)
 
 
+class RefuseNul:
+    """A NUL character in the path or query cannot be stored or matched: refuse it early."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]
+        ):
+            response = problem_response(
+                422,
+                "validation-error",
+                "The URL holds a NUL character.",
+                errors=[{"field": "query", "message": "NUL character", "type": "nul"}],
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class _TooLarge(Exception):
     pass
 

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from buurtplus.api.deps import ClockDep, SessionDep, TokenIssuerDep
+from buurtplus.api.deps import ClockDep, ReadSessionDep, TokenIssuerDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.auth import Token
 from buurtplus.domain.errors import InvalidCredentials
@@ -22,21 +22,21 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 def issue_token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
+    session: ReadSessionDep,
     clock: ClockDep,
     issuer: TokenIssuerDep,
 ) -> Token:
     throttle: LoginThrottle = request.app.state.login_throttle
     account_key = "account:" + normalise_email(form.username)
     address_key = "address:" + (request.client.host if request.client else "unknown")
-    throttle.check(account_key, address_key)
-    if form.grant_type not in (None, "password"):
-        raise InvalidCredentials("Only the password grant is supported here.")
+    throttle.begin(account_key, address_key)
     try:
+        if "\x00" in form.username or "\x00" in form.password:
+            raise InvalidCredentials("Unknown e-mail address or wrong password.")
         user = authenticate(session, email=form.username, password=form.password)
-    except InvalidCredentials:
-        throttle.record_failure(account_key, address_key)
+    except BaseException:
+        throttle.failed(account_key, address_key)
         raise
-    throttle.record_success(account_key)
+    throttle.succeeded(account_key, address_key)
     token = issuer.issue(subject=user.id, token_version=user.token_version, now=clock.now())
     return Token(access_token=token, expires_in=int(issuer.lifetime.total_seconds()))

@@ -18,6 +18,8 @@ def _check_encodable(value: Any, where: str) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ValueError(f"{where} holds text that is not valid Unicode") from exc
+        if "\x00" in value:
+            raise ValueError(f"{where} holds a NUL character")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_encodable(key, where)
@@ -35,7 +37,7 @@ class InputModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def refuse_broken_unicode(cls, data: Any) -> Any:
-        # Lone surrogates survive JSON decoding but no database can store them.
+        # Lone surrogates and NUL survive JSON decoding; databases cannot store them.
         _check_encodable(data, "body")
         return data
 

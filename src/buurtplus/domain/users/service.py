@@ -1,6 +1,7 @@
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from buurtplus.clock import Clock
@@ -43,7 +44,11 @@ def create_user(
         updated_at=now,
     )
     session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent request took the address in between
+        raise EmailTaken(user.email) from exc
     return user
 
 
@@ -56,9 +61,12 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
 
 
 def load_actor(session: Session, *, user: User) -> Actor:
-    memberships = session.exec(
-        select(TeamMembership).where(TeamMembership.user_id == user.id)
-    ).all()
+    # Only volunteers act within teams, whatever rows may say.
+    memberships = (
+        session.exec(select(TeamMembership).where(TeamMembership.user_id == user.id)).all()
+        if user.role == UserRole.volunteer
+        else []
+    )
     return Actor(
         user_id=user.id,
         role=UserRole(user.role),
@@ -93,14 +101,25 @@ def update_user(
         changes.is_active is False or (changes.role not in (None, UserRole.admin))
     ):
         raise SelfLockout()
+    revoke_tokens = False
     if changes.full_name is not None:
         user.full_name = changes.full_name
-    if changes.role is not None:
+    if changes.role is not None and changes.role != user.role:
+        if changes.role != UserRole.volunteer:
+            # Team roles are for volunteers only: an admin or partner keeps no team access.
+            for membership in session.exec(
+                select(TeamMembership).where(TeamMembership.user_id == user.id)
+            ):
+                session.delete(membership)
         user.role = changes.role
-    if changes.is_active is not None:
+        revoke_tokens = True
+    if changes.is_active is not None and changes.is_active != user.is_active:
         user.is_active = changes.is_active
+        revoke_tokens = True
     if changes.password is not None:
         user.password_hash = hash_password(changes.password)
+        revoke_tokens = True
+    if revoke_tokens:
         user.token_version += 1
     user.updated_at = clock.now()
     session.add(user)

@@ -1,0 +1,52 @@
+"""Many writers at once against a real server: queued fairly, never stuck."""
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.fixtures.server import demo_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with demo_server(f"sqlite:///{tmp_path_factory.mktemp('busy') / 'demo.db'}") as base:
+        yield base
+
+
+async def _burst(base: str, writers: int) -> tuple[list[int], int]:
+    limits = httpx.Limits(max_connections=writers)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        token = (
+            await client.post(
+                "/api/v1/auth/token", data={"username": "admin@demo.local", "password": "demo"}
+            )
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+
+        async def create(n: int) -> int:
+            response = await client.post(
+                "/api/v1/teams",
+                headers=auth,
+                json={"name": f"Druk team {n}", "municipality_code": "GM0363"},
+            )
+            return response.status_code
+
+        async def anonymous(n: int) -> int:
+            response = await client.post("/api/v1/teams", json={"name": f"x{n}"})
+            return response.status_code
+
+        codes = await asyncio.gather(
+            *[create(n) for n in range(writers)], *[anonymous(n) for n in range(writers)]
+        )
+        health = (await client.get("/healthz")).status_code
+        return list(codes), health
+
+
+def test_more_writers_than_threads_all_get_an_answer(server: str) -> None:
+    codes, health = asyncio.run(_burst(server, writers=60))
+
+    assert codes[:60] == [201] * 60
+    assert codes[60:] == [401] * 60
+    assert health == 200
