@@ -192,6 +192,12 @@ DEFAULT_CATEGORIES = [
 def upgrade() -> None:
     op.create_table(
         "audit_events",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
@@ -203,7 +209,8 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_events")),
+        sa.UniqueConstraint("id", name=op.f("uq_audit_events_id")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_events_actor_id"), ["actor_id"], unique=False)

@@ -50,3 +50,48 @@ def test_more_writers_than_threads_all_get_an_answer(server: str) -> None:
     assert codes[:60] == [201] * 60
     assert codes[60:] == [401] * 60
     assert health == 200
+
+
+async def _audited_reads_among_writes(base: str, readers: int) -> list[int]:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+
+        async def token(email: str) -> dict[str, str]:
+            response = await client.post(
+                "/api/v1/auth/token", data={"username": email, "password": "demo"}
+            )
+            return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+        member, admin = await token("member@demo.local"), await token("admin@demo.local")
+        signal = (
+            await client.post(
+                "/api/v1/signals",
+                headers=member,
+                json={
+                    "category": "domestic_violence",
+                    "description": "Geschreeuw",
+                    "postcode": "1091AB",
+                },
+            )
+        ).json()
+
+        async def read(n: int) -> int:
+            return (await client.get(f"/api/v1/signals/{signal['id']}", headers=admin)).status_code
+
+        async def write(n: int) -> int:
+            response = await client.post(
+                "/api/v1/teams",
+                headers=admin,
+                json={"name": f"Lees-schrijf {n}", "municipality_code": "GM0363"},
+            )
+            return response.status_code
+
+        return list(
+            await asyncio.gather(
+                *[read(n) for n in range(readers)], *[write(n) for n in range(readers)]
+            )
+        )
+
+
+def test_audited_reads_and_writes_interleave_without_lock_errors(server: str) -> None:
+    codes = asyncio.run(_audited_reads_among_writes(server, readers=30))
+    assert codes == [200] * 30 + [201] * 30

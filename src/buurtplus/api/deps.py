@@ -1,7 +1,7 @@
 """Typed dependencies shared by the routes."""
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Query, Request
@@ -38,6 +38,21 @@ def get_token_issuer(request: Request) -> TokenIssuer:
     return issuer
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def audited_read(endpoint: F) -> F:
+    """Mark a GET that may write audit events (reads of sensitive content): it takes a write
+    transaction, so on SQLite it queues like any writer instead of failing to upgrade a read."""
+    endpoint.buurtplus_writes = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    endpoint = request.scope.get("endpoint")
+    return request.method not in SAFE_METHODS or getattr(endpoint, "buurtplus_writes", False)
+
+
 async def writer_turn(request: Request) -> AsyncIterator[None]:
     """On SQLite, one writing request at a time, queued on the event loop.
 
@@ -45,7 +60,7 @@ async def writer_turn(request: Request) -> AsyncIterator[None]:
     multi-second tails, and waiting in a worker thread can tie up the whole threadpool.
     """
     lock: anyio.Lock | None = request.app.state.sqlite_writer_lock
-    if lock is None or request.method in SAFE_METHODS:
+    if lock is None or not _writes(request):
         yield
         return
     async with lock:
@@ -56,8 +71,7 @@ def get_session(
     request: Request, _: Annotated[None, Depends(writer_turn, scope="function")]
 ) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
-    write = request.method not in SAFE_METHODS
-    with transaction(request.app.state.engine, write=write) as session:
+    with transaction(request.app.state.engine, write=_writes(request)) as session:
         yield session
 
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep
+from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
 from buurtplus.api.routes.signals import event_read, signal_read
 from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
@@ -52,6 +52,7 @@ class PersonalDataExport(BaseModel):
     response_model=PersonalDataExport,
     responses=problems(401),
 )
+@audited_read
 def export_me(
     actor: CurrentActor, session: SessionDep, clock: ClockDep, response: Response
 ) -> PersonalDataExport:

@@ -4,7 +4,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AwareDatetime
 
-from buurtplus.api.deps import ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.deps import (
+    ClockDep,
+    CurrentActor,
+    Cursor,
+    Limit,
+    SessionDep,
+    audited_read,
+)
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.signals import (
     Advice,
@@ -147,6 +154,7 @@ def report_signal(
     response_model=SignalPage,
     responses=problems(401, 422),
 )
+@audited_read
 def list_signals(
     actor: CurrentActor,
     session: SessionDep,
@@ -178,6 +186,7 @@ def list_signals(
     response_model=SignalRead,
     responses=problems(401, 404, 422),
 )
+@audited_read
 def get_signal(
     signal_id: uuid.UUID,
     response: Response,
@@ -196,6 +205,7 @@ def get_signal(
     response_model=SignalEventPage,
     responses=problems(401, 404, 422),
 )
+@audited_read
 def get_signal_history(
     signal_id: uuid.UUID,
     actor: CurrentActor,

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 from buurtplus.db import JSONType, UTCDateTime
@@ -13,7 +13,14 @@ class AuditEvent(SQLModel, table=True):
 
     __tablename__ = "audit_events"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # Insertion order: events of one instant still read back in the order they happened.
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # None for the system itself (a job, the router).
     actor_id: uuid.UUID | None = Field(default=None, index=True)

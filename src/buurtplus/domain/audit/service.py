@@ -58,8 +58,8 @@ def list_events(
     return paginate(
         session,
         statement,
-        order=(AuditEvent.created_at, AuditEvent.id),
+        order=(AuditEvent.seq,),
         limit=limit,
         cursor=cursor,
-        key=lambda event: (event.created_at, event.id),
+        key=lambda event: (event.seq or 0,),
     )
