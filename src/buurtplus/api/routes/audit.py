@@ -2,11 +2,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from buurtplus.api.deps import AdminActor, Cursor, Limit, SessionDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.audit import AuditEventPage, AuditEventRead
+from buurtplus.api.schemas.common import Moment
 from buurtplus.domain.audit.service import list_events
 from buurtplus.domain.pagination import DEFAULT_LIMIT
 
@@ -25,8 +25,8 @@ def list_audit_events(
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
     object_id: Annotated[uuid.UUID | None, Query()] = None,
     action: Annotated[str | None, Query(max_length=60, examples=["signal.read"])] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
-    until: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Moment | None, Query()] = None,
+    until: Annotated[Moment | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AuditEventPage:

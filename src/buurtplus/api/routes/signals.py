@@ -2,7 +2,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import AwareDatetime
 
 from buurtplus.api.deps import (
     ClockDep,
@@ -13,6 +12,7 @@ from buurtplus.api.deps import (
     audited_read,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.signals import (
     Advice,
     CategoryCode,
@@ -162,8 +162,8 @@ def list_signals(
     status_: Annotated[list[SignalStatus] | None, Query(alias="status")] = None,
     category: Annotated[CategoryCode | None, Query()] = None,
     team_id: Annotated[uuid.UUID | None, Query()] = None,
-    created_from: Annotated[AwareDatetime | None, Query(description="From (inclusive)")] = None,
-    created_to: Annotated[AwareDatetime | None, Query(description="To (exclusive)")] = None,
+    created_from: Annotated[Moment | None, Query(description="From (inclusive)")] = None,
+    created_to: Annotated[Moment | None, Query(description="To (exclusive)")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> SignalPage:

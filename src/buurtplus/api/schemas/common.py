@@ -1,6 +1,15 @@
+import re
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 T = TypeVar("T")
 
@@ -67,3 +76,14 @@ Email = Annotated[
 
 # One line of visible text; the value is stored and returned verbatim.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+
+
+def _iso_8601_only(value: Any) -> Any:
+    # Pydantic would also read "0.5" as a Unix time; the contract says ISO 8601.
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}T", value):
+        raise ValueError("an ISO 8601 date-time with zone, e.g. 2026-03-02T09:30:00+01:00")
+    return value
+
+
+# A moment as clients send it in a query: ISO 8601 with a zone.
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
