@@ -19,8 +19,6 @@ from pathlib import Path
 
 import httpx
 
-ADMIN_PASSWORD = "bench-admin-password"  # a throwaway database
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -69,13 +67,15 @@ async def drive(
 async def scenarios(base: str, requests: int, concurrency: int) -> None:
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        token = (
-            await client.post(
-                "/api/v1/auth/token",
-                data={"username": "bench@example.nl", "password": ADMIN_PASSWORD},
+
+        async def sign_in(email: str) -> dict[str, str]:
+            response = await client.post(
+                "/api/v1/auth/token", data={"username": email, "password": "demo"}
             )
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+            return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+        auth = await sign_in("admin@demo.local")
+        member = await sign_in("member@demo.local")
         await drive(
             "GET /healthz (no database)", requests, concurrency, lambda n: client.get("/healthz")
         )
@@ -100,6 +100,27 @@ async def scenarios(base: str, requests: int, concurrency: int) -> None:
             ),
         )
         await drive(
+            "POST /api/v1/signals (intake)",
+            requests,
+            concurrency,
+            lambda n: client.post(
+                "/api/v1/signals",
+                headers={**member, "Idempotency-Key": f"bench-{n}"},
+                json={
+                    "category": "loneliness" if n % 2 else "public_space",
+                    "description": f"Benchmark signal {n}",
+                    "location": {"latitude": 52.36, "longitude": 4.92},
+                    "buurt_code": "BU0363MA01",
+                },
+            ),
+        )
+        await drive(
+            "GET /api/v1/signals?limit=50",
+            requests,
+            concurrency,
+            lambda n: client.get("/api/v1/signals", params={"limit": 50}, headers=auth),
+        )
+        await drive(
             "GET /api/v1/teams?limit=50",
             requests,
             concurrency,
@@ -122,19 +143,10 @@ def main() -> None:
             "BUURTPLUS_DATABASE_URL": url,
             "BUURTPLUS_LOG_LEVEL": "WARNING",
             "BUURTPLUS_JWT_SECRET": "bench-" + "x" * 40,
+            "BUURTPLUS_DEMO": "true",
         }
         cli("db", "upgrade", env=env)
-        cli(
-            "users",
-            "create",
-            "--email",
-            "bench@example.nl",
-            "--full-name",
-            "Bench",
-            "--password-stdin",
-            env=env,
-            stdin=ADMIN_PASSWORD + "\n",
-        )
+        cli("demo", "seed", env=env)
         server = subprocess.Popen(
             [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
             env=env,

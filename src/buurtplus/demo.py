@@ -7,9 +7,10 @@ from sqlmodel import Session, select
 
 from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
+from buurtplus.domain.signals.service import SignalDraft, submit_signal
 from buurtplus.domain.teams.service import TeamDraft, add_member, create_team
 from buurtplus.domain.users.models import User
-from buurtplus.domain.users.service import create_user
+from buurtplus.domain.users.service import create_user, load_actor
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo credential, demo mode only
 DEMO_MUNICIPALITY = "GM0363"
@@ -99,4 +100,25 @@ def seed_demo(session: Session, *, clock: Clock) -> bool:
             citizen_responder=account.team_role == TeamRole.member,
             clock=clock,
         )
+    member = users["member@demo.local"]
+    reporter = load_actor(session, user=member)
+    for draft in DEMO_SIGNALS:
+        submit_signal(session, actor=reporter, draft=draft, idempotency_key=None, clock=clock)
     return True
+
+
+DEMO_SIGNALS = (
+    SignalDraft(
+        category="public_space",
+        description="Lantaarnpaal bij het speeltuintje is al een week kapot; het pad is donker.",
+        latitude=52.3601,
+        longitude=4.9215,
+        buurt_code="BU0363MA01",
+    ),
+    SignalDraft(
+        category="loneliness",
+        description="Oudere buurvrouw op nummer 14 zegt dat ze al weken niemand spreekt.",
+        postcode="1091AB",
+        buurt_code="BU0363MA02",
+    ),
+)
