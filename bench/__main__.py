@@ -49,7 +49,11 @@ async def drive(
         nonlocal failures
         for n in counter:
             started = time.perf_counter()
-            response = await call(n)
+            try:
+                response = await call(n)
+            except httpx.TransportError:
+                failures += 1
+                continue
             latencies.append(time.perf_counter() - started)
             if response.status_code >= 400:
                 failures += 1
@@ -151,7 +155,7 @@ def main() -> None:
             [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(Path(tmp) / "server.log", "w"),  # noqa: SIM115
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -169,6 +173,13 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+            errors = [
+                line
+                for line in (Path(tmp) / "server.log").read_text().splitlines()
+                if '"level": "ERROR"' in line or "Traceback" in line
+            ]
+            if errors:
+                print("server errors:", *errors[:5], sep="\n  ")
 
 
 if __name__ == "__main__":
