@@ -44,7 +44,11 @@ class Settings(BaseSettings):
         default="inline", description="inline: periodic jobs run inside `buurtplus serve`"
     )
     job_interval_seconds: int = Field(
-        default=3600, ge=1, description="Periodic jobs run this often"
+        default=60, ge=1, description="How often the worker looks for overdue acknowledgements"
+    )
+    router: str = Field(default="rules", description="Routing plugin slug: rules, static, ...")
+    routing_static_file: str | None = Field(
+        default=None, description="TOML category -> partner map for the static router"
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",

@@ -1,16 +1,23 @@
 """Demo data for trying the product: only with BUURTPLUS_DEMO=true, only into an empty database."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
 from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
+from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.partners.service import create_partner
+from buurtplus.domain.signals.dispatch import route_new_signal
 from buurtplus.domain.signals.service import SignalDraft, submit_signal
 from buurtplus.domain.teams.service import TeamDraft, add_member, create_team
 from buurtplus.domain.users.models import User
 from buurtplus.domain.users.service import create_user, load_actor
+from buurtplus.routing.rules import create_rule
+from buurtplus.routing.strategies.rules import RulesRouter
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo credential, demo mode only
 DEMO_MUNICIPALITY = "GM0363"
@@ -38,6 +45,21 @@ def seed_demo(session: Session, *, clock: Clock) -> bool:
     """Fill an empty database with demo teams and accounts; False if it held users already."""
     if session.exec(select(User).limit(1)).first() is not None:
         return False
+    root = Actor(user_id=uuid.uuid4(), role=UserRole.admin)
+    partners = {
+        name: create_partner(
+            session,
+            actor=root,
+            clock=clock,
+            fields={
+                "name": name,
+                "kind": kind,
+                "contact_email": email,
+                "municipalities": [DEMO_MUNICIPALITY],
+            },
+        )
+        for name, kind, email in DEMO_PARTNERS
+    }
     users = {
         account.email: create_user(
             session,
@@ -45,11 +67,14 @@ def seed_demo(session: Session, *, clock: Clock) -> bool:
             full_name=account.full_name,
             password=DEMO_PASSWORD,
             role=account.role,
+            partner_id=partners[WIJKTEAM].id if account.role == UserRole.partner else None,
             clock=clock,
         )
         for account in DEMO_ACCOUNTS
     }
     admin = Actor(user_id=users["admin@demo.local"].id, role=UserRole.admin)
+    for rule in demo_rules(partners):
+        create_rule(session, actor=admin, fields=rule, clock=clock)
     plus_team = create_team(
         session,
         actor=admin,
@@ -102,9 +127,93 @@ def seed_demo(session: Session, *, clock: Clock) -> bool:
         )
     member = users["member@demo.local"]
     reporter = load_actor(session, user=member)
+    router = RulesRouter()
     for draft in DEMO_SIGNALS:
-        submit_signal(session, actor=reporter, draft=draft, idempotency_key=None, clock=clock)
+        submit_signal(
+            session,
+            actor=reporter,
+            draft=draft,
+            idempotency_key=None,
+            clock=clock,
+            route=lambda s, signal, category: route_new_signal(
+                s, signal, category, router=router, clock=clock
+            ),
+        )
     return True
+
+
+VEILIG_THUIS = "Veilig Thuis Amsterdam-Amstelland"
+WIJKTEAM = "Sociaal wijkteam Oost"
+GEMEENTE = "Gemeente Amsterdam"
+GGD = "GGD Amsterdam"
+WIJKAGENT = "Wijkagent Oosterpark"
+AED_OWNER = "Buurthuis Oosterpark (AED-eigenaar)"
+
+DEMO_PARTNERS = (
+    (VEILIG_THUIS, "veilig_thuis", "veiligthuis@demo.local"),
+    (WIJKTEAM, "wijkteam", "wijkteam@demo.local"),
+    (GEMEENTE, "gemeente", "gemeente@demo.local"),
+    (GGD, "ggd", "ggd@demo.local"),
+    (WIJKAGENT, "wijkagent", "wijkagent@demo.local"),
+    (AED_OWNER, "aed_owner", "aed@demo.local"),
+)
+
+
+def demo_rules(partners: dict[str, Partner]) -> list[dict[str, Any]]:
+    """Rules that send every default category somewhere at every hour of the week."""
+
+    def rule(
+        name: str,
+        categories: list[str],
+        partner: str,
+        fallback: str | None,
+        ack_minutes: int,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        return {
+            "name": name,
+            "categories": categories,
+            "partner_id": partners[partner].id,
+            "fallback_partner_id": partners[fallback].id if fallback else None,
+            "ack_minutes": ack_minutes,
+            **extra,
+        }
+
+    return [
+        rule(
+            "Huiselijk geweld en verwaarlozing: Veilig Thuis (altijd)",
+            ["domestic_violence", "neglect"],
+            VEILIG_THUIS,
+            GGD,
+            60,
+        ),
+        rule(
+            "Sociale signalen in kantooruren: sociaal wijkteam",
+            ["loneliness", "social_isolation", "other_concern"],
+            WIJKTEAM,
+            GEMEENTE,
+            24 * 60,
+            time_window="Mo-Fr 08:30-17:00; PH off",
+            municipalities=[DEMO_MUNICIPALITY],
+        ),
+        rule("Zorgwekkend gedrag: GGD", ["worrying_behaviour"], GGD, GEMEENTE, 240),
+        rule(
+            "Veiligheid: wijkagent",
+            ["burglary_risk", "vehicle_crime", "suspicious_situation", "youth_nuisance"],
+            WIJKAGENT,
+            GEMEENTE,
+            24 * 60,
+        ),
+        rule(
+            "Openbare ruimte en aanhangers: gemeente",
+            ["public_space", "trailer_parking"],
+            GEMEENTE,
+            None,
+            3 * 24 * 60,
+        ),
+        rule("AED: eigenaar", ["aed_missing", "aed_defective"], AED_OWNER, GEMEENTE, 24 * 60),
+        rule("Vangnet: al het andere naar de gemeente", [], GEMEENTE, None, 24 * 60, priority=-10),
+    ]
 
 
 DEMO_SIGNALS = (

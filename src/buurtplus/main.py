@@ -14,11 +14,23 @@ from buurtplus import __version__
 from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
 from buurtplus.api.middleware import BodySizeLimit, RefuseNul, RequestContext
-from buurtplus.api.routes import audit, auth, categories, health, me, signals, teams, users
+from buurtplus.api.routes import (
+    audit,
+    auth,
+    categories,
+    health,
+    me,
+    partners,
+    routing,
+    signals,
+    teams,
+    users,
+)
 from buurtplus.clock import Clock, SystemClock
 from buurtplus.config import Settings, check_servable, get_settings
 from buurtplus.db import make_engine
 from buurtplus.domain.users.throttle import LoginThrottle
+from buurtplus.routing.registry import load_router
 from buurtplus.security import TokenIssuer, configure_password_hashing
 from buurtplus.worker import PeriodicJobs
 
@@ -77,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock
     app.state.engine = make_engine(settings.database_url)
     app.state.sqlite_writer_lock = None
+    app.state.router = load_router(settings.router, settings)
     app.state.token_issuer = TokenIssuer(
         secret=settings.jwt_secret.get_secret_value(),
         issuer=settings.jwt_issuer,
@@ -91,7 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, users, teams, categories, signals, audit):
+    for module in (auth, me, users, teams, categories, signals, partners, routing, audit):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

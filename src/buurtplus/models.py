@@ -2,6 +2,7 @@
 
 from buurtplus.db import metadata
 from buurtplus.domain.audit.models import AuditEvent
+from buurtplus.domain.partners.models import Partner, PartnerClient
 from buurtplus.domain.signals.models import (
     Category,
     Feedback,
@@ -11,12 +12,16 @@ from buurtplus.domain.signals.models import (
 )
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User
+from buurtplus.routing.models import RoutingRule
 
 __all__ = [
     "AuditEvent",
     "Category",
     "Feedback",
     "IdempotencyKey",
+    "Partner",
+    "PartnerClient",
+    "RoutingRule",
     "Signal",
     "SignalEvent",
     "Team",

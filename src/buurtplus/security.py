@@ -40,6 +40,8 @@ class TokenClaims:
     subject: uuid.UUID
     token_version: int
     expires_at: datetime
+    # "user" for a person, "client" for a partner's system client.
+    kind: str = "user"
 
 
 class InvalidToken(Exception):
@@ -53,10 +55,13 @@ class TokenIssuer:
     audience: str
     lifetime: timedelta
 
-    def issue(self, *, subject: uuid.UUID, token_version: int, now: datetime) -> str:
+    def issue(
+        self, *, subject: uuid.UUID, token_version: int, now: datetime, kind: str = "user"
+    ) -> str:
         claims = {
             "sub": str(subject),
             "tv": token_version,
+            "knd": kind,
             "iss": self.issuer,
             "aud": self.audience,
             "iat": int(now.timestamp()),
@@ -79,9 +84,12 @@ class TokenIssuer:
             )
             subject = uuid.UUID(str(claims["sub"]))
             token_version = int(claims["tv"])
+            kind = str(claims.get("knd", "user"))
             expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         except (JWTError, KeyError, ValueError, TypeError) as exc:
             raise InvalidToken(str(exc)) from exc
         if expires_at <= now:
             raise InvalidToken("token expired")
-        return TokenClaims(subject=subject, token_version=token_version, expires_at=expires_at)
+        return TokenClaims(
+            subject=subject, token_version=token_version, expires_at=expires_at, kind=kind
+        )

@@ -2,11 +2,13 @@
 
 import logging
 import threading
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from buurtplus.clock import Clock
 from buurtplus.db import transaction
+from buurtplus.domain.signals.dispatch import escalate_overdue
 from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
 
 log = logging.getLogger("buurtplus.worker")
@@ -21,6 +23,18 @@ def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock)
             extra={"signals": report.signals, "feedback": report.feedback_messages},
         )
     return report
+
+
+def escalate_missed_deadlines(engine: Engine, *, clock: Clock) -> int:
+    with transaction(engine) as session:
+        count = escalate_overdue(session, clock=clock)
+    if count:
+        log.info("escalated", extra={"signals": count})
+    return count
+
+
+# Retention needs no minute-by-minute care.
+PURGE_EVERY = timedelta(hours=1)
 
 
 class PeriodicJobs:
@@ -42,11 +56,16 @@ class PeriodicJobs:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        last_purge: datetime | None = None
         while not self._stop.is_set():
             try:
-                purge_personal_content(
-                    self._engine, retention_days=self._retention_days, clock=self._clock
-                )
+                escalate_missed_deadlines(self._engine, clock=self._clock)
+                now = self._clock.now()
+                if last_purge is None or now - last_purge >= PURGE_EVERY:
+                    purge_personal_content(
+                        self._engine, retention_days=self._retention_days, clock=self._clock
+                    )
+                    last_purge = now
             except Exception:  # a failed run is logged and tried again next time
                 log.exception("periodic job failed")
             self._stop.wait(self._interval)

@@ -224,8 +224,11 @@ def test_a_volunteer_made_partner_loses_team_access(client: TestClient, make: Fa
     team = make.team()
     coordinator = make.member(team, team_role=TeamRole.coordinator)
 
+    partner = make.partner()
     changed = client.patch(
-        f"/api/v1/users/{coordinator.id}", json={"role": "partner"}, headers=admin
+        f"/api/v1/users/{coordinator.id}",
+        json={"role": "partner", "partner_id": str(partner.id)},
+        headers=admin,
     )
     token = login(client, coordinator.email).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}

@@ -54,8 +54,9 @@ def test_a_member_reports_and_gets_the_signal_and_advice(
     assert response.status_code == 201
     body = response.json()
     assert response.headers["location"] == f"/api/v1/signals/{body['id']}"
-    assert response.headers["etag"] == '"1"'
-    assert body["status"] == "submitted"
+    assert response.headers["etag"] == '"2"'  # stored, then routed in the same transaction
+    assert body["status"] == "unroutable"  # no routing rules in this test
+    assert body["routing_explanation"].startswith("No routing rule matched")
     assert body["team_id"] == str(plus_team.id)
     assert body["reporter_id"] == str(reporter.id)
     assert body["category"]["code"] == "suspicious_situation"

@@ -104,7 +104,7 @@ def test_the_coordinator_closes_a_duplicate_from_the_queue(
 ) -> None:
     coordinator = make.auth(make.coordinator(team))
     view = client.get(f"{SIGNALS}/{signal.id}", headers=coordinator).json()
-    assert view["allowed_transitions"] == ["close"]
+    assert view["allowed_transitions"] == ["route", "close"]
 
     closed = step(client, signal, "close", coordinator, {"outcome": "duplicate"})
 

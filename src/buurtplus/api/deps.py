@@ -12,9 +12,10 @@ from buurtplus.api.errors import Unauthenticated
 from buurtplus.clock import Clock
 from buurtplus.config import Settings
 from buurtplus.db import transaction
-from buurtplus.domain.access import Actor
+from buurtplus.domain.access import Actor, UserRole
 from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.pagination import MAX_LIMIT
+from buurtplus.domain.partners.models import PartnerClient
 from buurtplus.domain.users.models import User
 from buurtplus.domain.users.service import load_actor
 from buurtplus.security import InvalidToken, TokenIssuer
@@ -103,6 +104,13 @@ def get_current_actor(
         claims = issuer.verify(token, now=clock.now())
     except InvalidToken as exc:
         raise Unauthenticated("The token is expired or invalid; sign in again.") from exc
+    if claims.kind == "client":
+        client = session.get(PartnerClient, claims.subject)
+        if client is None or not client.active:
+            raise Unauthenticated("The client has been revoked.")
+        return Actor(
+            user_id=client.id, role=UserRole.partner, partner_id=client.partner_id, is_client=True
+        )
     user = session.get(User, claims.subject)
     if user is None or not user.is_active or user.token_version != claims.token_version:
         raise Unauthenticated("The token has been revoked; sign in again.")

@@ -23,9 +23,13 @@ class TeamRole(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
+    # The user's id, or for a partner's system client the client's id.
     user_id: uuid.UUID
     role: UserRole
     team_roles: Mapping[uuid.UUID, TeamRole] = field(default_factory=dict)
+    # The partner organisation a partner account or client acts for.
+    partner_id: uuid.UUID | None = None
+    is_client: bool = False
 
     @property
     def is_admin(self) -> bool:

@@ -1,42 +1,56 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request
 
 from buurtplus.api.deps import ClockDep, ReadSessionDep, TokenIssuerDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.auth import Token
 from buurtplus.domain.errors import InvalidCredentials
+from buurtplus.domain.partners.service import authenticate_client
 from buurtplus.domain.users.service import authenticate, normalise_email
 from buurtplus.domain.users.throttle import LoginThrottle
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+FormText = Annotated[str | None, Form(max_length=500)]
+
 
 @router.post(
     "/token",
-    summary="Sign in and get a bearer token (OAuth2 password grant)",
+    summary="Get a bearer token: password grant for people, client credentials for systems",
     response_model=Token,
     responses=problems(400, 422, 429),
 )
 def issue_token(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: ReadSessionDep,
     clock: ClockDep,
     issuer: TokenIssuerDep,
+    grant_type: Annotated[Literal["password", "client_credentials"], Form()] = "password",
+    username: FormText = None,
+    password: FormText = None,
+    client_id: FormText = None,
+    client_secret: FormText = None,
+    scope: Annotated[str, Form(max_length=500)] = "",
 ) -> Token:
     throttle: LoginThrottle = request.app.state.login_throttle
-    account_key = "account:" + normalise_email(form.username)
+    name = username if grant_type == "password" else client_id
+    account_key = "account:" + normalise_email(name or "")
     address_key = "address:" + (request.client.host if request.client else "unknown")
     throttle.begin(account_key, address_key)
     try:
-        if "\x00" in form.username or "\x00" in form.password:
-            raise InvalidCredentials("Unknown e-mail address or wrong password.")
-        user = authenticate(session, email=form.username, password=form.password)
+        secret = password if grant_type == "password" else client_secret
+        if not name or not secret or "\x00" in name + secret:
+            raise InvalidCredentials("Unknown account or wrong secret.")
+        if grant_type == "password":
+            user = authenticate(session, email=name, password=secret)
+            subject, version, kind = user.id, user.token_version, "user"
+        else:
+            client = authenticate_client(session, client_id=name, secret=secret)
+            subject, version, kind = client.id, 0, "client"
     except BaseException:
         throttle.failed(account_key, address_key)
         raise
     throttle.succeeded(account_key, address_key)
-    token = issuer.issue(subject=user.id, token_version=user.token_version, now=clock.now())
+    token = issuer.issue(subject=subject, token_version=version, now=clock.now(), kind=kind)
     return Token(access_token=token, expires_in=int(issuer.lifetime.total_seconds()))

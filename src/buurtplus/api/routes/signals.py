@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from buurtplus.api.deps import (
     ClockDep,
@@ -22,6 +22,8 @@ from buurtplus.api.schemas.signals import (
     FeedbackPage,
     FeedbackRead,
     Location,
+    RejectRequest,
+    RouteRequest,
     SignalCreate,
     SignalEventPage,
     SignalEventRead,
@@ -33,10 +35,12 @@ from buurtplus.api.schemas.signals import (
 )
 from buurtplus.domain.pagination import DEFAULT_LIMIT
 from buurtplus.domain.signals import service
+from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand, route_new_signal
 from buurtplus.domain.signals.errors import StaleSignal
 from buurtplus.domain.signals.models import SignalEvent
 from buurtplus.domain.signals.service import SignalDraft, SignalFilter, SignalView
 from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
+from buurtplus.routing.base import Router
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 
@@ -89,6 +93,9 @@ def signal_read(view: SignalView) -> SignalRead:
         address=view.personal(s.address),
         postcode=view.personal(s.postcode),
         purged=s.purged_at is not None,
+        partner_id=view.personal(s.partner_id),
+        ack_deadline=view.personal(s.ack_deadline),
+        routing_explanation=view.personal(s.routing_explanation),
     )
 
 
@@ -114,6 +121,7 @@ def expected_version(if_match: str | None) -> int | None:
 )
 def report_signal(
     body: SignalCreate,
+    request: Request,
     response: Response,
     actor: CurrentActor,
     session: SessionDep,
@@ -134,8 +142,16 @@ def report_signal(
         buurt_code=body.buurt_code,
         team_id=body.team_id,
     )
+    active: Router = request.app.state.router
     submission = service.submit_signal(
-        session, actor=actor, draft=draft, idempotency_key=idempotency_key, clock=clock
+        session,
+        actor=actor,
+        draft=draft,
+        idempotency_key=idempotency_key,
+        clock=clock,
+        route=lambda s, signal, category: route_new_signal(
+            s, signal, category, router=active, clock=clock
+        ),
     )
     response.headers["ETag"] = etag(submission.view)
     response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
@@ -411,3 +427,61 @@ def list_feedback(
         items=[FeedbackRead.model_validate(f, from_attributes=True) for f in page.items],
         next_cursor=page.next_cursor,
     )
+
+
+@router.post(
+    "/{signal_id}/route",
+    summary="Route a signal from the queue by hand (coordinator or admin)",
+    response_model=SignalRead,
+    responses=STEP_ERRORS,
+)
+def route_signal(
+    signal_id: uuid.UUID,
+    body: RouteRequest,
+    response: Response,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
+) -> SignalRead:
+    view = route_by_hand(
+        session,
+        actor=actor,
+        signal_id=signal_id,
+        partner_id=body.partner_id,
+        ack_minutes=body.ack_minutes,
+        note=body.note,
+        expected_version=expected_version(if_match),
+        clock=clock,
+    )
+    response.headers["ETag"] = etag(view)
+    return signal_read(view)
+
+
+@router.post(
+    "/{signal_id}/reject",
+    summary='Say "not ours": the signal goes to the next partner that fits (partner)',
+    response_model=SignalRead,
+    responses=STEP_ERRORS,
+)
+def reject_routed_signal(
+    signal_id: uuid.UUID,
+    body: RejectRequest,
+    request: Request,
+    response: Response,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
+) -> SignalRead:
+    view = reject_signal(
+        session,
+        actor=actor,
+        signal_id=signal_id,
+        reason=body.reason,
+        expected_version=expected_version(if_match),
+        router=request.app.state.router,
+        clock=clock,
+    )
+    response.headers["ETag"] = etag(view)
+    return signal_read(view)

@@ -41,6 +41,7 @@ def create_user(body: UserCreate, _: AdminActor, session: SessionDep, clock: Clo
         full_name=body.full_name,
         password=body.password,
         role=body.role,
+        partner_id=body.partner_id,
         clock=clock,
     )
     return UserRead.model_validate(user)

@@ -124,6 +124,9 @@ class SignalRead(BaseModel):
     address: str | None
     postcode: str | None
     purged: bool = Field(description="Personal content was removed after the retention period")
+    partner_id: uuid.UUID | None = Field(description="The partner organisation handling it")
+    ack_deadline: datetime | None = Field(description="The partner acknowledges before this")
+    routing_explanation: str | None = Field(description="Why it went where it went")
 
 
 class Advice(BaseModel):
@@ -155,6 +158,32 @@ class CloseRequest(InputModel):
 
     outcome: Outcome
     note: Note | None = None
+
+
+class RouteRequest(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner_id": "3f0a4c9e-2b9f-4f7e-9d1a-6c1b2e3d4f50",
+                    "ack_minutes": 1440,
+                    "note": "Bekend bij wijkteam",
+                }
+            ]
+        }
+    )
+
+    partner_id: uuid.UUID
+    ack_minutes: int = Field(default=24 * 60, ge=5, le=60 * 24 * 14)
+    note: Note | None = None
+
+
+class RejectRequest(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Geen minderjarigen betrokken; GGD"}]}
+    )
+
+    reason: Note = Field(description='Why it is "not ours"')
 
 
 class StepRequest(InputModel):

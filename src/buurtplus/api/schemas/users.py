@@ -29,6 +29,9 @@ class UserCreate(InputModel):
     full_name: Name
     password: Password
     role: UserRole = UserRole.volunteer
+    partner_id: uuid.UUID | None = Field(
+        default=None, description="For a partner account: the organisation it acts for"
+    )
 
 
 class UserUpdate(PatchModel):
@@ -38,6 +41,7 @@ class UserUpdate(PatchModel):
     role: UserRole | SkipJsonSchema[None] = None
     is_active: StrictBool | SkipJsonSchema[None] = None
     password: Password | SkipJsonSchema[None] = None
+    partner_id: uuid.UUID | SkipJsonSchema[None] = None
 
 
 class UserRead(BaseModel):
@@ -48,6 +52,7 @@ class UserRead(BaseModel):
     full_name: str
     role: UserRole
     is_active: bool
+    partner_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
 

@@ -33,6 +33,8 @@ def detail_level(actor: Actor, signal: Signal, category: Category) -> DetailLeve
     """How much of `signal` the actor may see; None: not even that it exists."""
     if actor.is_admin or signal.reporter_id == actor.user_id:
         return DetailLevel.full
+    if actor.partner_id is not None and signal.partner_id == actor.partner_id:
+        return DetailLevel.full  # the partner handles it: it reads the case
     if actor.team_roles.get(signal.team_id) == TeamRole.coordinator:
         if category.sensitivity == Sensitivity.sensitive:
             return DetailLevel.limited
@@ -40,27 +42,44 @@ def detail_level(actor: Actor, signal: Signal, category: Category) -> DetailLeve
     return None
 
 
+# The order in which allowed_transitions lists the steps.
+ACTION_ORDER = (
+    SignalAction.withdraw,
+    SignalAction.route,
+    SignalAction.acknowledge,
+    SignalAction.start,
+    SignalAction.reject,
+    SignalAction.close,
+)
+
+
 def allowed_actions(actor: Actor, signal: Signal) -> list[SignalAction]:
     """The workflow steps this actor may take on the signal now."""
     status = SignalStatus(signal.status)
     if status in FINAL_STATUSES:
         return []
-    candidates: list[SignalAction] = []
+    allowed: set[SignalAction] = set()
     if signal.reporter_id == actor.user_id:
-        candidates.append(SignalAction.withdraw)
-    if actor.is_admin:
-        candidates += [SignalAction.acknowledge, SignalAction.start, SignalAction.close]
-    elif actor.team_roles.get(signal.team_id) == TeamRole.coordinator and status in (
-        SignalStatus.submitted,
-        SignalStatus.unroutable,
+        allowed.add(SignalAction.withdraw)
+    if actor.is_admin or handles(actor, signal):
+        allowed |= {SignalAction.acknowledge, SignalAction.start, SignalAction.close}
+    if handles(actor, signal):
+        allowed.add(SignalAction.reject)
+    in_queue = status in (SignalStatus.submitted, SignalStatus.unroutable)
+    if in_queue and (
+        actor.is_admin or actor.team_roles.get(signal.team_id) == TeamRole.coordinator
     ):
-        # The coordinator's queue: close a duplicate or a signal that needs nothing.
-        candidates.append(SignalAction.close)
-    return [action for action in candidates if next_status(status, action) is not None]
+        # The coordinator's queue: route by hand, or close a duplicate.
+        allowed |= {SignalAction.route, SignalAction.close}
+    return [a for a in ACTION_ORDER if a in allowed and next_status(status, a) is not None]
 
 
-def may_write_feedback(actor: Actor) -> bool:
-    return actor.is_admin
+def handles(actor: Actor, signal: Signal) -> bool:
+    return actor.partner_id is not None and signal.partner_id == actor.partner_id
+
+
+def may_write_feedback(actor: Actor, signal: Signal) -> bool:
+    return actor.is_admin or handles(actor, signal)
 
 
 def may_read_feedback(actor: Actor, signal: Signal) -> bool:
@@ -69,4 +88,5 @@ def may_read_feedback(actor: Actor, signal: Signal) -> bool:
         actor.is_admin
         or signal.reporter_id == actor.user_id
         or actor.team_roles.get(signal.team_id) == TeamRole.coordinator
+        or handles(actor, signal)
     )

@@ -66,7 +66,10 @@ class IdempotencyKeyReused(InvalidInput):
 
 class TransitionNotAllowed(Conflict):
     def __init__(self, action: str, status: str) -> None:
-        super().__init__(f"A signal that is {status} cannot be {action}: see allowed_transitions.")
+        super().__init__(
+            f"The step {action!r} does not exist for a signal that is {status}: "
+            "see allowed_transitions."
+        )
 
 
 class StaleSignal(PreconditionFailed):

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from buurtplus.db import UTCDateTime
+from buurtplus.db import JSONType, UTCDateTime
 
 
 class Category(SQLModel, table=True):
@@ -48,6 +48,19 @@ class Signal(SQLModel, table=True):
     emergency_called: bool = Field(default=False)
     status: str = Field(sa_type=String(20), index=True)
     outcome: str | None = Field(default=None, sa_type=String(20))
+    # The routing decision in force.
+    partner_id: uuid.UUID | None = Field(
+        default=None, foreign_key="partners.id", ondelete="RESTRICT", index=True
+    )
+    routing_rule_id: uuid.UUID | None = Field(default=None)
+    routing_rule_name: str | None = Field(default=None, sa_type=String(120))
+    routing_explanation: str | None = Field(default=None, sa_type=Text)
+    ack_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    ack_minutes: int | None = Field(default=None)
+    fallback_partner_id: uuid.UUID | None = Field(default=None)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Partners that said "not ours": never routed to again.
+    declined_partner_ids: list[str] = Field(default_factory=list, sa_type=JSONType)
     # Raised on every change; the ETag, and the guard against lost updates.
     version: int = Field(default=1, sa_column=_VERSION)
     # Fingerprint of the submitted body, to tell a retry from a different report.

@@ -404,9 +404,13 @@ def list_signals(
     statement = select(Signal)
     if not actor.is_admin:
         coordinated = [t for t, role in actor.team_roles.items() if role == TeamRole.coordinator]
-        statement = statement.where(
-            or_(col(Signal.reporter_id) == actor.user_id, col(Signal.team_id).in_(coordinated))
-        )
+        visible = [
+            col(Signal.reporter_id) == actor.user_id,
+            col(Signal.team_id).in_(coordinated),
+        ]
+        if actor.partner_id is not None:
+            visible.append(col(Signal.partner_id) == actor.partner_id)
+        statement = statement.where(or_(*visible))
     if filters.statuses:
         statement = statement.where(col(Signal.status).in_(list(filters.statuses)))
     if filters.category is not None:
@@ -479,7 +483,7 @@ def take_action(
     status = SignalStatus(signal.status)
     target = next_status(status, action)
     if target is None:
-        raise TransitionNotAllowed(_past_tense(action), status)
+        raise TransitionNotAllowed(action, status)
     if action not in view.actions:
         raise PermissionDenied(f"You may not {action} this signal.")
     if action == SignalAction.close and outcome is None:
@@ -522,17 +526,6 @@ def take_action(
     return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
 
 
-def _past_tense(action: SignalAction) -> str:
-    return {
-        SignalAction.withdraw: "withdrawn",
-        SignalAction.close: "closed",
-        SignalAction.acknowledge: "acknowledged",
-        SignalAction.start: "started",
-        SignalAction.route: "routed",
-        SignalAction.mark_unroutable: "marked unroutable",
-    }[action]
-
-
 # --- feedback -----------------------------------------------------------------------------
 
 
@@ -540,7 +533,7 @@ def add_feedback(
     session: Session, *, actor: Actor, signal_id: uuid.UUID, message: str, clock: Clock
 ) -> Feedback:
     signal = get_signal(session, actor=actor, signal_id=signal_id, clock=clock).signal
-    if not may_write_feedback(actor):
+    if not may_write_feedback(actor, signal):
         raise PermissionDenied("Feedback comes from the side that handles the signal.")
     feedback = Feedback(
         signal_id=signal.id, author_id=actor.user_id, message=message, created_at=clock.now()

@@ -20,6 +20,8 @@ class SignalAction(StrEnum):
     start = "start"
     close = "close"
     withdraw = "withdraw"
+    reject = "reject"
+    escalate = "escalate"
 
 
 class Outcome(StrEnum):
@@ -50,6 +52,13 @@ TRANSITIONS: dict[tuple[SignalStatus, SignalAction], SignalStatus] = {
     (S.routed, A.close): S.closed,
     (S.acknowledged, A.close): S.closed,
     (S.in_progress, A.close): S.closed,
+    # A partner says "not ours": the signal goes to the next candidate (or unroutable).
+    (S.routed, A.reject): S.routed,
+    (S.acknowledged, A.reject): S.routed,
+    # The acknowledgement deadline passed: on to the fallback partner.
+    (S.routed, A.escalate): S.routed,
+    (S.routed, A.mark_unroutable): S.unroutable,
+    (S.acknowledged, A.mark_unroutable): S.unroutable,
     # The reporter takes a signal back only before anyone has acknowledged it.
     (S.submitted, A.withdraw): S.withdrawn,
     (S.routed, A.withdraw): S.withdrawn,

@@ -16,6 +16,10 @@ class User(SQLModel, table=True):
     password_hash: str = Field(sa_type=String(255))
     role: str = Field(sa_type=String(20))
     is_active: bool = Field(default=True)
+    # Partner accounts act for one partner organisation.
+    partner_id: uuid.UUID | None = Field(
+        default=None, foreign_key="partners.id", ondelete="RESTRICT", index=True
+    )
     # Raised when a password changes, so tokens issued before stop working.
     token_version: int = Field(default=0)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -8,6 +8,8 @@ from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
 from buurtplus.domain.errors import InvalidCredentials
 from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.partners.errors import PartnerNotAllowed, PartnerNotFound, PartnerRequired
+from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.teams.models import TeamMembership
 from buurtplus.domain.users.errors import EmailTaken, SelfLockout, UserNotFound
 from buurtplus.domain.users.models import User
@@ -29,9 +31,26 @@ def get_user(session: Session, *, user_id: uuid.UUID) -> User:
     return user
 
 
+def _check_partner(session: Session, role: UserRole, partner_id: uuid.UUID | None) -> None:
+    if role == UserRole.partner and partner_id is None:
+        raise PartnerRequired()
+    if role != UserRole.partner and partner_id is not None:
+        raise PartnerNotAllowed()
+    if partner_id is not None and session.get(Partner, partner_id) is None:
+        raise PartnerNotFound()
+
+
 def create_user(
-    session: Session, *, email: str, full_name: str, password: str, role: UserRole, clock: Clock
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    role: UserRole,
+    clock: Clock,
+    partner_id: uuid.UUID | None = None,
 ) -> User:
+    _check_partner(session, role, partner_id)
     if find_user_by_email(session, email=email) is not None:
         raise EmailTaken(normalise_email(email))
     now = clock.now()
@@ -40,6 +59,7 @@ def create_user(
         full_name=full_name,
         password_hash=hash_password(password),
         role=role,
+        partner_id=partner_id,
         created_at=now,
         updated_at=now,
     )
@@ -71,6 +91,7 @@ def load_actor(session: Session, *, user: User) -> Actor:
         user_id=user.id,
         role=UserRole(user.role),
         team_roles={m.team_id: TeamRole(m.team_role) for m in memberships},
+        partner_id=user.partner_id if user.role == UserRole.partner else None,
     )
 
 
@@ -91,6 +112,7 @@ class UserChanges:
     role: UserRole | None = None
     is_active: bool | None = None
     password: str | None = None
+    partner_id: uuid.UUID | None = None
 
 
 def update_user(
@@ -101,7 +123,14 @@ def update_user(
         changes.is_active is False or (changes.role not in (None, UserRole.admin))
     ):
         raise SelfLockout()
-    revoke_tokens = False
+    role = changes.role or UserRole(user.role)
+    partner_id = changes.partner_id or (user.partner_id if role == UserRole.partner else None)
+    _check_partner(session, role, partner_id)
+    if partner_id != user.partner_id:
+        user.partner_id = partner_id
+        revoke_tokens = True
+    else:
+        revoke_tokens = False
     if changes.full_name is not None:
         user.full_name = changes.full_name
     if changes.role is not None and changes.role != user.role:

@@ -1,0 +1,156 @@
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from buurtplus.api.deps import ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.errors import problems
+from buurtplus.api.schemas.partners import (
+    PartnerClientCreate,
+    PartnerClientIssued,
+    PartnerClientPage,
+    PartnerClientRead,
+    PartnerCreate,
+    PartnerPage,
+    PartnerRead,
+    PartnerUpdate,
+)
+from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.domain.partners import service
+
+router = APIRouter(prefix="/partners", tags=["partners"])
+
+
+@router.get(
+    "",
+    summary="List partner organisations (a partner sees its own)",
+    response_model=PartnerPage,
+    responses=problems(401, 422),
+)
+def list_partners(
+    actor: CurrentActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PartnerPage:
+    page = service.list_partners(session, actor=actor, limit=limit, cursor=cursor)
+    return PartnerPage(
+        items=[PartnerRead.model_validate(p) for p in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post(
+    "",
+    summary="Add a partner organisation (admin)",
+    response_model=PartnerRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 409, 413, 422),
+)
+def create_partner(
+    body: PartnerCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> PartnerRead:
+    partner = service.create_partner(session, actor=actor, fields=body.model_dump(), clock=clock)
+    return PartnerRead.model_validate(partner)
+
+
+@router.get(
+    "/{partner_id}",
+    summary="One partner organisation",
+    response_model=PartnerRead,
+    responses=problems(401, 404, 422),
+)
+def get_partner(partner_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> PartnerRead:
+    return PartnerRead.model_validate(
+        service.get_partner(session, actor=actor, partner_id=partner_id)
+    )
+
+
+@router.patch(
+    "/{partner_id}",
+    summary="Change a partner organisation (admin)",
+    response_model=PartnerRead,
+    responses=problems(401, 403, 404, 409, 413, 422),
+)
+def update_partner(
+    partner_id: uuid.UUID,
+    body: PartnerUpdate,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> PartnerRead:
+    partner = service.update_partner(
+        session, actor=actor, partner_id=partner_id, changes=body.changes(), clock=clock
+    )
+    return PartnerRead.model_validate(partner)
+
+
+@router.delete(
+    "/{partner_id}",
+    summary="Delete a partner organisation no rule or signal uses",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(401, 403, 404, 409, 422),
+)
+def delete_partner(
+    partner_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> None:
+    service.delete_partner(session, actor=actor, partner_id=partner_id, clock=clock)
+
+
+@router.post(
+    "/{partner_id}/clients",
+    summary="Register a system client (client credentials); its secret is shown once",
+    response_model=PartnerClientIssued,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 413, 422),
+)
+def create_partner_client(
+    partner_id: uuid.UUID,
+    body: PartnerClientCreate,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> PartnerClientIssued:
+    issued = service.create_client(
+        session, actor=actor, partner_id=partner_id, name=body.name, clock=clock
+    )
+    return PartnerClientIssued(
+        **PartnerClientRead.model_validate(issued.client).model_dump(), client_secret=issued.secret
+    )
+
+
+@router.get(
+    "/{partner_id}/clients",
+    summary="The partner's system clients",
+    response_model=PartnerClientPage,
+    responses=problems(401, 403, 404, 422),
+)
+def list_partner_clients(
+    partner_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PartnerClientPage:
+    page = service.list_clients(
+        session, actor=actor, partner_id=partner_id, limit=limit, cursor=cursor
+    )
+    return PartnerClientPage(
+        items=[PartnerClientRead.model_validate(c) for c in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post(
+    "/{partner_id}/clients/{client_id}/revoke",
+    summary="Revoke a system client",
+    response_model=PartnerClientRead,
+    responses=problems(401, 403, 404, 422),
+)
+def revoke_partner_client(
+    partner_id: uuid.UUID,
+    client_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> PartnerClientRead:
+    client = service.revoke_client(
+        session, actor=actor, partner_id=partner_id, client_id=client_id, clock=clock
+    )
+    return PartnerClientRead.model_validate(client)

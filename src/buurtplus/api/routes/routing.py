@@ -1,0 +1,148 @@
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from buurtplus.api.deps import AdminActor, ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.errors import problems
+from buurtplus.api.schemas.routing import (
+    DecisionRead,
+    PreviewRequest,
+    PreviewResult,
+    RuleCheckRead,
+    RuleCreate,
+    RulePage,
+    RuleRead,
+    RuleUpdate,
+)
+from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.signals.dispatch import preview_facts
+from buurtplus.routing import rules
+from buurtplus.routing.base import Router
+
+router = APIRouter(prefix="/routing", tags=["routing"])
+
+
+def _rule_fields(body: RuleCreate | RuleUpdate, data: dict[str, object]) -> dict[str, object]:
+    if "team_ids" in data and data["team_ids"] is not None:
+        data["team_ids"] = [str(t) for t in data["team_ids"]]  # type: ignore[attr-defined]
+    return data
+
+
+@router.get(
+    "/rules",
+    summary="The routing rules (admin)",
+    response_model=RulePage,
+    responses=problems(401, 403, 422),
+)
+def list_rules(
+    actor: AdminActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> RulePage:
+    page = rules.list_rules(session, actor=actor, limit=limit, cursor=cursor)
+    return RulePage(
+        items=[RuleRead.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post(
+    "/rules",
+    summary="Add a routing rule (admin)",
+    response_model=RuleRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 413, 422),
+)
+def create_rule(
+    body: RuleCreate, actor: AdminActor, session: SessionDep, clock: ClockDep
+) -> RuleRead:
+    rule = rules.create_rule(
+        session, actor=actor, fields=_rule_fields(body, body.model_dump()), clock=clock
+    )
+    return RuleRead.model_validate(rule)
+
+
+@router.get(
+    "/rules/{rule_id}",
+    summary="One routing rule (admin)",
+    response_model=RuleRead,
+    responses=problems(401, 403, 404, 422),
+)
+def get_rule(rule_id: uuid.UUID, actor: AdminActor, session: SessionDep) -> RuleRead:
+    return RuleRead.model_validate(rules.get_rule(session, actor=actor, rule_id=rule_id))
+
+
+@router.patch(
+    "/rules/{rule_id}",
+    summary="Change a routing rule (admin)",
+    response_model=RuleRead,
+    responses=problems(401, 403, 404, 413, 422),
+)
+def update_rule(
+    rule_id: uuid.UUID, body: RuleUpdate, actor: AdminActor, session: SessionDep, clock: ClockDep
+) -> RuleRead:
+    rule = rules.update_rule(
+        session,
+        actor=actor,
+        rule_id=rule_id,
+        changes=_rule_fields(body, body.changes()),
+        clock=clock,
+    )
+    return RuleRead.model_validate(rule)
+
+
+@router.delete(
+    "/rules/{rule_id}",
+    summary="Delete a routing rule (admin)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(401, 403, 404, 422),
+)
+def delete_rule(
+    rule_id: uuid.UUID, actor: AdminActor, session: SessionDep, clock: ClockDep
+) -> None:
+    rules.delete_rule(session, actor=actor, rule_id=rule_id, clock=clock)
+
+
+@router.post(
+    "/preview",
+    summary="Dry run: which partner a signal would go to, and why",
+    response_model=PreviewResult,
+    responses=problems(401, 403, 404, 413, 422),
+)
+def preview_routing(
+    body: PreviewRequest,
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> PreviewResult:
+    active: Router = request.app.state.router
+    facts = preview_facts(
+        session,
+        actor=actor,
+        category=body.category,
+        team_id=body.team_id,
+        buurt_code=body.buurt_code,
+        urgency=body.urgency,
+        at=body.at or clock.now(),
+    )
+    decision = active.decide(session, facts, exclude=frozenset())
+    partner = session.get(Partner, decision.partner_id) if decision else None
+    return PreviewResult(
+        decision=DecisionRead(
+            partner_id=decision.partner_id,
+            partner_name=partner.name if partner else "?",
+            rule_id=decision.rule_id,
+            rule_name=decision.rule_name,
+            ack_minutes=decision.ack_minutes,
+            fallback_partner_id=decision.fallback_partner_id,
+            explanation=decision.explanation,
+        )
+        if decision
+        else None,
+        rules=[
+            RuleCheckRead(
+                rule_id=c.rule_id, rule_name=c.rule_name, matched=c.matched, reasons=c.reasons
+            )
+            for c in active.explain(session, facts)
+        ],
+    )

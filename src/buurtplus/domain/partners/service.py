@@ -1,0 +1,211 @@
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from buurtplus.clock import Clock
+from buurtplus.domain.access import Actor
+from buurtplus.domain.audit.service import record
+from buurtplus.domain.errors import InvalidCredentials, PermissionDenied
+from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.partners.errors import (
+    ClientNotFound,
+    PartnerInUse,
+    PartnerNameTaken,
+    PartnerNotFound,
+)
+from buurtplus.domain.partners.models import Partner, PartnerClient
+from buurtplus.security import hash_password, verify_password
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only an admin manages partner organisations.")
+
+
+def get_partner(session: Session, *, actor: Actor, partner_id: uuid.UUID) -> Partner:
+    partner = session.get(Partner, partner_id)
+    if partner is None or not (actor.is_admin or actor.partner_id == partner_id):
+        raise PartnerNotFound()
+    return partner
+
+
+def list_partners(
+    session: Session, *, actor: Actor, limit: int, cursor: str | None
+) -> Page[Partner]:
+    statement = select(Partner)
+    if not actor.is_admin:
+        statement = statement.where(Partner.id == actor.partner_id)
+    return paginate(
+        session,
+        statement,
+        order=(Partner.created_at, Partner.id),
+        key=lambda p: (p.created_at, p.id),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def _flush_partner(session: Session, partner: Partner) -> None:
+    with session.no_autoflush:
+        clash = session.exec(
+            select(Partner).where(Partner.name == partner.name, Partner.id != partner.id)
+        ).first()
+    if clash is not None:
+        raise PartnerNameTaken(partner.name)
+    session.add(partner)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise PartnerNameTaken(partner.name) from exc
+
+
+def create_partner(
+    session: Session, *, actor: Actor, fields: dict[str, Any], clock: Clock
+) -> Partner:
+    _require_admin(actor)
+    now = clock.now()
+    partner = Partner(**fields, created_at=now, updated_at=now)
+    _flush_partner(session, partner)
+    record(
+        session,
+        actor=actor,
+        action="partner.create",
+        object_type="partner",
+        object_id=partner.id,
+        clock=clock,
+    )
+    return partner
+
+
+def update_partner(
+    session: Session,
+    *,
+    actor: Actor,
+    partner_id: uuid.UUID,
+    changes: dict[str, Any],
+    clock: Clock,
+) -> Partner:
+    _require_admin(actor)
+    partner = get_partner(session, actor=actor, partner_id=partner_id)
+    for name, value in changes.items():
+        setattr(partner, name, value)
+    partner.updated_at = clock.now()
+    _flush_partner(session, partner)
+    record(
+        session,
+        actor=actor,
+        action="partner.update",
+        object_type="partner",
+        object_id=partner.id,
+        clock=clock,
+        fields=sorted(changes),
+    )
+    return partner
+
+
+def delete_partner(session: Session, *, actor: Actor, partner_id: uuid.UUID, clock: Clock) -> None:
+    _require_admin(actor)
+    partner = get_partner(session, actor=actor, partner_id=partner_id)
+    session.delete(partner)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise PartnerInUse() from exc
+    record(
+        session,
+        actor=actor,
+        action="partner.delete",
+        object_type="partner",
+        object_id=partner_id,
+        clock=clock,
+    )
+
+
+def _may_manage_clients(actor: Actor, partner_id: uuid.UUID) -> bool:
+    return actor.is_admin or (actor.partner_id == partner_id and not actor.is_client)
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client: PartnerClient
+    secret: str
+
+
+def create_client(
+    session: Session, *, actor: Actor, partner_id: uuid.UUID, name: str, clock: Clock
+) -> IssuedClient:
+    get_partner(session, actor=actor, partner_id=partner_id)
+    if not _may_manage_clients(actor, partner_id):
+        raise PermissionDenied("Only the partner's own people or an admin manage its clients.")
+    secret = "bpcs_" + secrets.token_urlsafe(32)
+    client = PartnerClient(
+        partner_id=partner_id, name=name, secret_hash=hash_password(secret), created_at=clock.now()
+    )
+    session.add(client)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="partner_client.create",
+        object_type="partner_client",
+        object_id=client.id,
+        clock=clock,
+        partner_id=str(partner_id),
+    )
+    return IssuedClient(client=client, secret=secret)
+
+
+def list_clients(
+    session: Session, *, actor: Actor, partner_id: uuid.UUID, limit: int, cursor: str | None
+) -> Page[PartnerClient]:
+    get_partner(session, actor=actor, partner_id=partner_id)
+    if not _may_manage_clients(actor, partner_id):
+        raise PermissionDenied("Only the partner's own people or an admin manage its clients.")
+    return paginate(
+        session,
+        select(PartnerClient).where(PartnerClient.partner_id == partner_id),
+        order=(PartnerClient.created_at, PartnerClient.id),
+        key=lambda c: (c.created_at, c.id),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def revoke_client(
+    session: Session, *, actor: Actor, partner_id: uuid.UUID, client_id: uuid.UUID, clock: Clock
+) -> PartnerClient:
+    get_partner(session, actor=actor, partner_id=partner_id)
+    if not _may_manage_clients(actor, partner_id):
+        raise PermissionDenied("Only the partner's own people or an admin manage its clients.")
+    client = session.get(PartnerClient, client_id)
+    if client is None or client.partner_id != partner_id:
+        raise ClientNotFound()
+    client.active = False
+    session.add(client)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="partner_client.revoke",
+        object_type="partner_client",
+        object_id=client.id,
+        clock=clock,
+    )
+    return client
+
+
+def authenticate_client(session: Session, *, client_id: str, secret: str) -> PartnerClient:
+    try:
+        client = session.get(PartnerClient, uuid.UUID(client_id))
+    except ValueError:
+        client = None
+    valid = verify_password(secret, client.secret_hash if client else None)
+    if client is None or not valid or not client.active:
+        raise InvalidCredentials("Unknown client or wrong secret.")
+    return client

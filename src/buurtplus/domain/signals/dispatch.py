@@ -1,0 +1,264 @@
+"""Putting signals in partners' hands: routing on submit, by hand, on "not ours", on a missed
+acknowledgement deadline. Every step is a history event and an audit event."""
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from buurtplus.clock import Clock
+from buurtplus.domain.access import Actor
+from buurtplus.domain.audit.service import record
+from buurtplus.domain.errors import PermissionDenied
+from buurtplus.domain.partners.errors import PartnerNotFound
+from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.signals.access import allowed_actions
+from buurtplus.domain.signals.errors import StaleSignal, TransitionNotAllowed, UnknownCategory
+from buurtplus.domain.signals.models import Category, Signal, SignalEvent
+from buurtplus.domain.signals.service import SignalView, get_signal
+from buurtplus.domain.signals.workflow import SignalAction, SignalStatus, next_status
+from buurtplus.domain.teams.errors import TeamNotFound
+from buurtplus.domain.teams.models import Team
+from buurtplus.routing.base import Decision, Router, SignalFacts
+
+NO_ROUTE = "No routing rule matched; the signal waits in the coordinator's queue."
+
+
+def facts_of(session: Session, signal: Signal, category: Category, at: datetime) -> SignalFacts:
+    team = session.get(Team, signal.team_id)
+    assert team is not None
+    return SignalFacts(
+        category=category.code,
+        category_group=category.group,
+        municipality=team.municipality_code,
+        team_id=team.id,
+        urgency=signal.urgency,
+        at=at,
+        buurt_code=signal.buurt_code,
+        latitude=signal.latitude,
+        longitude=signal.longitude,
+    )
+
+
+def _apply(
+    session: Session,
+    signal: Signal,
+    decision: Decision | None,
+    *,
+    action: SignalAction,
+    actor: Actor | None,
+    clock: Clock,
+    note: str | None = None,
+) -> None:
+    now = clock.now()
+    before = signal.status
+    if decision is None:
+        signal.status = SignalStatus.unroutable
+        signal.partner_id = None
+        signal.routing_rule_id = None
+        signal.routing_rule_name = None
+        signal.ack_deadline = None
+        signal.ack_minutes = None
+        signal.fallback_partner_id = None
+        signal.routing_explanation = NO_ROUTE
+    else:
+        signal.status = SignalStatus.routed
+        signal.partner_id = decision.partner_id
+        signal.routing_rule_id = decision.rule_id
+        signal.routing_rule_name = decision.rule_name
+        signal.ack_minutes = decision.ack_minutes
+        signal.ack_deadline = now + timedelta(minutes=decision.ack_minutes)
+        signal.fallback_partner_id = decision.fallback_partner_id
+        signal.routing_explanation = decision.explanation
+    if action != SignalAction.escalate:
+        signal.escalated_at = None  # a new deadline may be escalated in its turn
+    signal.updated_at = now
+    session.add(signal)
+    session.add(
+        SignalEvent(
+            signal_id=signal.id,
+            version=signal.version + 1,
+            created_at=now,
+            actor_id=actor.user_id if actor else None,
+            action=action if decision else SignalAction.mark_unroutable,
+            from_status=before,
+            to_status=signal.status,
+            note=note if note is not None else signal.routing_explanation,
+        )
+    )
+    try:
+        with session.begin_nested():
+            session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise StaleSignal() from exc
+    record(
+        session,
+        actor=actor,
+        action=f"signal.{action}",
+        object_type="signal",
+        object_id=signal.id,
+        clock=clock,
+        to_status=signal.status,
+        partner_id=str(signal.partner_id) if signal.partner_id else None,
+    )
+
+
+def route_new_signal(
+    session: Session, signal: Signal, category: Category, *, router: Router, clock: Clock
+) -> None:
+    """Called in the transaction that stores the signal: routed, or unroutable, never silent."""
+    facts = facts_of(session, signal, category, clock.now())
+    decision = router.decide(session, facts, exclude=frozenset())
+    _apply(session, signal, decision, action=SignalAction.route, actor=None, clock=clock)
+
+
+def _checked(view: SignalView, action: SignalAction, expected_version: int | None) -> Signal:
+    signal = view.signal
+    if expected_version is not None and expected_version != signal.version:
+        raise StaleSignal()
+    status = SignalStatus(signal.status)
+    if next_status(status, action) is None:
+        raise TransitionNotAllowed(action, status)
+    if action not in view.actions:
+        raise PermissionDenied(f"You may not {action} this signal.")
+    return signal
+
+
+def reject_signal(
+    session: Session,
+    *,
+    actor: Actor,
+    signal_id: uuid.UUID,
+    reason: str,
+    expected_version: int | None,
+    router: Router,
+    clock: Clock,
+) -> SignalView:
+    """The partner says "not ours": route to the next candidate, skipping every decliner."""
+    view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
+    signal = _checked(view, SignalAction.reject, expected_version)
+    declined = {*signal.declined_partner_ids, str(signal.partner_id)}
+    signal.declined_partner_ids = sorted(declined)
+    facts = facts_of(session, signal, view.category, clock.now())
+    decision = router.decide(session, facts, exclude=frozenset(uuid.UUID(p) for p in declined))
+    _apply(
+        session,
+        signal,
+        decision,
+        action=SignalAction.reject,
+        actor=actor,
+        clock=clock,
+        note=f"Not ours: {reason}",
+    )
+    return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
+
+
+def route_by_hand(
+    session: Session,
+    *,
+    actor: Actor,
+    signal_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    ack_minutes: int,
+    note: str | None,
+    expected_version: int | None,
+    clock: Clock,
+) -> SignalView:
+    view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
+    signal = _checked(view, SignalAction.route, expected_version)
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise PartnerNotFound()
+    decision = Decision(
+        partner_id=partner.id,
+        ack_minutes=ack_minutes,
+        explanation=f"Routed by hand to {partner.name}.",
+    )
+    _apply(
+        session,
+        signal,
+        decision,
+        action=SignalAction.route,
+        actor=actor,
+        clock=clock,
+        note=note or decision.explanation,
+    )
+    return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
+
+
+def escalate_overdue(session: Session, *, clock: Clock, limit: int = 500) -> int:
+    """Signals whose acknowledgement deadline passed go to their fallback partner, once."""
+    now = clock.now()
+    overdue = list(
+        session.exec(
+            select(Signal)
+            .where(
+                Signal.status == SignalStatus.routed,
+                col(Signal.ack_deadline) < now,
+                col(Signal.escalated_at).is_(None),
+            )
+            .limit(limit)
+        )
+    )
+    escalated = 0
+    for signal in overdue:
+        signal.escalated_at = now  # this deadline is dealt with, whatever happens next
+        fallback = signal.fallback_partner_id
+        if fallback is None or fallback == signal.partner_id:
+            session.add(signal)
+            record(
+                session,
+                actor=None,
+                action="signal.escalation_without_fallback",
+                object_type="signal",
+                object_id=signal.id,
+                clock=clock,
+            )
+            continue
+        missed = session.get(Partner, signal.partner_id) if signal.partner_id else None
+        decision = Decision(
+            partner_id=fallback,
+            ack_minutes=signal.ack_minutes or 24 * 60,
+            rule_id=signal.routing_rule_id,
+            rule_name=signal.routing_rule_name,
+            explanation=(
+                f"{missed.name if missed else 'The partner'} did not acknowledge before "
+                f"{signal.ack_deadline:%Y-%m-%d %H:%M} UTC; escalated to the fallback partner."
+            ),
+        )
+        _apply(session, signal, decision, action=SignalAction.escalate, actor=None, clock=clock)
+        escalated += 1
+    session.flush()
+    return escalated
+
+
+def preview_facts(
+    session: Session,
+    *,
+    actor: Actor,
+    category: str,
+    team_id: uuid.UUID,
+    buurt_code: str | None,
+    urgency: str,
+    at: datetime,
+) -> SignalFacts:
+    """Facts for a dry run; the admin, or a coordinator for their own team."""
+    team = session.get(Team, team_id)
+    if team is None or not actor.can_see_team(team_id):
+        raise TeamNotFound()
+    if not actor.can_manage_team(team_id):
+        raise PermissionDenied("A dry run is for the team's coordinator or an admin.")
+    found = session.exec(select(Category).where(Category.code == category)).first()
+    if found is None:
+        raise UnknownCategory(category)
+    return SignalFacts(
+        category=found.code,
+        category_group=found.group,
+        municipality=team.municipality_code,
+        team_id=team.id,
+        urgency=urgency,
+        at=at,
+        buurt_code=buurt_code,
+    )

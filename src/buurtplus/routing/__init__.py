@@ -1,0 +1,1 @@
+"""Signal routing: a pluggable Router turns the facts of a signal into a partner decision."""

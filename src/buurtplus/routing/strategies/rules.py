@@ -1,0 +1,191 @@
+"""The default router: rules from the database, compiled once per change, most specific wins."""
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from opening_hours import OpeningHours, State
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from buurtplus.routing.base import Decision, RuleCheck, SignalFacts
+from buurtplus.routing.models import RoutingRule
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def parse_time_window(expression: str) -> OpeningHours:
+    """Raise ValueError unless `expression` is a valid OSM opening_hours value."""
+    try:
+        return OpeningHours(expression, timezone=AMSTERDAM, country="NL")
+    except Exception as exc:  # the parser raises its own error types
+        raise ValueError(str(exc).strip()) from exc
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: uuid.UUID
+    name: str
+    priority: int
+    categories: frozenset[str]
+    category_groups: frozenset[str]
+    municipalities: frozenset[str]
+    buurt_codes: frozenset[str]
+    team_ids: frozenset[str]
+    urgencies: frozenset[str]
+    time_window: str | None
+    window: OpeningHours | None
+    partner_id: uuid.UUID
+    fallback_partner_id: uuid.UUID | None
+    ack_minutes: int
+    specificity: int
+
+    @classmethod
+    def compile(cls, rule: RoutingRule) -> "CompiledRule":
+        category_level = 2 if rule.categories else 1 if rule.category_groups else 0
+        area_level = (
+            3 if rule.buurt_codes else 2 if rule.team_ids else (1 if rule.municipalities else 0)
+        )
+        return cls(
+            id=rule.id,
+            name=rule.name,
+            priority=rule.priority,
+            categories=frozenset(rule.categories),
+            category_groups=frozenset(rule.category_groups),
+            municipalities=frozenset(rule.municipalities),
+            buurt_codes=frozenset(rule.buurt_codes),
+            team_ids=frozenset(rule.team_ids),
+            urgencies=frozenset(rule.urgencies),
+            time_window=rule.time_window,
+            window=parse_time_window(rule.time_window) if rule.time_window else None,
+            partner_id=rule.partner_id,
+            fallback_partner_id=rule.fallback_partner_id,
+            ack_minutes=rule.ack_minutes,
+            specificity=category_level + area_level + bool(rule.urgencies) + bool(rule.time_window),
+        )
+
+    def mismatches(self, facts: SignalFacts) -> list[str]:
+        """Why this rule does not match (empty: it matches)."""
+        reasons = []
+        if self.categories and facts.category not in self.categories:
+            reasons.append(f"category {facts.category} is not one of {sorted(self.categories)}")
+        if self.category_groups and facts.category_group not in self.category_groups:
+            reasons.append(
+                f"group {facts.category_group} is not one of {sorted(self.category_groups)}"
+            )
+        if self.municipalities and facts.municipality not in self.municipalities:
+            reasons.append(
+                f"municipality {facts.municipality} is not one of {sorted(self.municipalities)}"
+            )
+        if self.buurt_codes and facts.buurt_code not in self.buurt_codes:
+            reasons.append(
+                f"buurt {facts.buurt_code or '(none)'} is not one of {sorted(self.buurt_codes)}"
+            )
+        if self.team_ids and str(facts.team_id) not in self.team_ids:
+            reasons.append("the team is not one of the rule's teams")
+        if self.urgencies and facts.urgency not in self.urgencies:
+            reasons.append(f"urgency {facts.urgency} is not one of {sorted(self.urgencies)}")
+        if self.window is not None and not self.is_open(facts.at):
+            local = facts.at.astimezone(AMSTERDAM)
+            reasons.append(f"{local:%a %H:%M} (Amsterdam) is outside {self.time_window!r}")
+        return reasons
+
+    def is_open(self, at: datetime) -> bool:
+        assert self.window is not None
+        # A comment-only or unknown state is not a promise that someone is there.
+        return self.window.state(at)[0] == State.OPEN and self.window.is_open(at)
+
+    def sort_key(self) -> tuple[int, int, str, str]:
+        return (-self.specificity, -self.priority, self.name, str(self.id))
+
+
+class RulesRouter:
+    """Rules are loaded and compiled once per change of the rules table (one cheap query per
+    decision checks for a change); a decision only tests the rules of its category."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._revision: tuple[int, int, datetime | None] | None = None
+        self._by_category: dict[str | None, list[CompiledRule]] = {}
+        self._all: list[CompiledRule] = []
+
+    @classmethod
+    def from_settings(cls, settings: object) -> "RulesRouter":
+        return cls()
+
+    def rules(self, session: Session) -> list[CompiledRule]:
+        self._refresh(session)
+        return self._all
+
+    def _refresh(self, session: Session) -> None:
+        count, revisions, latest = session.exec(
+            select(
+                func.count(),
+                func.coalesce(func.sum(RoutingRule.revision), 0),
+                func.max(RoutingRule.updated_at),
+            ).select_from(RoutingRule)
+        ).one()
+        key = (int(count), int(revisions), latest)
+        if key == self._revision:
+            return
+        rows = session.exec(select(RoutingRule).where(col(RoutingRule.active).is_(True))).all()
+        compiled = sorted((CompiledRule.compile(rule) for rule in rows), key=CompiledRule.sort_key)
+        by_category: dict[str | None, list[CompiledRule]] = {}
+        for rule in compiled:
+            for code in rule.categories or {None}:
+                by_category.setdefault(code, []).append(rule)
+        with self._lock:
+            self._all, self._by_category, self._revision = compiled, by_category, key
+
+    def candidates(self, facts: SignalFacts) -> list[CompiledRule]:
+        # Rules naming this category, and rules naming none; kept in sort order.
+        merged = self._by_category.get(facts.category, []) + self._by_category.get(None, [])
+        return sorted(merged, key=CompiledRule.sort_key)
+
+    def decide(
+        self, session: Session, facts: SignalFacts, *, exclude: frozenset[uuid.UUID]
+    ) -> Decision | None:
+        self._refresh(session)
+        return self.decide_compiled(facts, exclude=exclude)
+
+    def decide_compiled(
+        self, facts: SignalFacts, *, exclude: frozenset[uuid.UUID] = frozenset()
+    ) -> Decision | None:
+        matching = [
+            r
+            for r in self.candidates(facts)
+            if r.partner_id not in exclude and not r.mismatches(facts)
+        ]
+        if not matching:
+            return None
+        best = matching[0]
+        fallback = best.fallback_partner_id if best.fallback_partner_id not in exclude else None
+        others = len(matching) - 1
+        return Decision(
+            partner_id=best.partner_id,
+            ack_minutes=best.ack_minutes,
+            rule_id=best.id,
+            rule_name=best.name,
+            fallback_partner_id=fallback,
+            explanation=(
+                f"Rule {best.name!r} matched (specificity {best.specificity}, priority "
+                f"{best.priority})"
+                + (f"; it is the most specific of {others + 1} matching rules" if others else "")
+                + ("; partners that declined were skipped" if exclude else "")
+                + "."
+            ),
+        )
+
+    def explain(self, session: Session, facts: SignalFacts) -> list[RuleCheck]:
+        self._refresh(session)
+        return [
+            RuleCheck(
+                rule_id=r.id,
+                rule_name=r.name,
+                matched=not r.mismatches(facts),
+                reasons=r.mismatches(facts),
+            )
+            for r in self._all
+        ]
