@@ -94,8 +94,9 @@ class CompiledRule:
 
     def is_open(self, at: datetime) -> bool:
         assert self.window is not None
+        local = at.astimezone(AMSTERDAM)  # the parser wants a ZoneInfo zone
         # A comment-only or unknown state is not a promise that someone is there.
-        return self.window.state(at)[0] == State.OPEN and self.window.is_open(at)
+        return self.window.state(local)[0] == State.OPEN
 
     def sort_key(self) -> tuple[int, int, str, str]:
         return (-self.specificity, -self.priority, self.name, str(self.id))
