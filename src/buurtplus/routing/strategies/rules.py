@@ -116,6 +116,13 @@ class RulesRouter:
     def from_settings(cls, settings: object) -> "RulesRouter":
         return cls()
 
+    @classmethod
+    def from_rules(cls, rules: list[RoutingRule]) -> "RulesRouter":
+        """A router over a fixed set of rules, without a database (dry runs, benchmarks)."""
+        router = cls()
+        router._install(rules, revision=None)
+        return router
+
     def rules(self, session: Session) -> list[CompiledRule]:
         self._refresh(session)
         return self._all
@@ -132,13 +139,20 @@ class RulesRouter:
         if key == self._revision:
             return
         rows = session.exec(select(RoutingRule).where(col(RoutingRule.active).is_(True))).all()
-        compiled = sorted((CompiledRule.compile(rule) for rule in rows), key=CompiledRule.sort_key)
+        self._install(list(rows), revision=key)
+
+    def _install(
+        self, rows: list[RoutingRule], *, revision: tuple[int, int, datetime | None] | None
+    ) -> None:
+        compiled = sorted(
+            (CompiledRule.compile(rule) for rule in rows if rule.active), key=CompiledRule.sort_key
+        )
         by_category: dict[str | None, list[CompiledRule]] = {}
         for rule in compiled:
             for code in rule.categories or {None}:
                 by_category.setdefault(code, []).append(rule)
         with self._lock:
-            self._all, self._by_category, self._revision = compiled, by_category, key
+            self._all, self._by_category, self._revision = compiled, by_category, revision
 
     def candidates(self, facts: SignalFacts) -> list[CompiledRule]:
         # Rules naming this category, and rules naming none; kept in sort order.
