@@ -137,7 +137,13 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--skip-http", action="store_true", help="only the in-process benchmarks")
     args = parser.parse_args()
+    from bench.routing import run as run_routing
+
+    run_routing()
+    if args.skip_http:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         port = free_port()

@@ -92,6 +92,18 @@ class CompiledRule:
             reasons.append(f"{local:%a %H:%M} (Amsterdam) is outside {self.time_window!r}")
         return reasons
 
+    def matches(self, facts: SignalFacts) -> bool:
+        """mismatches(facts) == [], without building the reasons: the hot path."""
+        return (
+            (not self.category_groups or facts.category_group in self.category_groups)
+            and (not self.buurt_codes or facts.buurt_code in self.buurt_codes)
+            and (not self.team_ids or str(facts.team_id) in self.team_ids)
+            and (not self.urgencies or facts.urgency in self.urgencies)
+            and (not self.categories or facts.category in self.categories)
+            and (not self.municipalities or facts.municipality in self.municipalities)
+            and (self.window is None or self.is_open(facts.at))
+        )
+
     def is_open(self, at: datetime) -> bool:
         assert self.window is not None
         local = at.astimezone(AMSTERDAM)  # the parser wants a ZoneInfo zone
@@ -109,8 +121,8 @@ class RulesRouter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._revision: tuple[int, int, datetime | None] | None = None
-        self._by_category: dict[str | None, list[CompiledRule]] = {}
         self._all: list[CompiledRule] = []
+        self._candidates: dict[tuple[str, str], list[CompiledRule]] = {}
 
     @classmethod
     def from_settings(cls, settings: object) -> "RulesRouter":
@@ -147,17 +159,24 @@ class RulesRouter:
         compiled = sorted(
             (CompiledRule.compile(rule) for rule in rows if rule.active), key=CompiledRule.sort_key
         )
-        by_category: dict[str | None, list[CompiledRule]] = {}
-        for rule in compiled:
-            for code in rule.categories or {None}:
-                by_category.setdefault(code, []).append(rule)
         with self._lock:
-            self._all, self._by_category, self._revision = compiled, by_category, revision
+            self._all, self._revision = compiled, revision
+            self._candidates = {}
 
     def candidates(self, facts: SignalFacts) -> list[CompiledRule]:
-        # Rules naming this category, and rules naming none; kept in sort order.
-        merged = self._by_category.get(facts.category, []) + self._by_category.get(None, [])
-        return sorted(merged, key=CompiledRule.sort_key)
+        """The rules that can match this category and municipality, most specific first;
+        worked out once per pair and kept until the rules change."""
+        key = (facts.category, facts.municipality)
+        found = self._candidates.get(key)
+        if found is None:
+            found = [
+                rule
+                for rule in self._all
+                if (not rule.categories or facts.category in rule.categories)
+                and (not rule.municipalities or facts.municipality in rule.municipalities)
+            ]
+            self._candidates[key] = found
+        return found
 
     def decide(
         self, session: Session, facts: SignalFacts, *, exclude: frozenset[uuid.UUID]
@@ -168,16 +187,14 @@ class RulesRouter:
     def decide_compiled(
         self, facts: SignalFacts, *, exclude: frozenset[uuid.UUID] = frozenset()
     ) -> Decision | None:
-        matching = [
-            r
-            for r in self.candidates(facts)
-            if r.partner_id not in exclude and not r.mismatches(facts)
-        ]
-        if not matching:
+        # Candidates are sorted most specific first: the first that matches wins.
+        best = next(
+            (r for r in self.candidates(facts) if r.partner_id not in exclude and r.matches(facts)),
+            None,
+        )
+        if best is None:
             return None
-        best = matching[0]
         fallback = best.fallback_partner_id if best.fallback_partner_id not in exclude else None
-        others = len(matching) - 1
         return Decision(
             partner_id=best.partner_id,
             ack_minutes=best.ack_minutes,
@@ -185,9 +202,8 @@ class RulesRouter:
             rule_name=best.name,
             fallback_partner_id=fallback,
             explanation=(
-                f"Rule {best.name!r} matched (specificity {best.specificity}, priority "
-                f"{best.priority})"
-                + (f"; it is the most specific of {others + 1} matching rules" if others else "")
+                f"Rule {best.name!r} matched: the most specific matching rule "
+                f"(specificity {best.specificity}, priority {best.priority})"
                 + ("; partners that declined were skipped" if exclude else "")
                 + "."
             ),
