@@ -329,3 +329,61 @@ def test_a_partner_sees_only_its_own_organisation(
     names = [p["name"] for p in client.get("/api/v1/partners", headers=partner).json()["items"]]
     assert names == ["Sociaal wijkteam Oost"]
     assert client.get(f"/api/v1/partners/{gemeente.id}", headers=partner).status_code == 404
+
+
+def test_gaps_name_what_no_rule_covers(
+    client: TestClient, make: Factory, team: Team, wijkteam: Partner
+) -> None:
+    make.rule(
+        wijkteam,
+        name="Wijkteam kantooruren",
+        categories=["loneliness"],
+        time_window="Mo-Fr 08:00-18:00",
+    )
+    make.rule(
+        wijkteam, name="Alles behalve eenzaamheid", category_groups=["safety", "heart_safety"]
+    )
+    make.rule(
+        wijkteam,
+        name="Sociaal",
+        categories=[
+            "social_isolation",
+            "domestic_violence",
+            "neglect",
+            "worrying_behaviour",
+            "other_concern",
+        ],
+    )
+    admin = make.auth(make.user(UserRole.admin))
+
+    report = client.get(
+        "/api/v1/routing/gaps", params={"municipality": "GM0363"}, headers=admin
+    ).json()
+
+    assert [(g["category"], g["buurt_code"]) for g in report["items"]] == [
+        ("loneliness", "BU0363AA01")
+    ]
+    gap = report["items"][0]
+    assert gap["uncovered_now"] is False  # Monday 10:30
+    assert "Sa 12:00" in gap["uncovered_hours"]
+    assert "Mo 18:00" in gap["uncovered_hours"]
+    assert "Mo 09:00" not in gap["uncovered_hours"]
+    assert gap["urgencies"] == ["normal", "high", "acute"]
+
+
+def test_the_demo_rules_cover_every_category_at_every_hour(tmp_path: Any) -> None:
+    import httpx
+
+    from tests.fixtures.server import demo_server
+
+    with demo_server(f"sqlite:///{tmp_path / 'demo.db'}") as base:
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": "admin@demo.local", "password": "demo"}
+        ).json()["access_token"]
+        report = httpx.get(
+            f"{base}/api/v1/routing/gaps",
+            params={"municipality": "GM0363"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        ).json()
+    assert report["items"] == []

@@ -1,11 +1,14 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from buurtplus.api.deps import AdminActor, ClockDep, CurrentActor, Cursor, Limit, SessionDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.routing import (
     DecisionRead,
+    GapRead,
+    GapReport,
     PreviewRequest,
     PreviewResult,
     RuleCheckRead,
@@ -14,11 +17,13 @@ from buurtplus.api.schemas.routing import (
     RuleRead,
     RuleUpdate,
 )
+from buurtplus.api.schemas.teams import MunicipalityCode
 from buurtplus.domain.pagination import DEFAULT_LIMIT
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.signals.dispatch import preview_facts
-from buurtplus.routing import rules
+from buurtplus.routing import gaps, rules
 from buurtplus.routing.base import Router
+from buurtplus.routing.strategies.rules import RulesRouter
 
 router = APIRouter(prefix="/routing", tags=["routing"])
 
@@ -144,5 +149,39 @@ def preview_routing(
                 rule_id=c.rule_id, rule_name=c.rule_name, matched=c.matched, reasons=c.reasons
             )
             for c in active.explain(session, facts)
+        ],
+    )
+
+
+@router.get(
+    "/gaps",
+    summary="Category x area combinations that no rule covers, now or in any hour of the week",
+    response_model=GapReport,
+    responses=problems(401, 403, 422),
+)
+def routing_gaps(
+    municipality: Annotated[MunicipalityCode, Query()],
+    request: Request,
+    actor: AdminActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> GapReport:
+    active = request.app.state.router
+    rules_router = active if isinstance(active, RulesRouter) else RulesRouter()
+    now = clock.now()
+    found = gaps.routing_gaps(session, router=rules_router, municipality=municipality, now=now)
+    return GapReport(
+        municipality=municipality,
+        evaluated_at=now,
+        items=[
+            GapRead(
+                category=g.category,
+                team_id=g.team_id,
+                buurt_code=g.buurt_code,
+                urgencies=g.urgencies,
+                uncovered_now=g.uncovered_now,
+                uncovered_hours=g.uncovered_hours,
+            )
+            for g in found
         ],
     )

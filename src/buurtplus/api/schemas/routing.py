@@ -138,3 +138,20 @@ class RuleCheckRead(BaseModel):
 class PreviewResult(BaseModel):
     decision: DecisionRead | None = Field(description="null: unroutable")
     rules: list[RuleCheckRead]
+
+
+class GapRead(BaseModel):
+    category: str
+    team_id: uuid.UUID
+    buurt_code: str | None = Field(description="null: the team has no buurt codes")
+    urgencies: list[Urgency] = Field(description="Urgencies for which some moment is uncovered")
+    uncovered_now: bool
+    uncovered_hours: list[str] = Field(
+        description='Hours of this week (Amsterdam time) with an uncovered moment, "Sa 03:00"'
+    )
+
+
+class GapReport(BaseModel):
+    municipality: str
+    evaluated_at: datetime
+    items: list[GapRead] = Field(description="Empty: every combination is covered at every hour")
