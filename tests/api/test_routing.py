@@ -320,6 +320,13 @@ def test_partner_accounts_need_an_organisation(client: TestClient, make: Factory
         "role": "partner",
     }
     assert client.post("/api/v1/users", json=body, headers=admin).status_code == 422
+    unknown = client.post(
+        "/api/v1/users",
+        json={**body, "partner_id": "00000000-0000-4000-8000-000000000000"},
+        headers=admin,
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "body.partner_id"
 
 
 def test_a_partner_sees_only_its_own_organisation(

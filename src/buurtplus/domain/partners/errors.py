@@ -29,3 +29,8 @@ class PartnerRequired(InvalidInput):
 class PartnerNotAllowed(InvalidInput):
     def __init__(self) -> None:
         super().__init__("partner_id", "Only partner accounts belong to a partner organisation.")
+
+
+class UnknownPartner(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("partner_id", "No partner organisation has this id.")

@@ -12,7 +12,7 @@ from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor
 from buurtplus.domain.audit.service import record
 from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.partners.errors import PartnerNotFound
+from buurtplus.domain.partners.errors import UnknownPartner
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.signals.access import allowed_actions
 from buurtplus.domain.signals.errors import StaleSignal, TransitionNotAllowed, UnknownCategory
@@ -170,7 +170,7 @@ def route_by_hand(
     signal = _checked(view, SignalAction.route, expected_version)
     partner = session.get(Partner, partner_id)
     if partner is None:
-        raise PartnerNotFound()
+        raise UnknownPartner()
     decision = Decision(
         partner_id=partner.id,
         ack_minutes=ack_minutes,

@@ -8,7 +8,7 @@ from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
 from buurtplus.domain.errors import InvalidCredentials
 from buurtplus.domain.pagination import Page, paginate
-from buurtplus.domain.partners.errors import PartnerNotAllowed, PartnerNotFound, PartnerRequired
+from buurtplus.domain.partners.errors import PartnerNotAllowed, PartnerRequired, UnknownPartner
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.teams.models import TeamMembership
 from buurtplus.domain.users.errors import EmailTaken, SelfLockout, UserNotFound
@@ -37,7 +37,7 @@ def _check_partner(session: Session, role: UserRole, partner_id: uuid.UUID | Non
     if role != UserRole.partner and partner_id is not None:
         raise PartnerNotAllowed()
     if partner_id is not None and session.get(Partner, partner_id) is None:
-        raise PartnerNotFound()
+        raise UnknownPartner()
 
 
 def create_user(
