@@ -153,6 +153,18 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         )
 
+    with op.batch_alter_table("signal_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("actor_partner_id", sa.Uuid(), nullable=True))
+
+    with op.batch_alter_table("signals", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            batch_op.f("fk_signals_fallback_partner_id_partners"),
+            "partners",
+            ["fallback_partner_id"],
+            ["id"],
+            ondelete="RESTRICT",
+        )
+
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("partner_id", sa.Uuid(), nullable=True))
         batch_op.create_index(batch_op.f("ix_users_partner_id"), ["partner_id"], unique=False)
@@ -171,7 +183,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_users_partner_id"))
         batch_op.drop_column("partner_id")
 
+    with op.batch_alter_table("signal_events", schema=None) as batch_op:
+        batch_op.drop_column("actor_partner_id")
+
     with op.batch_alter_table("signals", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_signals_fallback_partner_id_partners"), type_="foreignkey"
+        )
         batch_op.drop_constraint(batch_op.f("fk_signals_partner_id_partners"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_signals_partner_id"))
         batch_op.drop_index(batch_op.f("ix_signals_ack_deadline"))

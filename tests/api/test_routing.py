@@ -394,3 +394,108 @@ def test_the_demo_rules_cover_every_category_at_every_hour(tmp_path: Any) -> Non
             timeout=60,
         ).json()
     assert report["items"] == []
+
+
+def test_a_category_rule_beats_an_area_only_rule(
+    client: TestClient, make: Factory, reporter: User, wijkteam: Partner, gemeente: Partner
+) -> None:
+    make.rule(gemeente, name="Alles in deze buurt", buurt_codes=["BU0363AA01"])
+    make.rule(wijkteam, name="Eenzaamheid", categories=["loneliness"])
+
+    assert submit(client, make, reporter)["partner_id"] == str(wijkteam.id)
+
+
+def test_case_notes_stay_with_the_partner_that_wrote_them(
+    client: TestClient,
+    make: Factory,
+    reporter: User,
+    wijkteam: Partner,
+    gemeente: Partner,
+    rules: None,
+) -> None:
+    signal = submit(client, make, reporter)
+    first = make.auth(make.partner_user(wijkteam))
+    url = f"{SIGNALS}/{signal['id']}"
+    client.post(f"{url}/acknowledge", json={"note": "Casus bekend: mevrouw K. (81)"}, headers=first)
+    rejected = client.post(f"{url}/reject", json={"reason": "Dossier al bij de GGD"}, headers=first)
+
+    def notes(headers: dict[str, str]) -> list[str | None]:
+        return [e["note"] for e in client.get(f"{url}/history", headers=headers).json()["items"]]
+
+    next_partner = make.auth(make.partner_user(gemeente))
+    assert "Casus bekend: mevrouw K. (81)" not in notes(next_partner)
+    assert "Not ours: Dossier al bij de GGD" not in notes(next_partner)
+    assert "Casus bekend: mevrouw K. (81)" not in notes(make.auth(reporter))
+    assert "Casus bekend: mevrouw K. (81)" in notes(make.auth(make.user(UserRole.admin)))
+    assert rejected.json()["partner_id"] is None  # where it went is not the decliner's business
+    assert rejected.json()["detail_level"] == "limited"
+
+
+def test_system_clients_do_not_write_feedback_or_have_a_me(
+    client: TestClient, make: Factory, reporter: User, wijkteam: Partner, rules: None
+) -> None:
+    signal = submit(client, make, reporter)
+    admin = make.auth(make.user(UserRole.admin))
+    issued = client.post(
+        f"/api/v1/partners/{wijkteam.id}/clients", json={"name": "Systeem"}, headers=admin
+    ).json()
+    token = client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": issued["id"],
+            "client_secret": issued["client_secret"],
+        },
+    ).json()["access_token"]
+    system = {"Authorization": f"Bearer {token}"}
+
+    feedback = client.post(
+        f"{SIGNALS}/{signal['id']}/feedback", json={"message": "Hoi"}, headers=system
+    )
+
+    assert feedback.status_code == 403
+    assert client.get("/api/v1/me", headers=system).status_code == 403
+    assert client.post(f"{SIGNALS}/{signal['id']}/acknowledge", headers=system).status_code == 200
+
+
+def test_a_comment_only_time_window_is_not_open(
+    client: TestClient, make: Factory, reporter: User, wijkteam: Partner
+) -> None:
+    make.rule(wijkteam, categories=["loneliness"], time_window='"op afspraak"')
+
+    assert submit(client, make, reporter)["status"] == "unroutable"
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_far_off_dates_are_a_422(
+    client: TestClient, make: Factory, reporter: User, moment: str
+) -> None:
+    admin = make.auth(make.user(UserRole.admin))
+    assert (
+        client.post(
+            SIGNALS, json=report(observed_at=moment), headers=make.auth(reporter)
+        ).status_code
+        == 422
+    )
+    assert client.get(SIGNALS, params={"created_from": moment}, headers=admin).status_code == 422
+
+
+def test_a_deadline_is_dealt_with_once(
+    client: TestClient, make: Factory, reporter: User, wijkteam: Partner, clock: FrozenClock
+) -> None:
+    make.rule(wijkteam, categories=["loneliness"], ack_minutes=60)  # no fallback
+    signal = submit(client, make, reporter)
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+
+    clock.advance(minutes=61)
+    for _ in range(3):
+        escalate_missed_deadlines(engine, clock=clock)
+        clock.advance(minutes=5)
+
+    admin = make.auth(make.user(UserRole.admin))
+    events = client.get(
+        "/api/v1/audit-events",
+        params={"object_id": signal["id"], "action": "signal.escalation_without_fallback"},
+        headers=admin,
+    ).json()["items"]
+    assert len(events) == 1

@@ -41,12 +41,12 @@ def _decode_value(tagged: Any) -> SortValue:
     kind, raw = tagged
     if kind == "t":
         parsed = datetime.fromisoformat(raw)
-        if parsed.tzinfo is None:
-            raise ValueError("naive timestamp in cursor")
+        if parsed.tzinfo is None or not 1970 <= parsed.year <= 9000:
+            raise ValueError("timestamp in cursor out of range")
         return parsed
     if kind == "u":
         return uuid.UUID(raw)
-    if kind == "i" and isinstance(raw, int) and not isinstance(raw, bool):
+    if kind == "i" and isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2**31:
         return raw
     raise ValueError("unknown cursor value")
 
@@ -60,7 +60,7 @@ def decode_cursor(cursor: str, size: int) -> tuple[SortValue, ...]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = tuple(_decode_value(tagged) for tagged in json.loads(raw))
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
         raise InvalidCursor() from exc
     if len(values) != size:
         raise InvalidCursor()

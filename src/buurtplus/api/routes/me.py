@@ -9,7 +9,8 @@ from buurtplus.api.errors import problems
 from buurtplus.api.routes.signals import event_read, signal_read
 from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
 from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
-from buurtplus.domain.access import TeamRole
+from buurtplus.domain.access import Actor, TeamRole
+from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.privacy import export_personal_data
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.service import get_user
@@ -17,13 +18,19 @@ from buurtplus.domain.users.service import get_user
 router = APIRouter(prefix="/me", tags=["me"])
 
 
+def _require_person(actor: Actor) -> None:
+    if actor.is_client:
+        raise PermissionDenied("A system client has no personal account.")
+
+
 @router.get(
     "",
     summary="The signed-in user, their role and teams",
     response_model=MeRead,
-    responses=problems(401),
+    responses=problems(401, 403),
 )
 def read_me(actor: CurrentActor, session: SessionDep) -> MeRead:
+    _require_person(actor)
     user = get_user(session, user_id=actor.user_id)
     teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
     return MeRead(
@@ -50,12 +57,13 @@ class PersonalDataExport(BaseModel):
     "/export",
     summary="Download everything the system holds about you",
     response_model=PersonalDataExport,
-    responses=problems(401),
+    responses=problems(401, 403),
 )
 @audited_read
 def export_me(
     actor: CurrentActor, session: SessionDep, clock: ClockDep, response: Response
 ) -> PersonalDataExport:
+    _require_person(actor)
     data = export_personal_data(session, actor=actor, clock=clock)
     now = clock.now()
     response.headers["Content-Disposition"] = (
@@ -78,7 +86,7 @@ def export_me(
         signals=[
             ReportedSignalExport(
                 **signal_read(item.view).model_dump(),
-                history=[event_read(item.view, e) for e in item.history],
+                history=[event_read(item.view, e, actor) for e in item.history],
                 feedback=[
                     FeedbackRead.model_validate(f, from_attributes=True) for f in item.feedback
                 ],

@@ -33,8 +33,10 @@ from buurtplus.api.schemas.signals import (
     StepRequest,
     WithdrawRequest,
 )
+from buurtplus.domain.access import Actor
 from buurtplus.domain.pagination import DEFAULT_LIMIT
 from buurtplus.domain.signals import service
+from buurtplus.domain.signals.access import sees_event_detail
 from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand, route_new_signal
 from buurtplus.domain.signals.errors import StaleSignal
 from buurtplus.domain.signals.models import SignalEvent
@@ -234,19 +236,20 @@ def get_signal_history(
         session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor, clock=clock
     )
     return SignalEventPage(
-        items=[event_read(view, e) for e in page.items], next_cursor=page.next_cursor
+        items=[event_read(view, e, actor) for e in page.items], next_cursor=page.next_cursor
     )
 
 
-def event_read(view: SignalView, event: SignalEvent) -> SignalEventRead:
+def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEventRead:
+    detail = view.full and sees_event_detail(actor, event)
     return SignalEventRead(
         id=event.id,
         created_at=event.created_at,
         action=event.action,
         from_status=event.from_status,
         to_status=SignalStatus(event.to_status),
-        actor_id=view.personal(event.actor_id),
-        note=view.personal(event.note),
+        actor_id=event.actor_id if detail else None,
+        note=event.note if detail else None,
     )
 
 

@@ -1,7 +1,9 @@
 import re
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -85,5 +87,12 @@ def _iso_8601_only(value: Any) -> Any:
     return value
 
 
-# A moment as clients send it in a query: ISO 8601 with a zone.
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only)]
+def _plausible_year(value: datetime) -> datetime:
+    # Far-off years overflow date arithmetic and some databases; nobody means them.
+    if not 2000 <= value.year <= 2200:
+        raise ValueError("a date-time between the years 2000 and 2200")
+    return value
+
+
+# A moment as clients send it: ISO 8601 with a zone, in a plausible year.
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only), AfterValidator(_plausible_year)]

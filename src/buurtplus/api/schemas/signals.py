@@ -3,7 +3,6 @@ from datetime import datetime
 from typing import Annotated, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -13,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from buurtplus.api.schemas.common import InputModel, Page
+from buurtplus.api.schemas.common import InputModel, Moment, Page
 from buurtplus.api.schemas.teams import BuurtCode
 from buurtplus.domain.signals.access import CategoryGroup, DetailLevel, Sensitivity
 from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
@@ -68,7 +67,7 @@ class SignalCreate(InputModel):
     address: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     postcode: Postcode | None = None
     buurt_code: BuurtCode | None = None
-    observed_at: AwareDatetime | None = Field(
+    observed_at: Moment | None = Field(
         default=None, description="When it was seen; defaults to now; not in the future"
     )
     urgency: Urgency = Urgency.normal

@@ -3,7 +3,7 @@
 from enum import StrEnum
 
 from buurtplus.domain.access import Actor, TeamRole
-from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.models import Category, Signal, SignalEvent
 from buurtplus.domain.signals.workflow import (
     FINAL_STATUSES,
     SignalAction,
@@ -89,4 +89,15 @@ def may_read_feedback(actor: Actor, signal: Signal) -> bool:
         or signal.reporter_id == actor.user_id
         or actor.team_roles.get(signal.team_id) == TeamRole.coordinator
         or handles(actor, signal)
+    )
+
+
+def sees_event_detail(actor: Actor, event: SignalEvent) -> bool:
+    """Whether a history step's note and actor show to someone who sees the signal in full.
+    The team's and the system's steps show; a partner's steps show only within that partner
+    (its case notes are not for the next partner, nor for the reporter); an admin sees all."""
+    return (
+        actor.is_admin
+        or event.actor_partner_id is None
+        or event.actor_partner_id == actor.partner_id
     )

@@ -1,6 +1,7 @@
 """Putting signals in partners' hands: routing on submit, by hand, on "not ours", on a missed
 acknowledgement deadline. Every step is a history event and an audit event."""
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from buurtplus.domain.audit.service import record
 from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.partners.errors import UnknownPartner
 from buurtplus.domain.partners.models import Partner
-from buurtplus.domain.signals.access import allowed_actions
+from buurtplus.domain.signals.access import DetailLevel, allowed_actions, detail_level
 from buurtplus.domain.signals.errors import StaleSignal, TransitionNotAllowed, UnknownCategory
 from buurtplus.domain.signals.models import Category, Signal, SignalEvent
 from buurtplus.domain.signals.service import SignalView, get_signal
@@ -22,6 +23,8 @@ from buurtplus.domain.signals.workflow import SignalAction, SignalStatus, next_s
 from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team
 from buurtplus.routing.base import Decision, Router, SignalFacts
+
+log = logging.getLogger("buurtplus.dispatch")
 
 NO_ROUTE = "No routing rule matched; the signal waits in the coordinator's queue."
 
@@ -82,6 +85,7 @@ def _apply(
             version=signal.version + 1,
             created_at=now,
             actor_id=actor.user_id if actor else None,
+            actor_partner_id=actor.partner_id if actor else None,
             action=action if decision else SignalAction.mark_unroutable,
             from_status=before,
             to_status=signal.status,
@@ -140,9 +144,10 @@ def reject_signal(
     view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
     signal = _checked(view, SignalAction.reject, expected_version)
     declined = {*signal.declined_partner_ids, str(signal.partner_id)}
-    signal.declined_partner_ids = sorted(declined)
     facts = facts_of(session, signal, view.category, clock.now())
+    # Decide before touching the row: the router's queries must not flush it early.
     decision = router.decide(session, facts, exclude=frozenset(uuid.UUID(p) for p in declined))
+    signal.declined_partner_ids = sorted(declined)
     _apply(
         session,
         signal,
@@ -152,7 +157,9 @@ def reject_signal(
         clock=clock,
         note=f"Not ours: {reason}",
     )
-    return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
+    # The decliner keeps sight of no more than that the signal left them.
+    level = detail_level(actor, signal, view.category) or DetailLevel.limited
+    return SignalView(signal, view.category, level, allowed_actions(actor, signal))
 
 
 def route_by_hand(
@@ -204,34 +211,42 @@ def escalate_overdue(session: Session, *, clock: Clock, limit: int = 500) -> int
     )
     escalated = 0
     for signal in overdue:
-        signal.escalated_at = now  # this deadline is dealt with, whatever happens next
-        fallback = signal.fallback_partner_id
-        if fallback is None or fallback == signal.partner_id:
-            session.add(signal)
-            record(
-                session,
-                actor=None,
-                action="signal.escalation_without_fallback",
-                object_type="signal",
-                object_id=signal.id,
-                clock=clock,
-            )
-            continue
-        missed = session.get(Partner, signal.partner_id) if signal.partner_id else None
-        decision = Decision(
-            partner_id=fallback,
-            ack_minutes=signal.ack_minutes or 24 * 60,
-            rule_id=signal.routing_rule_id,
-            rule_name=signal.routing_rule_name,
-            explanation=(
-                f"{missed.name if missed else 'The partner'} did not acknowledge before "
-                f"{signal.ack_deadline:%Y-%m-%d %H:%M} UTC; escalated to the fallback partner."
-            ),
-        )
-        _apply(session, signal, decision, action=SignalAction.escalate, actor=None, clock=clock)
-        escalated += 1
+        try:
+            with session.begin_nested():
+                escalated += _escalate(session, signal, now=now, clock=clock)
+        except Exception:  # one broken signal must not hold up the others
+            log.exception("escalation failed", extra={"signal_id": str(signal.id)})
     session.flush()
     return escalated
+
+
+def _escalate(session: Session, signal: Signal, *, now: datetime, clock: Clock) -> int:
+    signal.escalated_at = now  # this deadline is dealt with, whatever happens next
+    fallback = signal.fallback_partner_id
+    if fallback is None or fallback == signal.partner_id:
+        session.add(signal)
+        record(
+            session,
+            actor=None,
+            action="signal.escalation_without_fallback",
+            object_type="signal",
+            object_id=signal.id,
+            clock=clock,
+        )
+        return 0
+    missed = session.get(Partner, signal.partner_id) if signal.partner_id else None
+    decision = Decision(
+        partner_id=fallback,
+        ack_minutes=signal.ack_minutes or 24 * 60,
+        rule_id=signal.routing_rule_id,
+        rule_name=signal.routing_rule_name,
+        explanation=(
+            f"{missed.name if missed else 'The partner'} did not acknowledge before "
+            f"{signal.ack_deadline:%Y-%m-%d %H:%M} UTC; escalated to the fallback partner."
+        ),
+    )
+    _apply(session, signal, decision, action=SignalAction.escalate, actor=None, clock=clock)
+    return 1
 
 
 def preview_facts(

@@ -57,7 +57,9 @@ class Signal(SQLModel, table=True):
     routing_explanation: str | None = Field(default=None, sa_type=Text)
     ack_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     ack_minutes: int | None = Field(default=None)
-    fallback_partner_id: uuid.UUID | None = Field(default=None)
+    fallback_partner_id: uuid.UUID | None = Field(
+        default=None, foreign_key="partners.id", ondelete="RESTRICT"
+    )
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Partners that said "not ours": never routed to again.
     declined_partner_ids: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -85,6 +87,8 @@ class SignalEvent(SQLModel, table=True):
     version: int
     created_at: datetime = Field(sa_type=UTCDateTime)
     actor_id: uuid.UUID | None = Field(default=None)
+    # The partner organisation the actor acted for: its notes are its own.
+    actor_partner_id: uuid.UUID | None = Field(default=None)
     action: str = Field(sa_type=String(30))
     from_status: str | None = Field(default=None, sa_type=String(20))
     to_status: str = Field(sa_type=String(20))

@@ -502,6 +502,7 @@ def take_action(
             version=signal.version + 1,
             created_at=now,
             actor_id=actor.user_id,
+            actor_partner_id=actor.partner_id,
             action=action,
             from_status=status,
             to_status=target,
@@ -535,6 +536,8 @@ def add_feedback(
     signal = get_signal(session, actor=actor, signal_id=signal_id, clock=clock).signal
     if not may_write_feedback(actor, signal):
         raise PermissionDenied("Feedback comes from the side that handles the signal.")
+    if actor.is_client:
+        raise PermissionDenied("Feedback is written by a person, not by a system client.")
     feedback = Feedback(
         signal_id=signal.id, author_id=actor.user_id, message=message, created_at=clock.now()
     )

@@ -40,7 +40,8 @@ class CompiledRule:
     partner_id: uuid.UUID
     fallback_partner_id: uuid.UUID | None
     ack_minutes: int
-    specificity: int
+    # Compared in order: the category first, then the area, then urgency and time window.
+    specificity: tuple[int, int, int, int]
 
     @classmethod
     def compile(cls, rule: RoutingRule) -> "CompiledRule":
@@ -63,7 +64,12 @@ class CompiledRule:
             partner_id=rule.partner_id,
             fallback_partner_id=rule.fallback_partner_id,
             ack_minutes=rule.ack_minutes,
-            specificity=category_level + area_level + bool(rule.urgencies) + bool(rule.time_window),
+            specificity=(
+                category_level,
+                area_level,
+                int(bool(rule.urgencies)),
+                int(bool(rule.time_window)),
+            ),
         )
 
     def mismatches(self, facts: SignalFacts) -> list[str]:
@@ -107,11 +113,17 @@ class CompiledRule:
     def is_open(self, at: datetime) -> bool:
         assert self.window is not None
         local = at.astimezone(AMSTERDAM)  # the parser wants a ZoneInfo zone
-        # A comment-only or unknown state is not a promise that someone is there.
-        return self.window.state(local)[0] == State.OPEN
+        # A comment ("by appointment") or an unknown state is no promise someone is there.
+        state, comment = self.window.state(local)
+        return state == State.OPEN and not comment
 
-    def sort_key(self) -> tuple[int, int, str, str]:
-        return (-self.specificity, -self.priority, self.name, str(self.id))
+    def sort_key(self) -> tuple[tuple[int, ...], int, str, str]:
+        return (
+            tuple(-level for level in self.specificity),
+            -self.priority,
+            self.name,
+            str(self.id),
+        )
 
 
 class RulesRouter:
@@ -121,8 +133,11 @@ class RulesRouter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._revision: tuple[int, int, datetime | None] | None = None
-        self._all: list[CompiledRule] = []
-        self._candidates: dict[tuple[str, str], list[CompiledRule]] = {}
+        # The rules and the candidate lists worked out from them, swapped as one.
+        self._snapshot: tuple[list[CompiledRule], dict[tuple[str, str], list[CompiledRule]]] = (
+            [],
+            {},
+        )
 
     @classmethod
     def from_settings(cls, settings: object) -> "RulesRouter":
@@ -137,7 +152,7 @@ class RulesRouter:
 
     def rules(self, session: Session) -> list[CompiledRule]:
         self._refresh(session)
-        return self._all
+        return self._snapshot[0]
 
     def _refresh(self, session: Session) -> None:
         count, revisions, latest = session.exec(
@@ -160,22 +175,22 @@ class RulesRouter:
             (CompiledRule.compile(rule) for rule in rows if rule.active), key=CompiledRule.sort_key
         )
         with self._lock:
-            self._all, self._revision = compiled, revision
-            self._candidates = {}
+            self._snapshot, self._revision = (compiled, {}), revision
 
     def candidates(self, facts: SignalFacts) -> list[CompiledRule]:
         """The rules that can match this category and municipality, most specific first;
         worked out once per pair and kept until the rules change."""
         key = (facts.category, facts.municipality)
-        found = self._candidates.get(key)
+        rules, cache = self._snapshot
+        found = cache.get(key)
         if found is None:
             found = [
                 rule
-                for rule in self._all
+                for rule in rules
                 if (not rule.categories or facts.category in rule.categories)
                 and (not rule.municipalities or facts.municipality in rule.municipalities)
             ]
-            self._candidates[key] = found
+            cache[key] = found
         return found
 
     def decide(
@@ -203,7 +218,8 @@ class RulesRouter:
             fallback_partner_id=fallback,
             explanation=(
                 f"Rule {best.name!r} matched: the most specific matching rule "
-                f"(specificity {best.specificity}, priority {best.priority})"
+                f"(category, area, urgency, time window: {best.specificity}; "
+                f"priority {best.priority})"
                 + ("; partners that declined were skipped" if exclude else "")
                 + "."
             ),
@@ -218,5 +234,5 @@ class RulesRouter:
                 matched=not r.mismatches(facts),
                 reasons=r.mismatches(facts),
             )
-            for r in self._all
+            for r in self._snapshot[0]
         ]
