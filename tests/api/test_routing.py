@@ -499,3 +499,13 @@ def test_a_deadline_is_dealt_with_once(
         headers=admin,
     ).json()["items"]
     assert len(events) == 1
+
+
+def test_a_buurt_outside_the_teams_municipality_is_refused(
+    client: TestClient, make: Factory, reporter: User
+) -> None:
+    response = client.post(
+        SIGNALS, json=report(buurt_code="BU05990101"), headers=make.auth(reporter)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.buurt_code"

@@ -129,3 +129,33 @@ def test_the_static_router_refuses_a_bad_file(tmp_path: Path) -> None:
     bad.write_text("[categories]\nloneliness = 3\n", encoding="utf-8")
     with pytest.raises(RouterPluginError, match="maps category codes"):
         load_router("static", make_settings("sqlite://", routing_static_file=str(bad)))
+
+
+FAILING = """
+    class Failing:
+        @classmethod
+        def from_settings(cls, settings):
+            return cls()
+
+        def decide(self, session, facts, *, exclude):
+            raise RuntimeError("the routing service is down")
+
+        def explain(self, session, facts):
+            return []
+"""
+
+
+def test_a_failing_router_never_loses_a_report(
+    plugin_path: Path, clean_database: str, clock: FrozenClock
+) -> None:
+    install_plugin(plugin_path, "failing", "bp_plugin:Failing", FAILING)
+    app = create_app(make_settings(clean_database, router="failing"), clock=clock)
+    make = Factory(app)
+    reporter = make.member(make.team(plus_mode=True))
+
+    with TestClient(app) as client:
+        response = client.post("/api/v1/signals", json=REPORT, headers=make.auth(reporter))
+    app.state.engine.dispose()
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "unroutable"

@@ -114,7 +114,13 @@ def route_new_signal(
 ) -> None:
     """Called in the transaction that stores the signal: routed, or unroutable, never silent."""
     facts = facts_of(session, signal, category, clock.now())
-    decision = router.decide(session, facts, exclude=frozenset())
+    try:
+        with session.begin_nested():
+            decision = router.decide(session, facts, exclude=frozenset())
+    except Exception:
+        # A failing router plugin must not lose the report: it waits in the queue instead.
+        log.exception("router failed", extra={"signal_id": str(signal.id)})
+        decision = None
     _apply(session, signal, decision, action=SignalAction.route, actor=None, clock=clock)
 
 

@@ -82,3 +82,10 @@ class StaleSignal(PreconditionFailed):
 class OutcomeRequired(InvalidInput):
     def __init__(self) -> None:
         super().__init__("outcome", "Closing a signal needs an outcome.")
+
+
+class BuurtOutsideTeamMunicipality(InvalidInput):
+    def __init__(self, code: str, municipality: str) -> None:
+        super().__init__(
+            "buurt_code", f"Buurt {code} does not lie in the team's municipality {municipality}."
+        )

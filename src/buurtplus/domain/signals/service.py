@@ -25,6 +25,7 @@ from buurtplus.domain.signals.access import (
     may_write_feedback,
 )
 from buurtplus.domain.signals.errors import (
+    BuurtOutsideTeamMunicipality,
     CategoryCodeTaken,
     CategoryNotFound,
     IdempotencyKeyReused,
@@ -250,6 +251,9 @@ def submit_signal(
         raise UnknownCategory(draft.category)
     if category.requires_plus and not team.plus_mode:
         raise PlusModeRequired(category.code)
+    if draft.buurt_code and draft.buurt_code[2:6] != team.municipality_code[2:6]:
+        # Routing goes by buurt: a code from elsewhere would send the signal astray.
+        raise BuurtOutsideTeamMunicipality(draft.buurt_code, team.municipality_code)
     now = clock.now()
     observed_at = (draft.observed_at or now).astimezone(UTC)
     if observed_at > now + CLOCK_SKEW:
