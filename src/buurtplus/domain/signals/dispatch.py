@@ -5,8 +5,6 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from buurtplus.clock import Clock
@@ -17,8 +15,8 @@ from buurtplus.domain.partners.errors import UnknownPartner
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.signals.access import DetailLevel, allowed_actions, detail_level
 from buurtplus.domain.signals.errors import StaleSignal, TransitionNotAllowed, UnknownCategory
-from buurtplus.domain.signals.models import Category, Signal, SignalEvent
-from buurtplus.domain.signals.service import SignalView, get_signal
+from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.service import SignalView, get_signal, save_step
 from buurtplus.domain.signals.workflow import SignalAction, SignalStatus, next_status
 from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team
@@ -78,34 +76,14 @@ def _apply(
     if action != SignalAction.escalate:
         signal.escalated_at = None  # a new deadline may be escalated in its turn
     signal.updated_at = now
-    session.add(signal)
-    session.add(
-        SignalEvent(
-            signal_id=signal.id,
-            version=signal.version + 1,
-            created_at=now,
-            actor_id=actor.user_id if actor else None,
-            actor_partner_id=actor.partner_id if actor else None,
-            action=action if decision else SignalAction.mark_unroutable,
-            from_status=before,
-            to_status=signal.status,
-            note=note if note is not None else signal.routing_explanation,
-        )
-    )
-    try:
-        with session.begin_nested():
-            session.flush()
-    except (StaleDataError, IntegrityError) as exc:
-        raise StaleSignal() from exc
-    record(
+    save_step(
         session,
+        signal,
         actor=actor,
-        action=f"signal.{action}",
-        object_type="signal",
-        object_id=signal.id,
+        action=action if decision else SignalAction.mark_unroutable,
+        from_status=before,
+        note=note if note is not None else signal.routing_explanation,
         clock=clock,
-        to_status=signal.status,
-        partner_id=str(signal.partner_id) if signal.partner_id else None,
     )
 
 

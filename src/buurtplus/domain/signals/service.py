@@ -469,6 +469,49 @@ def signal_history(
 # --- workflow -----------------------------------------------------------------------------
 
 
+def save_step(
+    session: Session,
+    signal: Signal,
+    *,
+    actor: Actor | None,
+    action: SignalAction,
+    from_status: str,
+    note: str | None,
+    clock: Clock,
+) -> None:
+    """Store a change of `signal` with its history event and audit event. The version guard
+    turns a concurrent change in between into StaleSignal, and nothing is stored."""
+    session.add(signal)
+    session.add(
+        SignalEvent(
+            signal_id=signal.id,
+            version=signal.version + 1,
+            created_at=clock.now(),
+            actor_id=actor.user_id if actor else None,
+            actor_partner_id=actor.partner_id if actor else None,
+            action=action,
+            from_status=from_status,
+            to_status=signal.status,
+            note=note,
+        )
+    )
+    try:
+        with session.begin_nested():
+            session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise StaleSignal() from exc
+    record(
+        session,
+        actor=actor,
+        action=f"signal.{action}",
+        object_type="signal",
+        object_id=signal.id,
+        clock=clock,
+        to_status=signal.status,
+        partner_id=str(signal.partner_id) if signal.partner_id else None,
+    )
+
+
 def take_action(
     session: Session,
     *,
@@ -499,34 +542,8 @@ def take_action(
         signal.outcome = outcome
     if target in (SignalStatus.closed, SignalStatus.withdrawn):
         signal.closed_at = now
-    session.add(signal)
-    session.add(
-        SignalEvent(
-            signal_id=signal.id,
-            version=signal.version + 1,
-            created_at=now,
-            actor_id=actor.user_id,
-            actor_partner_id=actor.partner_id,
-            action=action,
-            from_status=status,
-            to_status=target,
-            note=note,
-        )
-    )
-    try:
-        with session.begin_nested():
-            session.flush()
-    except (StaleDataError, IntegrityError) as exc:
-        # Another writer changed the signal between our read and our write.
-        raise StaleSignal() from exc
-    record(
-        session,
-        actor=actor,
-        action=f"signal.{action}",
-        object_type="signal",
-        object_id=signal.id,
-        clock=clock,
-        to_status=target,
+    save_step(
+        session, signal, actor=actor, action=action, from_status=status, note=note, clock=clock
     )
     return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
 
