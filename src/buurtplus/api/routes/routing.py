@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -28,9 +28,10 @@ from buurtplus.routing.strategies.rules import RulesRouter
 router = APIRouter(prefix="/routing", tags=["routing"])
 
 
-def _rule_fields(body: RuleCreate | RuleUpdate, data: dict[str, object]) -> dict[str, object]:
-    if "team_ids" in data and data["team_ids"] is not None:
-        data["team_ids"] = [str(t) for t in data["team_ids"]]  # type: ignore[attr-defined]
+def _rule_fields(data: dict[str, Any]) -> dict[str, Any]:
+    # Team ids are stored as strings in the rule's JSON list.
+    if data.get("team_ids") is not None:
+        data["team_ids"] = [str(t) for t in data["team_ids"]]
     return data
 
 
@@ -60,7 +61,7 @@ def create_rule(
     body: RuleCreate, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> RuleRead:
     rule = rules.create_rule(
-        session, actor=actor, fields=_rule_fields(body, body.model_dump()), clock=clock
+        session, actor=actor, fields=_rule_fields(body.model_dump()), clock=clock
     )
     return RuleRead.model_validate(rule)
 
@@ -88,7 +89,7 @@ def update_rule(
         session,
         actor=actor,
         rule_id=rule_id,
-        changes=_rule_fields(body, body.changes()),
+        changes=_rule_fields(body.changes()),
         clock=clock,
     )
     return RuleRead.model_validate(rule)

@@ -14,10 +14,10 @@ from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.partners.errors import UnknownPartner
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.signals.access import DetailLevel, allowed_actions, detail_level
-from buurtplus.domain.signals.errors import StaleSignal, TransitionNotAllowed, UnknownCategory
+from buurtplus.domain.signals.errors import UnknownCategory
 from buurtplus.domain.signals.models import Category, Signal
-from buurtplus.domain.signals.service import SignalView, get_signal, save_step
-from buurtplus.domain.signals.workflow import SignalAction, SignalStatus, next_status
+from buurtplus.domain.signals.service import SignalView, check_step, get_signal, save_step
+from buurtplus.domain.signals.workflow import SignalAction, SignalStatus
 from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team
 from buurtplus.routing.base import Decision, Router, SignalFacts
@@ -102,18 +102,6 @@ def route_new_signal(
     _apply(session, signal, decision, action=SignalAction.route, actor=None, clock=clock)
 
 
-def _checked(view: SignalView, action: SignalAction, expected_version: int | None) -> Signal:
-    signal = view.signal
-    if expected_version is not None and expected_version != signal.version:
-        raise StaleSignal()
-    status = SignalStatus(signal.status)
-    if next_status(status, action) is None:
-        raise TransitionNotAllowed(action, status)
-    if action not in view.actions:
-        raise PermissionDenied(f"You may not {action} this signal.")
-    return signal
-
-
 def reject_signal(
     session: Session,
     *,
@@ -126,7 +114,8 @@ def reject_signal(
 ) -> SignalView:
     """The partner says "not ours": route to the next candidate, skipping every decliner."""
     view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
-    signal = _checked(view, SignalAction.reject, expected_version)
+    check_step(view, SignalAction.reject, expected_version)
+    signal = view.signal
     declined = {*signal.declined_partner_ids, str(signal.partner_id)}
     facts = facts_of(session, signal, view.category, clock.now())
     # Decide before touching the row: the router's queries must not flush it early.
@@ -158,7 +147,8 @@ def route_by_hand(
     clock: Clock,
 ) -> SignalView:
     view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
-    signal = _checked(view, SignalAction.route, expected_version)
+    check_step(view, SignalAction.route, expected_version)
+    signal = view.signal
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise UnknownPartner()

@@ -469,6 +469,21 @@ def signal_history(
 # --- workflow -----------------------------------------------------------------------------
 
 
+def check_step(
+    view: SignalView, action: SignalAction, expected_version: int | None
+) -> SignalStatus:
+    """The status `action` leads to, if the viewer may take it on this version (If-Match)."""
+    if expected_version is not None and expected_version != view.signal.version:
+        raise StaleSignal()
+    status = SignalStatus(view.signal.status)
+    target = next_status(status, action)
+    if target is None:
+        raise TransitionNotAllowed(action, status)
+    if action not in view.actions:
+        raise PermissionDenied(f"You may not {action} this signal.")
+    return target
+
+
 def save_step(
     session: Session,
     signal: Signal,
@@ -525,14 +540,8 @@ def take_action(
 ) -> SignalView:
     view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
     signal = view.signal
-    if expected_version is not None and expected_version != signal.version:
-        raise StaleSignal()
     status = SignalStatus(signal.status)
-    target = next_status(status, action)
-    if target is None:
-        raise TransitionNotAllowed(action, status)
-    if action not in view.actions:
-        raise PermissionDenied(f"You may not {action} this signal.")
+    target = check_step(view, action, expected_version)
     if action == SignalAction.close and outcome is None:
         raise OutcomeRequired()
     now = clock.now()
