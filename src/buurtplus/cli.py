@@ -1,4 +1,4 @@
-"""The `buurtplus` command: serve, db, users, demo, retention, openapi."""
+"""The `buurtplus` command: serve, worker, db, users, demo, retention, openapi."""
 
 import argparse
 import getpass
@@ -47,6 +47,36 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+
+    from buurtplus.clock import SystemClock
+    from buurtplus.db import make_engine
+    from buurtplus.observability import configure_logging
+    from buurtplus.worker import BackgroundWork
+
+    configure_logging(level=settings.log_level, as_json=settings.log_json)
+    engine = make_engine(settings.database_url)
+    work = BackgroundWork(engine, settings=settings, clock=SystemClock())
+    if args.once:
+        sent = work.delivery.deliver_due()
+        print(f"Sent {sent} due deliveries.")
+        engine.dispose()
+        return 0
+
+    def stop(signum: int, frame: object) -> None:
+        work.delivery.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"Delivery worker {work.delivery.worker_id} running; Ctrl-C stops it.", flush=True)
+    work.start()
+    work.delivery.wait()
+    work.stop()
+    engine.dispose()
     return 0
 
 
@@ -153,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks and run the periodic jobs (with BUURTPLUS_WORKER=off)"
+    )
+    worker.add_argument("--once", action="store_true", help="send what is due now, then stop")
+    worker.set_defaults(handler=cmd_worker)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True

@@ -1,9 +1,10 @@
 """All configuration, read from the environment (prefix BUURTPLUS_) and an optional .env file."""
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "change-me-insecure-default"  # noqa: S105 - the value refused outside demo mode
@@ -41,7 +42,9 @@ class Settings(BaseSettings):
         default=365, ge=1, description="Days after closing before a signal's personal content goes"
     )
     worker: Literal["inline", "off"] = Field(
-        default="inline", description="inline: periodic jobs run inside `buurtplus serve`"
+        default="inline",
+        description="inline: webhook delivery and periodic jobs run inside `buurtplus serve`; "
+        "off: run them with `buurtplus worker`",
     )
     job_interval_seconds: int = Field(
         default=60, ge=1, description="How often the worker looks for overdue acknowledgements"
@@ -54,17 +57,61 @@ class Settings(BaseSettings):
         default="127.0.0.1",
         description="Proxies whose X-Forwarded-For is believed (comma-separated, or *)",
     )
+    webhook_allow_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated networks webhooks may go to although they are not public "
+        "(e.g. 127.0.0.0/8 for a receiver on this machine); everything else special is refused",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15, ge=1, le=30, description="How long one webhook request may take"
+    )
+    webhook_lease_seconds: float = Field(
+        default=60,
+        ge=2,
+        description="How long a worker holds a claimed delivery; must outlast the timeout",
+    )
+    webhook_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Deliveries one worker sends at the same time"
+    )
+    webhook_poll_seconds: float = Field(
+        default=2, gt=0, le=60, description="How often an idle worker looks for due retries"
+    )
+    webhook_secret_grace_hours: float = Field(
+        default=24, ge=0, le=24 * 30, description="How long a rotated-out secret still signs"
+    )
+    webhook_disable_after_days: float = Field(
+        default=5, gt=0, description="An endpoint failing this long is switched off"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
     log_json: bool = Field(default=True, description="One JSON object per log line")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "webhook_allow_networks", mode="before")
     @classmethod
-    def split_origins(cls, value: object) -> object:
+    def split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not a network (e.g. 127.0.0.0/8)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def lease_outlasts_timeout(self) -> "Settings":
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "BUURTPLUS_WEBHOOK_LEASE_SECONDS must be longer than the webhook timeout, or a "
+                "slow delivery would be taken over while it is still being sent"
+            )
+        return self
 
     @property
     def uses_default_secret(self) -> bool:

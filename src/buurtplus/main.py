@@ -25,6 +25,7 @@ from buurtplus.api.routes import (
     signals,
     teams,
     users,
+    webhooks,
 )
 from buurtplus.clock import Clock, SystemClock
 from buurtplus.config import Settings, check_servable, get_settings
@@ -32,7 +33,7 @@ from buurtplus.db import make_engine
 from buurtplus.domain.users.throttle import LoginThrottle
 from buurtplus.routing.registry import load_router
 from buurtplus.security import TokenIssuer, configure_password_hashing
-from buurtplus.worker import PeriodicJobs
+from buurtplus.worker import BackgroundWork, address_guard
 
 API_PREFIX = "/api/v1"
 
@@ -59,18 +60,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         check_servable(settings)
         if app.state.engine.dialect.name == "sqlite":
             app.state.sqlite_writer_lock = anyio.Lock()
-        jobs = None
+        work = None
         if settings.worker == "inline":
-            jobs = PeriodicJobs(
-                app.state.engine,
-                clock=clock,
-                retention_days=settings.retention_days,
-                interval_seconds=settings.job_interval_seconds,
-            )
-            jobs.start()
+            work = BackgroundWork(app.state.engine, settings=settings, clock=clock)
+            work.start()
         yield
-        if jobs is not None:
-            jobs.stop()
+        if work is not None:
+            work.stop()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -90,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.engine = make_engine(settings.database_url)
     app.state.sqlite_writer_lock = None
     app.state.router = load_router(settings.router, settings)
+    app.state.address_guard = address_guard(settings)
     app.state.token_issuer = TokenIssuer(
         secret=settings.jwt_secret.get_secret_value(),
         issuer=settings.jwt_issuer,
@@ -104,7 +101,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, users, teams, categories, signals, partners, routing, audit):
+    for module in (
+        auth,
+        me,
+        users,
+        teams,
+        categories,
+        signals,
+        partners,
+        webhooks,
+        routing,
+        audit,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

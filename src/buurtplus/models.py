@@ -1,6 +1,7 @@
 """Every table of the application, imported so SQLModel.metadata knows them all (Alembic)."""
 
 from buurtplus.db import metadata
+from buurtplus.delivery.models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent
 from buurtplus.domain.audit.models import AuditEvent
 from buurtplus.domain.partners.models import Partner, PartnerClient
 from buurtplus.domain.signals.models import (
@@ -17,6 +18,8 @@ from buurtplus.routing.models import RoutingRule
 __all__ = [
     "AuditEvent",
     "Category",
+    "Delivery",
+    "DeliveryAttempt",
     "Feedback",
     "IdempotencyKey",
     "Partner",
@@ -27,5 +30,7 @@ __all__ = [
     "Team",
     "TeamMembership",
     "User",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "metadata",
 ]

@@ -1,4 +1,5 @@
-"""Periodic jobs. They run in a thread inside `buurtplus serve` when BUURTPLUS_WORKER=inline."""
+"""Background work: webhook delivery and periodic jobs (escalation, retention). It runs inside
+`buurtplus serve` when BUURTPLUS_WORKER=inline, or on its own with `buurtplus worker`."""
 
 import logging
 import threading
@@ -7,7 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from buurtplus.clock import Clock
+from buurtplus.config import Settings
 from buurtplus.db import transaction
+from buurtplus.delivery.sender import WebhookSender, make_http_client
+from buurtplus.delivery.ssrf import AddressGuard, parse_networks
+from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.signals.dispatch import escalate_overdue
 from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
 
@@ -69,3 +74,38 @@ class PeriodicJobs:
             except Exception:  # a failed run is logged and tried again next time
                 log.exception("periodic job failed")
             self._stop.wait(self._interval)
+
+
+def address_guard(settings: Settings) -> AddressGuard:
+    return AddressGuard(parse_networks(settings.webhook_allow_networks))
+
+
+class BackgroundWork:
+    """The delivery worker and the periodic jobs, started and stopped together."""
+
+    def __init__(self, engine: Engine, *, settings: Settings, clock: Clock) -> None:
+        self._http = make_http_client(settings.webhook_timeout_seconds)
+        self.delivery = DeliveryWorker(
+            engine,
+            sender=WebhookSender(self._http, address_guard(settings)),
+            clock=clock,
+            lease=timedelta(seconds=settings.webhook_lease_seconds),
+            disable_after=timedelta(days=settings.webhook_disable_after_days),
+            concurrency=settings.webhook_concurrency,
+            poll_seconds=settings.webhook_poll_seconds,
+        )
+        self.jobs = PeriodicJobs(
+            engine,
+            clock=clock,
+            retention_days=settings.retention_days,
+            interval_seconds=settings.job_interval_seconds,
+        )
+
+    def start(self) -> None:
+        self.delivery.start()
+        self.jobs.start()
+
+    def stop(self) -> None:
+        self.jobs.stop()
+        self.delivery.stop()
+        self._http.close()

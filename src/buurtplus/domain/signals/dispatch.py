@@ -55,6 +55,7 @@ def _apply(
 ) -> None:
     now = clock.now()
     before = signal.status
+    before_partner = signal.partner_id
     if decision is None:
         signal.status = SignalStatus.unroutable
         signal.partner_id = None
@@ -82,6 +83,7 @@ def _apply(
         actor=actor,
         action=action if decision else SignalAction.mark_unroutable,
         from_status=before,
+        from_partner_id=before_partner,
         note=note if note is not None else signal.routing_explanation,
         clock=clock,
     )

@@ -40,6 +40,11 @@ from buurtplus.domain.signals.errors import (
     TransitionNotAllowed,
     UnknownCategory,
 )
+from buurtplus.domain.signals.events import (
+    announce_feedback,
+    announce_step,
+    forget_personal_content,
+)
 from buurtplus.domain.signals.models import Category, Feedback, IdempotencyKey, Signal, SignalEvent
 from buurtplus.domain.signals.workflow import (
     Outcome,
@@ -491,11 +496,13 @@ def save_step(
     actor: Actor | None,
     action: SignalAction,
     from_status: str,
+    from_partner_id: uuid.UUID | None,
     note: str | None,
     clock: Clock,
 ) -> None:
-    """Store a change of `signal` with its history event and audit event. The version guard
-    turns a concurrent change in between into StaleSignal, and nothing is stored."""
+    """Store a change of `signal` with its history event, audit event and the events for
+    partners (outbox). The version guard turns a concurrent change in between into
+    StaleSignal, and nothing is stored."""
     session.add(signal)
     session.add(
         SignalEvent(
@@ -525,6 +532,7 @@ def save_step(
         to_status=signal.status,
         partner_id=str(signal.partner_id) if signal.partner_id else None,
     )
+    announce_step(session, signal, action=action, from_partner_id=from_partner_id, clock=clock)
 
 
 def take_action(
@@ -552,7 +560,14 @@ def take_action(
     if target in (SignalStatus.closed, SignalStatus.withdrawn):
         signal.closed_at = now
     save_step(
-        session, signal, actor=actor, action=action, from_status=status, note=note, clock=clock
+        session,
+        signal,
+        actor=actor,
+        action=action,
+        from_status=status,
+        from_partner_id=signal.partner_id,
+        note=note,
+        clock=clock,
     )
     return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
 
@@ -581,6 +596,7 @@ def add_feedback(
         object_id=signal.id,
         clock=clock,
     )
+    announce_feedback(session, signal, clock=clock)
     return feedback
 
 
@@ -655,6 +671,7 @@ def purge_expired_content(session: Session, *, retention_days: int, clock: Clock
     for event in notes:
         event.note = None
         session.add(event)
+    forget_personal_content(session, ids)
     session.flush()
     if expired:
         record(

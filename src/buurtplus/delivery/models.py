@@ -1,0 +1,113 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from buurtplus.db import JSONType, UTCDateTime
+
+# Integer keys that are a rowid alias on SQLite and 64-bit on PostgreSQL.
+_BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a partner wants its events pushed, and the secret they are signed with."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    partner_id: uuid.UUID = Field(foreign_key="partners.id", ondelete="CASCADE", index=True)
+    url: str = Field(sa_type=String(2000))
+    description: str | None = Field(default=None, sa_type=String(200))
+    # Event types sent to this endpoint.
+    event_types: list[str] = Field(default_factory=list, sa_type=JSONType)
+    enabled: bool = Field(default=True)
+    disabled_reason: str | None = Field(default=None, sa_type=String(200))
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Secrets are needed in the clear to sign; they never leave through the API after creation.
+    secret: str = Field(sa_type=String(100))
+    previous_secret: str | None = Field(default=None, sa_type=String(100))
+    previous_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The first failure since the last success: an endpoint failing for days is disabled.
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """One event for one partner, written in the transaction of the change it reports.
+
+    `seq` is the order partners read events in (pull API); `body` is the exact JSON that is
+    signed and sent, so every retry sends the same bytes.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_partner_id_seq", "partner_id", "seq"),)
+
+    seq: int | None = Field(
+        default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True)
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    partner_id: uuid.UUID = Field(foreign_key="partners.id", ondelete="CASCADE")
+    type: str = Field(sa_type=String(40))
+    signal_id: uuid.UUID | None = Field(default=None, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    body: str = Field(sa_type=Text)
+
+
+class DeliveryStatus:
+    pending = "pending"
+    succeeded = "succeeded"
+    dead = "dead"
+
+
+class Delivery(SQLModel, table=True):
+    """One event on its way to one endpoint: pending until a 2xx, or dead after the last try."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    event_seq: int = Field(
+        sa_column=Column(
+            _BigId,
+            ForeignKey("webhook_events.seq", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    endpoint_id: uuid.UUID = Field(
+        foreign_key="webhook_endpoints.id", ondelete="CASCADE", index=True
+    )
+    partner_id: uuid.UUID = Field(foreign_key="partners.id", ondelete="CASCADE", index=True)
+    event_type: str = Field(sa_type=String(40))
+    status: str = Field(default=DeliveryStatus.pending, sa_type=String(20))
+    attempt_count: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A worker holds a claimed delivery until the lease ends; after that another may take it.
+    leased_by: str | None = Field(default=None, sa_type=String(80))
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status_code: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, sa_type=String(500))
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One HTTP request made for a delivery, kept for the partner's attempt log."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    delivery_id: uuid.UUID = Field(
+        foreign_key="webhook_deliveries.id", ondelete="CASCADE", index=True
+    )
+    attempted_at: datetime = Field(sa_type=UTCDateTime)
+    duration_ms: int
+    status_code: int | None = Field(default=None)
+    # The start of the response body, or what went wrong before there was one.
+    response_excerpt: str | None = Field(default=None, sa_type=Text)
+    error: str | None = Field(default=None, sa_type=String(500))
+    worker: str = Field(sa_type=String(80))

@@ -1,0 +1,142 @@
+"""The transactional outbox: an event and its deliveries are written in the transaction of the
+change they report, so a committed change always has its event and a rolled-back one never."""
+
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from buurtplus.clock import Clock
+from buurtplus.delivery import wakeup
+from buurtplus.delivery.models import Delivery, WebhookEndpoint, WebhookEvent
+
+NOTIFY_CHANNEL = "buurtplus_deliveries"
+# Any constant: the advisory lock that orders event-writing transactions on PostgreSQL.
+_EVENT_ORDER_LOCK = 0x6275_7572_7470_6C75
+
+
+class EventType(StrEnum):
+    signal_routed = "signal.routed"
+    signal_rerouted = "signal.rerouted"
+    signal_escalated = "signal.escalated"
+    signal_withdrawn = "signal.withdrawn"
+    signal_updated = "signal.updated"
+    ping = "ping"
+
+
+EVENT_TYPES = tuple(EventType)
+
+
+def event_body(type_: str, created_at: datetime, data: dict[str, Any]) -> str:
+    return json.dumps(
+        {"type": type_, "timestamp": created_at.isoformat(), "data": data},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def keep_commit_order(session: Session) -> None:
+    """On PostgreSQL, event-writing transactions take turns from here to their commit, so event
+    numbers are handed out in commit order and a reader paging by number never skips one that
+    commits late. SQLite has one writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get("event_order"):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
+        session.info["event_order"] = True
+
+
+def enqueue_event(
+    session: Session,
+    *,
+    partner_id: uuid.UUID,
+    type_: EventType,
+    data: dict[str, Any],
+    clock: Clock,
+    signal_id: uuid.UUID | None = None,
+    only_endpoint: WebhookEndpoint | None = None,
+) -> WebhookEvent:
+    """Store an event for a partner, with a delivery to each enabled endpoint that wants it
+    (or to `only_endpoint`, for a test ping)."""
+    keep_commit_order(session)
+    now = clock.now()
+    event = WebhookEvent(
+        partner_id=partner_id,
+        type=type_,
+        signal_id=signal_id,
+        created_at=now,
+        body=event_body(type_, now, data),
+    )
+    session.add(event)
+    session.flush()
+    endpoints = (
+        [only_endpoint]
+        if only_endpoint is not None
+        else [
+            endpoint
+            for endpoint in session.exec(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.partner_id == partner_id, col(WebhookEndpoint.enabled)
+                )
+            )
+            if type_ in endpoint.event_types
+        ]
+    )
+    add_deliveries(session, event, endpoints, now=now)
+    return event
+
+
+def add_deliveries(
+    session: Session, event: WebhookEvent, endpoints: Iterable[WebhookEndpoint], *, now: datetime
+) -> list[Delivery]:
+    assert event.seq is not None
+    deliveries = [
+        Delivery(
+            event_seq=event.seq,
+            endpoint_id=endpoint.id,
+            partner_id=event.partner_id,
+            event_type=event.type,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for endpoint in endpoints
+    ]
+    if deliveries:
+        session.add_all(deliveries)
+        announce(session)
+    return deliveries
+
+
+def announce(session: Session) -> None:
+    """Wake the workers once this transaction commits (not before: they would find nothing)."""
+    if session.info.get("announced"):
+        return
+    session.info["announced"] = True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    sa_event.listen(session, "after_commit", lambda _session: wakeup.wake_workers(), once=True)
+
+
+def drop_personal_fields(
+    session: Session, signal_ids: Iterable[uuid.UUID], fields: Iterable[str]
+) -> int:
+    """Retention: take `fields` out of the stored events of these signals."""
+    ids = list(signal_ids)
+    names = set(fields)
+    changed = 0
+    if not ids:
+        return 0
+    for stored in session.exec(select(WebhookEvent).where(col(WebhookEvent.signal_id).in_(ids))):
+        body = json.loads(stored.body)
+        data = body.get("data", {})
+        if names & data.keys():
+            for name in names:
+                data.pop(name, None)
+            stored.body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+            session.add(stored)
+            changed += 1
+    return changed

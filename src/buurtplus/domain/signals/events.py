@@ -1,0 +1,142 @@
+"""What partners are told about a signal (DESIGN.md section 5), written to the outbox in the
+transaction of the step itself.
+
+- `signal.routed`: the signal is now yours (first routing, by hand, or after another partner
+  said "not ours").
+- `signal.escalated`: the signal is now yours as fallback, because the first partner did not
+  acknowledge in time.
+- `signal.rerouted`: the signal left you (you declined it, missed the deadline, or it was routed
+  elsewhere by hand).
+- `signal.withdrawn`: the reporter took it back.
+- `signal.updated`: anything else that happened to a signal of yours (acknowledged, started,
+  closed, feedback added).
+
+Sensitive categories, and signals that left the partner, carry a thin payload (ids, category,
+urgency, status, links): the partner fetches the rest with its own token, so that read is
+authenticated and audited.
+"""
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from buurtplus.clock import Clock
+from buurtplus.delivery.outbox import EventType, drop_personal_fields, enqueue_event
+from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.workflow import SignalAction
+
+API = "/api/v1"
+# What retention purges from stored events, as it does from the signal.
+PERSONAL_FIELDS = ("description", "latitude", "longitude", "address", "postcode")
+
+_MOVES = frozenset(
+    {SignalAction.route, SignalAction.reject, SignalAction.escalate, SignalAction.mark_unroutable}
+)
+
+
+def signal_event_data(
+    signal: Signal, category: Category, *, change: str, recipient: uuid.UUID, full: bool
+) -> dict[str, Any]:
+    links = {
+        "signal": f"{API}/signals/{signal.id}",
+        "history": f"{API}/signals/{signal.id}/history",
+        "feedback": f"{API}/signals/{signal.id}/feedback",
+    }
+    data: dict[str, Any] = {
+        "signal_id": str(signal.id),
+        "change": change,
+        "status": signal.status,
+        "version": signal.version,
+        "assigned_to_you": signal.partner_id == recipient,
+        "category": category.code,
+        "category_group": category.group,
+        "sensitive": category.sensitivity == "sensitive",
+        "urgency": signal.urgency,
+        "team_id": str(signal.team_id),
+        "buurt_code": signal.buurt_code,
+        "created_at": signal.created_at.isoformat(),
+        "ack_deadline": signal.ack_deadline.isoformat() if signal.ack_deadline else None,
+        "links": links,
+    }
+    if full:
+        data |= {
+            "description": signal.description,
+            "observed_at": signal.observed_at.isoformat(),
+            "latitude": signal.latitude,
+            "longitude": signal.longitude,
+            "address": signal.address,
+            "postcode": signal.postcode,
+        }
+    return data
+
+
+def _notices(
+    action: SignalAction, before: uuid.UUID | None, now: uuid.UUID | None
+) -> list[tuple[uuid.UUID, EventType]]:
+    if action in _MOVES and before != now:
+        notices = []
+        if before is not None:
+            notices.append((before, EventType.signal_rerouted))
+        if now is not None:
+            kind = (
+                EventType.signal_escalated
+                if action == SignalAction.escalate
+                else EventType.signal_routed
+            )
+            notices.append((now, kind))
+        return notices
+    if now is None:
+        return []
+    if action == SignalAction.withdraw:
+        return [(now, EventType.signal_withdrawn)]
+    return [(now, EventType.signal_updated)]
+
+
+def announce_step(
+    session: Session,
+    signal: Signal,
+    *,
+    action: SignalAction,
+    from_partner_id: uuid.UUID | None,
+    clock: Clock,
+) -> None:
+    category = session.get(Category, signal.category_id)
+    assert category is not None
+    for recipient, kind in _notices(action, from_partner_id, signal.partner_id):
+        assigned = recipient == signal.partner_id
+        enqueue_event(
+            session,
+            partner_id=recipient,
+            type_=kind,
+            data=signal_event_data(
+                signal,
+                category,
+                change=action,
+                recipient=recipient,
+                full=assigned and category.sensitivity != "sensitive",
+            ),
+            signal_id=signal.id,
+            clock=clock,
+        )
+
+
+def announce_feedback(session: Session, signal: Signal, *, clock: Clock) -> None:
+    if signal.partner_id is None:
+        return
+    category = session.get(Category, signal.category_id)
+    assert category is not None
+    enqueue_event(
+        session,
+        partner_id=signal.partner_id,
+        type_=EventType.signal_updated,
+        data=signal_event_data(
+            signal, category, change="feedback", recipient=signal.partner_id, full=False
+        ),
+        signal_id=signal.id,
+        clock=clock,
+    )
+
+
+def forget_personal_content(session: Session, signal_ids: list[uuid.UUID]) -> int:
+    return drop_personal_fields(session, signal_ids, PERSONAL_FIELDS)
