@@ -1,0 +1,92 @@
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from buurtplus.clock import FrozenClock
+from buurtplus.config import Settings
+from buurtplus.delivery.sender import WebhookSender, make_http_client
+from buurtplus.delivery.ssrf import AddressGuard, parse_networks
+from buurtplus.delivery.worker import DeliveryWorker
+from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.teams.models import Team
+from buurtplus.domain.users.models import User
+from tests.conftest import make_settings
+from tests.fixtures.factories import Factory
+from tests.fixtures.receiver import Receiver, running_receiver
+
+LOOPBACK = ["127.0.0.0/8"]
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # Near the real time: receivers check webhook-timestamp against their own clock.
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(clean_database: str) -> Settings:
+    return make_settings(
+        clean_database,
+        webhook_allow_networks=LOOPBACK,
+        webhook_timeout_seconds=1,
+        webhook_lease_seconds=3,
+    )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as running:
+        yield running
+
+
+def no_jitter() -> float:
+    return 0.0
+
+
+@pytest.fixture
+def worker(app: FastAPI, clock: FrozenClock) -> Iterator[DeliveryWorker]:
+    """A delivery worker on the app's database, stepped by the test (deliver_due)."""
+    settings: Settings = app.state.settings
+    with make_http_client(settings.webhook_timeout_seconds) as http:
+        yield DeliveryWorker(
+            app.state.engine,
+            sender=WebhookSender(http, AddressGuard(parse_networks(LOOPBACK))),
+            clock=clock,
+            lease=timedelta(seconds=settings.webhook_lease_seconds),
+            disable_after=timedelta(days=5),
+            jitter=no_jitter,
+        )
+
+
+@pytest.fixture
+def team(make: Factory) -> Team:
+    return make.team(plus_mode=True, buurt_codes=["BU0363AA01"])
+
+
+@pytest.fixture
+def reporter(make: Factory, team: Team) -> User:
+    return make.member(team)
+
+
+@pytest.fixture
+def partner(make: Factory) -> Partner:
+    partner = make.partner("Sociaal wijkteam Oost")
+    make.rule(partner, name="Alles naar het wijkteam")
+    return partner
+
+
+@pytest.fixture
+def partner_person(make: Factory, partner: Partner) -> User:
+    return make.partner_user(partner)
+
+
+def report(**fields: Any) -> dict[str, Any]:
+    return {
+        "category": "suspicious_situation",
+        "description": "Iemand probeert bij nummer 12 deuren open te maken.",
+        "buurt_code": "BU0363AA01",
+        **fields,
+    }
