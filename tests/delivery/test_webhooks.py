@@ -117,8 +117,7 @@ def test_a_sensitive_signal_sends_a_thin_payload(
         "/api/v1/audit-events", params={"object_id": signal["id"]}, headers=make.auth(admin)
     ).json()["items"]
     assert any(
-        e["action"] == "signal.read" and e["actor_id"] == str(partner_person.id)
-        for e in audit
+        e["action"] == "signal.read" and e["actor_id"] == str(partner_person.id) for e in audit
     ), audit
 
 
@@ -401,7 +400,9 @@ def test_a_ping_tests_the_endpoint_and_types_filter_what_goes_out(
     signal = submit(client, make, reporter)  # routed: not wanted by this endpoint
     worker.deliver_due()
     client.post(
-        f"{SIGNALS}/{signal['id']}/withdraw", json={"reason": "vergissing"}, headers=make.auth(reporter)
+        f"{SIGNALS}/{signal['id']}/withdraw",
+        json={"reason": "vergissing"},
+        headers=make.auth(reporter),
     )
     worker.deliver_due()
     types = [verified(endpoint["secret"], r)["type"] for r in receiver.wait_for(2)]

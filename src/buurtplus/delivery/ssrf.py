@@ -11,7 +11,8 @@ from urllib.parse import SplitResult, urlsplit
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# Ranges Python's is_global does not refuse on every version, or that embed an IPv4 address.
+# Ranges Python's is_global does not refuse on every version. NAT64 (64:ff9b::/96) is refused
+# as reserved; its IPv4 address is named in the reason.
 _EXTRA_REFUSED: tuple[IPNetwork, ...] = tuple(
     ipaddress.ip_network(n)
     for n in (
@@ -24,7 +25,6 @@ _EXTRA_REFUSED: tuple[IPNetwork, ...] = tuple(
         "203.0.113.0/24",
         "224.0.0.0/4",
         "240.0.0.0/4",
-        "64:ff9b::/96",  # NAT64: the IPv4 address inside is checked too
         "64:ff9b:1::/48",
         "100::/64",
         "2001::/23",

@@ -1,0 +1,158 @@
+"""Who manages endpoints, who reads the attempt log, and the pull API."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from buurtplus.clock import FrozenClock
+from buurtplus.db import transaction
+from buurtplus.delivery.models import WebhookEvent
+from buurtplus.domain.access import UserRole
+from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.users.models import User
+from buurtplus.worker import purge_personal_content
+from tests.delivery.conftest import report
+from tests.fixtures.factories import Factory
+
+EVENTS = "/api/v1/partner/events"
+
+
+def client_token(client: TestClient, make: Factory, person: User, partner: Partner) -> str:
+    issued = client.post(
+        f"/api/v1/partners/{partner.id}/clients",
+        json={"name": "Zaaksysteem"},
+        headers=make.auth(person),
+    ).json()
+    response = client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": issued["id"],
+            "client_secret": issued["client_secret"],
+        },
+    )
+    token: str = response.json()["access_token"]
+    return token
+
+
+def test_endpoints_are_managed_by_the_partners_people_and_the_admin(
+    client: TestClient, make: Factory, partner: Partner, partner_person: User
+) -> None:
+    url = {"url": "https://zaken.example.nl/hook"}
+    path = f"/api/v1/partners/{partner.id}/endpoints"
+    other = make.partner_user(make.partner())
+    volunteer = make.user()
+    admin = make.user(UserRole.admin)
+    assert client.post(path, json=url, headers=make.auth(other)).status_code == 404
+    assert client.post(path, json=url, headers=make.auth(volunteer)).status_code == 404
+    assert client.post(path, json=url, headers=make.auth(admin)).status_code == 201
+    machine = {"Authorization": f"Bearer {client_token(client, make, partner_person, partner)}"}
+    refused = client.post(path, json=url, headers=machine)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    # The partner's systems may read the list; other partners may not see it at all.
+    assert client.get(path, headers=machine).status_code == 200
+    assert client.get(path, headers=make.auth(other)).status_code == 404
+    assert (
+        client.get("/api/v1/webhook-endpoints", headers=make.auth(partner_person)).status_code
+        == 403
+    )
+
+
+def test_bad_endpoint_input_is_refused_and_nothing_is_stored(
+    client: TestClient, make: Factory, partner: Partner, partner_person: User
+) -> None:
+    path = f"/api/v1/partners/{partner.id}/endpoints"
+    for body in (
+        {"url": "https://zaken.example.nl/hook", "event_types": ["signal.exploded"]},
+        {"url": "https://zaken.example.nl/hook", "event_types": []},
+        {"url": "https://zaken.example.nl/hook", "secret": "whsec_mine"},
+        {"url": "not a url"},
+        {},
+    ):
+        response = client.post(path, json=body, headers=make.auth(partner_person))
+        assert response.status_code == 422, body
+    assert client.get(path, headers=make.auth(partner_person)).json()["items"] == []
+
+
+def test_partners_pull_their_events_in_order(
+    client: TestClient,
+    make: Factory,
+    reporter: User,
+    partner: Partner,
+    partner_person: User,
+) -> None:
+    ids = [
+        client.post("/api/v1/signals", json=report(), headers=make.auth(reporter)).json()["id"]
+        for _ in range(3)
+    ]
+    client.post(f"/api/v1/signals/{ids[0]}/acknowledge", headers=make.auth(partner_person))
+    first = client.get(EVENTS, params={"limit": 2}, headers=make.auth(partner_person)).json()
+    assert [e["data"]["signal_id"] for e in first["items"]] == ids[:2]
+    assert first["has_more"] is True
+    rest = client.get(
+        EVENTS, params={"after": first["next_cursor"]}, headers=make.auth(partner_person)
+    ).json()
+    assert [(e["type"], e["data"]["signal_id"]) for e in rest["items"]] == [
+        ("signal.routed", ids[2]),
+        ("signal.updated", ids[0]),
+    ]
+    assert rest["has_more"] is False
+    # Nothing new: the same position comes back, to poll with.
+    empty = client.get(
+        EVENTS, params={"after": rest["next_cursor"]}, headers=make.auth(partner_person)
+    ).json()
+    assert empty == {"items": [], "next_cursor": rest["next_cursor"], "has_more": False}
+    # A system client of the partner reads the same feed; filtered by type here.
+    machine = {"Authorization": f"Bearer {client_token(client, make, partner_person, partner)}"}
+    updated = client.get(EVENTS, params={"type": "signal.updated"}, headers=machine).json()
+    assert [e["data"]["change"] for e in updated["items"]] == ["acknowledge"]
+
+
+def test_no_one_else_reads_a_partners_events(
+    client: TestClient, make: Factory, reporter: User, partner: Partner, partner_person: User
+) -> None:
+    client.post("/api/v1/signals", json=report(), headers=make.auth(reporter))
+    other = make.partner_user(make.partner())
+    assert client.get(EVENTS, headers=make.auth(other)).json()["items"] == []
+    assert (
+        client.get(
+            EVENTS, params={"partner_id": str(partner.id)}, headers=make.auth(other)
+        ).status_code
+        == 403
+    )
+    assert client.get(EVENTS, headers=make.auth(reporter)).status_code == 403
+    admin = make.user(UserRole.admin)
+    on_behalf = client.get(
+        EVENTS, params={"partner_id": str(partner.id)}, headers=make.auth(admin)
+    ).json()
+    assert len(on_behalf["items"]) == 1
+    bad = client.get(EVENTS, params={"after": "bm9wZQ"}, headers=make.auth(partner_person))
+    assert bad.status_code == 422
+
+
+def test_retention_takes_personal_content_out_of_stored_events(
+    client: TestClient,
+    make: Factory,
+    reporter: User,
+    partner: Partner,
+    partner_person: User,
+    clock: FrozenClock,
+) -> None:
+    signal: dict[str, Any] = client.post(
+        "/api/v1/signals", json=report(), headers=make.auth(reporter)
+    ).json()
+    client.post(
+        f"/api/v1/signals/{signal['id']}/close",
+        json={"outcome": "handled"},
+        headers=make.auth(partner_person),
+    )
+    clock.advance(days=400)
+    purge_personal_content(client.app.state.engine, retention_days=365, clock=clock)  # type: ignore[attr-defined]
+    with transaction(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        bodies = [e.body for e in session.exec(select(WebhookEvent))]
+    assert bodies and all("deuren open" not in body for body in bodies)
+    events = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
+    assert events[0]["data"]["category"] == "suspicious_situation"
+    assert "description" not in events[0]["data"]

@@ -1,0 +1,144 @@
+"""Webhooks go to public addresses only, checked on the address a name resolves to when sent."""
+
+import ipaddress
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from buurtplus.delivery.sender import WebhookSender
+from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_networks
+from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.users.models import User
+from tests.fixtures.factories import Factory
+from tests.fixtures.receiver import Receiver
+
+REFUSED = [
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",  # cloud metadata
+    "100.64.0.1",  # carrier-grade NAT
+    "0.0.0.0",
+    "224.0.0.1",
+    "255.255.255.255",
+    "192.0.2.10",  # documentation
+    "198.51.100.7",
+    "203.0.113.9",
+    "198.18.0.1",  # benchmarking
+    "240.0.0.1",
+    "::1",
+    "::",
+    "fe80::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "ff02::1",
+    "2001:db8::1",
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:10.0.0.1",
+    "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    "64:ff9b::5db8:d70e",  # NAT64 at all: a translator we cannot see behind
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+]
+ALLOWED = ["93.184.215.14", "145.97.39.155", "2a00:1450:400e:80f::200e"]
+
+
+@pytest.mark.parametrize("address", REFUSED)
+def test_special_addresses_are_refused(address: str) -> None:
+    assert AddressGuard().refusal(ipaddress.ip_address(address)) is not None
+
+
+@pytest.mark.parametrize("address", ALLOWED)
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert AddressGuard().refusal(ipaddress.ip_address(address)) is None
+
+
+def test_an_allow_listed_network_is_allowed_and_nothing_else() -> None:
+    guard = AddressGuard(parse_networks(["127.0.0.0/8"]))
+    assert guard.refusal(ipaddress.ip_address("127.0.0.1")) is None
+    assert guard.refusal(ipaddress.ip_address("10.0.0.1")) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://partner.example.nl/hook",
+        "file:///etc/passwd",
+        "http://user:pw@partner.example.nl/hook",
+        "http:///hook",
+        "http://10.0.0.1/hook",
+        "http://[::1]:8080/hook",
+        "http://[::ffff:7f00:1]/hook",
+        "http://partner.example.nl:99999/hook",
+    ],
+)
+def test_urls_refused_on_their_face(url: str) -> None:
+    with pytest.raises(AddressRefused):
+        AddressGuard().check_url(url)
+
+
+def test_a_name_is_refused_when_any_address_it_resolves_to_is_private() -> None:
+    guard = AddressGuard()
+    with pytest.raises(AddressRefused, match="10.0.0.5"):
+        guard.resolve(
+            "https://partner.example.nl/hook",
+            lambda host, port: ["93.184.215.14", "10.0.0.5"],
+        )
+    parts, address = guard.resolve(
+        "https://partner.example.nl/hook", lambda host, port: ["93.184.215.14"]
+    )
+    assert address == "93.184.215.14" and parts.hostname == "partner.example.nl"
+
+
+def test_the_request_goes_to_the_checked_address_with_the_original_host() -> None:
+    seen: list[httpx.Request] = []
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    with httpx.Client(transport=httpx.MockTransport(transport)) as client:
+        sender = WebhookSender(
+            client, AddressGuard(), resolver=lambda host, port: ["93.184.215.14"]
+        )
+        result = sender.send("https://partner.example.nl/hook?x=1", headers={}, body=b"{}")
+    assert result.succeeded
+    (request,) = seen
+    assert request.url.host == "93.184.215.14"
+    assert request.url.path == "/hook" and request.url.query == b"x=1"
+    assert request.headers["host"] == "partner.example.nl"
+    assert request.extensions["sni_hostname"] == "partner.example.nl"
+
+
+def test_a_name_that_resolves_to_loopback_is_not_sent_to(receiver: Receiver) -> None:
+    port = httpx.URL(receiver.url).port
+    with httpx.Client() as client:
+        result = WebhookSender(client, AddressGuard()).send(
+            f"http://localhost:{port}/hooks", headers={}, body=b"{}"
+        )
+    assert result.status_code is None
+    assert result.error is not None and "not a public address" in result.error
+    assert receiver.received == []
+
+
+def test_an_endpoint_on_a_private_address_is_refused_when_saved(
+    client: TestClient, make: Factory, partner: Partner, partner_person: User
+) -> None:
+    for url, field in [
+        ("http://192.168.1.10/hook", "url"),
+        ("ftp://partner.example.nl/hook", "url"),
+        ("http://169.254.169.254/latest/meta-data", "url"),
+    ]:
+        response = client.post(
+            f"/api/v1/partners/{partner.id}/endpoints",
+            json={"url": url},
+            headers=make.auth(partner_person),
+        )
+        assert response.status_code == 422, url
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"].endswith(field)
+    listed = client.get(
+        f"/api/v1/partners/{partner.id}/endpoints", headers=make.auth(partner_person)
+    )
+    assert listed.json()["items"] == []
