@@ -14,11 +14,15 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-# The embedded default: SQLite file, demo data, in-process worker.
+# The embedded default: SQLite file, demo data, in-process worker, and a partner's webhook
+# receiver (examples/partner_receiver.py on port 8001) that prints what the demo partners get.
 run: export BUURTPLUS_DEMO ?= true
+run: export BUURTPLUS_WEBHOOK_ALLOW_NETWORKS ?= 127.0.0.0/8
 run: install
 	$(BIN)/buurtplus db upgrade
 	$(BIN)/buurtplus demo seed
+	$(BIN)/python examples/partner_receiver.py --port 8001 & receiver=$$!; \
+	trap 'kill $$receiver 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/buurtplus serve
 
 lint: install

@@ -136,7 +136,9 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     try:
         with transaction(engine) as session:
-            seeded = seed_demo(session, clock=SystemClock())
+            seeded = seed_demo(
+                session, clock=SystemClock(), receiver_url=settings.demo_receiver_url
+            )
     finally:
         engine.dispose()
     print("Demo data seeded." if seeded else "Database holds accounts already; demo seed skipped.")

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: a SQLite file, or postgresql+psycopg://user@host/db",
     )
     demo: bool = Field(default=False, description="Allow demo accounts and the default secret")
+    demo_receiver_url: str = Field(
+        default="http://127.0.0.1:8001/webhooks",
+        description="Where the demo partners' webhook endpoints point (examples/partner_receiver.py)",
+    )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEFAULT_JWT_SECRET),
         description="HMAC key for access tokens; the service refuses to start on the default",

@@ -1,5 +1,6 @@
 """Demo data for trying the product: only with BUURTPLUS_DEMO=true, only into an empty database."""
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -8,6 +9,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from buurtplus.clock import Clock
+from buurtplus.delivery.models import WebhookEndpoint
+from buurtplus.delivery.outbox import EventType
 from buurtplus.domain.access import Actor, TeamRole, UserRole
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.partners.service import create_partner
@@ -21,6 +24,8 @@ from buurtplus.routing.strategies.rules import RulesRouter
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo credential, demo mode only
 DEMO_MUNICIPALITY = "GM0363"
+# The secret examples/partner_receiver.py verifies with by default (demo data only).
+DEMO_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"buurtpreventie-plus-demo-webhook").decode()
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ DEMO_ACCOUNTS = (
 )
 
 
-def seed_demo(session: Session, *, clock: Clock) -> bool:
+def seed_demo(session: Session, *, clock: Clock, receiver_url: str) -> bool:
     """Fill an empty database with demo teams and accounts; False if it held users already."""
     if session.exec(select(User).limit(1)).first() is not None:
         return False
@@ -73,6 +78,18 @@ def seed_demo(session: Session, *, clock: Clock) -> bool:
         for account in DEMO_ACCOUNTS
     }
     admin = Actor(user_id=users["admin@demo.local"].id, role=UserRole.admin)
+    for partner in partners.values():
+        session.add(
+            WebhookEndpoint(
+                partner_id=partner.id,
+                url=f"{receiver_url.rstrip('/')}/{partner.kind}",
+                description="Demo receiver (examples/partner_receiver.py)",
+                event_types=[t for t in EventType if t != EventType.ping],
+                secret=DEMO_WEBHOOK_SECRET,
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+        )
     for rule in demo_rules(partners):
         create_rule(session, actor=admin, fields=rule, clock=clock)
     plus_team = create_team(
