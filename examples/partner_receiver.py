@@ -18,7 +18,7 @@ from typing import Any
 from standardwebhooks import Webhook, WebhookVerificationError
 
 # The demo endpoints' secret (demo data only): base64 of "buurtpreventie-plus-demo-webhook".
-DEMO_SECRET = "whsec_YnV1cnRwcmV2ZW50aWUtcGx1cy1kZW1vLXdlYmhvb2s="
+DEMO_SECRET = "whsec_YnV1cnRwcmV2ZW50aWUtcGx1cy1kZW1vLXdlYmhvb2s="  # noqa: S105 - demo only
 MAX_BODY = 1_000_000
 
 

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="Allow demo accounts and the default secret")
     demo_receiver_url: str = Field(
         default="http://127.0.0.1:8001/webhooks",
-        description="Where the demo partners' webhook endpoints point (examples/partner_receiver.py)",
+        description="Where the demo partners' webhooks go (examples/partner_receiver.py)",
     )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEFAULT_JWT_SECRET),
