@@ -102,7 +102,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempt_count", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("leased_by", sa.String(length=80), nullable=True),
+        sa.Column("leased_by", sa.String(length=120), nullable=True),
         sa.Column("lease_until", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
@@ -156,7 +156,7 @@ def upgrade() -> None:
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("response_excerpt", sa.Text(), nullable=True),
         sa.Column("error", sa.String(length=500), nullable=True),
-        sa.Column("worker", sa.String(length=80), nullable=False),
+        sa.Column("worker", sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(
             ["delivery_id"],
             ["webhook_deliveries.id"],

@@ -87,7 +87,11 @@ class BackgroundWork:
         self._http = make_http_client(settings.webhook_timeout_seconds)
         self.delivery = DeliveryWorker(
             engine,
-            sender=WebhookSender(self._http, address_guard(settings)),
+            sender=WebhookSender(
+                self._http,
+                address_guard(settings),
+                total_seconds=settings.webhook_timeout_seconds,
+            ),
             clock=clock,
             lease=timedelta(seconds=settings.webhook_lease_seconds),
             disable_after=timedelta(days=settings.webhook_disable_after_days),

@@ -156,3 +156,71 @@ def test_retention_takes_personal_content_out_of_stored_events(
     events = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
     assert events[0]["data"]["category"] == "suspicious_situation"
     assert "description" not in events[0]["data"]
+
+
+def test_a_partner_a_signal_left_keeps_no_personal_content_of_it(
+    client: TestClient,
+    make: Factory,
+    reporter: User,
+    partner: Partner,
+    partner_person: User,
+) -> None:
+    other = make.partner("Gemeente", kind="gemeente")
+    make.rule(other, name="Vangnet", priority=-10)
+    signal = client.post("/api/v1/signals", json=report(), headers=make.auth(reporter)).json()
+    before = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
+    assert before[0]["data"]["description"] == report()["description"]
+
+    declined = client.post(
+        f"/api/v1/signals/{signal['id']}/reject",
+        json={"reason": "Niet voor ons"},
+        headers=make.auth(partner_person),
+    )
+    assert declined.status_code == 200, declined.text
+    events = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
+    assert [e["type"] for e in events] == ["signal.routed", "signal.rerouted"]
+    assert all("description" not in e["data"] for e in events)
+    assert events[1]["data"]["assigned_to_you"] is False
+    assert "status" not in events[1]["data"]
+    newcomer = make.partner_user(other)
+    (routed,) = client.get(EVENTS, headers=make.auth(newcomer)).json()["items"]
+    assert routed["type"] == "signal.routed"
+    assert routed["data"]["description"] == report()["description"]
+
+
+def test_recovery_is_bounded_and_needs_a_switched_on_endpoint(
+    client: TestClient, make: Factory, partner: Partner, partner_person: User
+) -> None:
+    path = f"/api/v1/partners/{partner.id}/endpoints"
+    endpoint = client.post(
+        path,
+        json={"url": "https://zaken.example.nl/hook", "enabled": False},
+        headers=make.auth(partner_person),
+    ).json()
+    window = {"since": "2026-01-01T00:00:00Z", "until": "2026-01-02T00:00:00Z"}
+    off = client.post(
+        f"{path}/{endpoint['id']}/recover", json=window, headers=make.auth(partner_person)
+    )
+    assert off.status_code == 409
+    ping = client.post(f"{path}/{endpoint['id']}/test", headers=make.auth(partner_person))
+    assert ping.status_code == 409
+    client.patch(
+        f"{path}/{endpoint['id']}", json={"enabled": True}, headers=make.auth(partner_person)
+    )
+    too_long = client.post(
+        f"{path}/{endpoint['id']}/recover",
+        json={"since": "2026-01-01T00:00:00Z", "until": "2026-03-01T00:00:00Z"},
+        headers=make.auth(partner_person),
+    )
+    assert too_long.status_code == 422
+    backwards = client.post(
+        f"{path}/{endpoint['id']}/recover",
+        json={"since": window["until"], "until": window["since"]},
+        headers=make.auth(partner_person),
+    )
+    assert backwards.status_code == 422
+    for url in ("http://[::1/hook", "http://[abc]/hook", "http://" + "a" * 70 + ".nl/hook"):
+        response = client.patch(
+            f"{path}/{endpoint['id']}", json={"url": url}, headers=make.auth(partner_person)
+        )
+        assert response.status_code == 422, url

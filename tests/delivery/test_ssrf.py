@@ -142,3 +142,31 @@ def test_an_endpoint_on_a_private_address_is_refused_when_saved(
         f"/api/v1/partners/{partner.id}/endpoints", headers=make.auth(partner_person)
     )
     assert listed.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "seconds"),
+    [("120", 120.0), ("\u00b2", None), ("100000000000000", 7 * 24 * 3600.0), ("soon", None)],
+)
+def test_odd_retry_after_values_never_break_a_delivery(
+    retry_after: str, seconds: float | None
+) -> None:
+    def transport(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"retry-after": retry_after.encode()})
+
+    with httpx.Client(transport=httpx.MockTransport(transport)) as client:
+        sender = WebhookSender(client, AddressGuard(), resolver=lambda h, p: ["93.184.215.14"])
+        result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
+    assert result.status_code == 503
+    assert result.retry_after == seconds
+
+
+def test_whatever_goes_wrong_in_sending_is_a_failed_attempt_not_a_crash() -> None:
+    def transport(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("something unforeseen")
+
+    with httpx.Client(transport=httpx.MockTransport(transport)) as client:
+        sender = WebhookSender(client, AddressGuard(), resolver=lambda h, p: ["93.184.215.14"])
+        result = sender.send("https://bücher.example/hook", headers={}, body=b"{}")
+    assert result.status_code is None
+    assert result.error is not None and "something unforeseen" in result.error

@@ -1,4 +1,4 @@
-from buurtplus.domain.errors import InvalidInput, NotFound
+from buurtplus.domain.errors import Conflict, InvalidInput, NotFound
 
 
 class EndpointNotFound(NotFound):
@@ -19,3 +19,13 @@ class InvalidWebhookUrl(InvalidInput):
 class InvalidTimeRange(InvalidInput):
     def __init__(self) -> None:
         super().__init__("until", "The end of the range lies before its start.")
+
+
+class RecoverRangeTooLong(InvalidInput):
+    def __init__(self, days: int) -> None:
+        super().__init__("until", f"Recover at most {days} days at a time.")
+
+
+class EndpointDisabled(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The endpoint is switched off; switch it on first (enabled: true).")

@@ -87,7 +87,7 @@ class Delivery(SQLModel, table=True):
     attempt_count: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A worker holds a claimed delivery until the lease ends; after that another may take it.
-    leased_by: str | None = Field(default=None, sa_type=String(80))
+    leased_by: str | None = Field(default=None, sa_type=String(120))
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_status_code: int | None = Field(default=None)
     last_error: str | None = Field(default=None, sa_type=String(500))
@@ -110,4 +110,4 @@ class DeliveryAttempt(SQLModel, table=True):
     # The start of the response body, or what went wrong before there was one.
     response_excerpt: str | None = Field(default=None, sa_type=Text)
     error: str | None = Field(default=None, sa_type=String(500))
-    worker: str = Field(sa_type=String(80))
+    worker: str = Field(sa_type=String(120))

@@ -44,10 +44,13 @@ def event_body(type_: str, created_at: datetime, data: dict[str, Any]) -> str:
 def keep_commit_order(session: Session) -> None:
     """On PostgreSQL, event-writing transactions take turns from here to their commit, so event
     numbers are handed out in commit order and a reader paging by number never skips one that
-    commits late. SQLite has one writer at a time already."""
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get("event_order"):
+    commits late. SQLite has one writer at a time already.
+
+    Taken again on every call (it is re-entrant and cheap): a savepoint that rolled back may have
+    released it. Callers take it before they lock the rows they change, so two writers never
+    wait for each other the other way round."""
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
-        session.info["event_order"] = True
 
 
 def enqueue_event(
@@ -112,25 +115,33 @@ def add_deliveries(
 
 
 def announce(session: Session) -> None:
-    """Wake the workers once this transaction commits (not before: they would find nothing)."""
-    if session.info.get("announced"):
-        return
-    session.info["announced"] = True
+    """Wake the workers once this transaction commits (not before: they would find nothing).
+    PostgreSQL folds repeated notifications of one transaction into one."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    sa_event.listen(session, "after_commit", lambda _session: wakeup.wake_workers(), once=True)
+    if not session.info.get("wakes_workers"):
+        # A session-level listener: it outlives a savepoint that rolled back.
+        session.info["wakes_workers"] = True
+        sa_event.listen(session, "after_commit", lambda _: wakeup.wake_workers(), once=True)
 
 
 def drop_personal_fields(
-    session: Session, signal_ids: Iterable[uuid.UUID], fields: Iterable[str]
+    session: Session,
+    signal_ids: Iterable[uuid.UUID],
+    fields: Iterable[str],
+    *,
+    partner_id: uuid.UUID | None = None,
 ) -> int:
-    """Retention: take `fields` out of the stored events of these signals."""
+    """Take `fields` out of the stored events of these signals (of one partner, if given)."""
     ids = list(signal_ids)
     names = set(fields)
     changed = 0
     if not ids:
         return 0
-    for stored in session.exec(select(WebhookEvent).where(col(WebhookEvent.signal_id).in_(ids))):
+    statement = select(WebhookEvent).where(col(WebhookEvent.signal_id).in_(ids))
+    if partner_id is not None:
+        statement = statement.where(WebhookEvent.partner_id == partner_id)
+    for stored in session.exec(statement):
         body = json.loads(stored.body)
         data = body.get("data", {})
         if names & data.keys():

@@ -11,9 +11,11 @@ from sqlmodel import Session, col, select
 from buurtplus.clock import Clock
 from buurtplus.delivery.errors import (
     DeliveryNotFound,
+    EndpointDisabled,
     EndpointNotFound,
     InvalidTimeRange,
     InvalidWebhookUrl,
+    RecoverRangeTooLong,
 )
 from buurtplus.delivery.models import (
     Delivery,
@@ -28,8 +30,11 @@ from buurtplus.delivery.ssrf import AddressGuard, AddressRefused
 from buurtplus.domain.access import Actor
 from buurtplus.domain.audit.service import record
 from buurtplus.domain.errors import InvalidCursor, PermissionDenied
-from buurtplus.domain.pagination import Page, decode_cursor, encode_cursor, paginate
+from buurtplus.domain.pagination import Page, paginate
 from buurtplus.domain.partners.service import get_partner
+
+# One recovery covers at most this much time; a longer outage is recovered in parts.
+MAX_RECOVER_RANGE = timedelta(days=31)
 
 # --- who may -------------------------------------------------------------------------------
 
@@ -233,6 +238,8 @@ def send_test_ping(
     clock: Clock,
 ) -> Delivery:
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
+    if not endpoint.enabled:
+        raise EndpointDisabled()
     event = enqueue_event(
         session,
         partner_id=partner_id,
@@ -260,7 +267,14 @@ def recover_deliveries(
     retries gave up on); each keeps its webhook-id, so a receiver can tell what it has."""
     if until < since:
         raise InvalidTimeRange()
+    if until - since > MAX_RECOVER_RANGE:
+        raise RecoverRangeTooLong(MAX_RECOVER_RANGE.days)
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
+    if not endpoint.enabled:
+        raise EndpointDisabled()
+    waiting = select(Delivery.event_seq).where(
+        Delivery.endpoint_id == endpoint.id, Delivery.status == DeliveryStatus.pending
+    )
     events = session.exec(
         select(WebhookEvent)
         .where(
@@ -268,6 +282,7 @@ def recover_deliveries(
             col(WebhookEvent.created_at) >= since,
             col(WebhookEvent.created_at) <= until,
             col(WebhookEvent.type).in_(endpoint.event_types),
+            col(WebhookEvent.seq).not_in(waiting),  # on its way already
         )
         .order_by(col(WebhookEvent.seq))
     ).all()
@@ -447,12 +462,7 @@ def read_events(
         raise PermissionDenied("Name the partner whose events to read (partner_id).")
     else:
         get_partner(session, actor=actor, partner_id=partner_id)
-    start = 0
-    if after is not None:
-        (value,) = decode_cursor(after, 1)
-        if not isinstance(value, int):
-            raise InvalidCursor()
-        start = value
+    start = 0 if after is None else _event_position(after)
     statement = select(WebhookEvent).where(
         WebhookEvent.partner_id == partner_id, col(WebhookEvent.seq) > start
     )
@@ -463,4 +473,17 @@ def read_events(
     rows = rows[:limit]
     last = rows[-1].seq if rows else start
     assert last is not None
-    return EventFeed(items=rows, position=encode_cursor([last]), has_more=has_more)
+    return EventFeed(items=rows, position=f"{EVENT_CURSOR_PREFIX}{last}", has_more=has_more)
+
+
+EVENT_CURSOR_PREFIX = "evt_"
+
+
+def _event_position(cursor: str) -> int:
+    """The event number inside a feed cursor (`evt_<number>`)."""
+    digits = cursor.removeprefix(EVENT_CURSOR_PREFIX)
+    if not cursor.startswith(EVENT_CURSOR_PREFIX) or not digits.isascii() or not digits.isdigit():
+        raise InvalidCursor()
+    if len(digits) > 18:
+        raise InvalidCursor()
+    return int(digits)

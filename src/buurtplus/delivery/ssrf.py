@@ -86,18 +86,26 @@ class AddressGuard:
 
     def check_url(self, url: str) -> SplitResult:
         """Refuse what is wrong with the URL itself: scheme, credentials, a special IP literal."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError as exc:
+            raise AddressRefused("The URL is not valid.") from exc
         if parts.scheme not in ("http", "https"):
             raise AddressRefused("Only http and https URLs are allowed.")
-        if not parts.hostname:
+        if not hostname:
             raise AddressRefused("The URL has no host.")
+        try:
+            hostname.encode("idna")
+        except UnicodeError as exc:
+            raise AddressRefused("The URL's host name is not valid.") from exc
         if parts.username is not None or parts.password is not None:
             raise AddressRefused("Credentials in the URL are not allowed; verify our signature.")
         try:
             parts.port  # noqa: B018 - raises on a port out of range
         except ValueError as exc:
             raise AddressRefused("The URL's port is not valid.") from exc
-        literal = _ip_literal(parts.hostname)
+        literal = _ip_literal(hostname)
         if literal is not None:
             reason = self.refusal(literal)
             if reason is not None:
@@ -132,6 +140,8 @@ def system_resolver(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise AddressRefused(f"{host} does not resolve: {exc.strerror}.") from exc
+    except UnicodeError as exc:
+        raise AddressRefused(f"{host} is not a valid host name.") from exc
     seen: dict[str, None] = {}
     for info in infos:
         # A scoped IPv6 address ("fe80::1%eth0") is link-local anyway; drop the zone.

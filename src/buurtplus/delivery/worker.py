@@ -39,6 +39,9 @@ log = logging.getLogger("buurtplus.delivery")
 @dataclass(frozen=True)
 class Claim:
     delivery_id: uuid.UUID
+    # Who holds it: the worker and this one claim, so a sender whose lease ran out can tell
+    # that another (even a thread of the same worker) has it now.
+    lease: str
     endpoint_id: uuid.UUID
     message_id: str
     url: str
@@ -78,12 +81,13 @@ def claim_due_deliveries(
         query = query.with_for_update(skip_locked=True, of=Delivery)
     claims = []
     for delivery, endpoint, event in session.exec(query):
-        delivery.leased_by = worker_id
+        delivery.leased_by = f"{worker_id}/{uuid.uuid4().hex[:8]}"
         delivery.lease_until = now + lease
         session.add(delivery)
         claims.append(
             Claim(
                 delivery_id=delivery.id,
+                lease=delivery.leased_by,
                 endpoint_id=endpoint.id,
                 message_id=str(event.id),
                 url=endpoint.url,
@@ -119,7 +123,7 @@ def record_attempt(
         )
     )
     delivery = session.get(Delivery, claim.delivery_id, with_for_update=True)
-    if delivery is None or delivery.leased_by != worker_id or delivery.status != "pending":
+    if delivery is None or delivery.leased_by != claim.lease or delivery.status != "pending":
         # Our lease ran out and another worker has it now: its outcome is the one that counts.
         session.flush()
         return

@@ -207,7 +207,7 @@ def rotate_endpoint_secret(
     summary="Send a ping event to the endpoint",
     response_model=DeliveryRead,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(401, 403, 404, 422),
+    responses=problems(401, 403, 404, 409, 422),
 )
 def test_endpoint(
     partner_id: uuid.UUID,
@@ -224,10 +224,10 @@ def test_endpoint(
 
 @router.post(
     ENDPOINTS + "/{endpoint_id}/recover",
-    summary="Send the partner's events of a time range to this endpoint again",
+    summary="Send the partner's events of a time range (at most 31 days) to this endpoint again",
     response_model=RecoverResult,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(401, 403, 404, 413, 422),
+    responses=problems(401, 403, 404, 409, 413, 422),
 )
 def recover_endpoint(
     partner_id: uuid.UUID,

@@ -11,9 +11,9 @@ transaction of the step itself.
 - `signal.updated`: anything else that happened to a signal of yours (acknowledged, started,
   closed, feedback added).
 
-Sensitive categories, and signals that left the partner, carry a thin payload (ids, category,
-urgency, status, links): the partner fetches the rest with its own token, so that read is
-authenticated and audited.
+Sensitive categories carry a thin payload (ids, category, urgency, status, dates, links): the
+partner fetches the rest with its own token, so that read is authenticated and audited. A
+partner the signal left learns only that (and its earlier events lose their personal content).
 """
 
 import uuid
@@ -38,28 +38,36 @@ _MOVES = frozenset(
 def signal_event_data(
     signal: Signal, category: Category, *, change: str, recipient: uuid.UUID, full: bool
 ) -> dict[str, Any]:
-    links = {
-        "signal": f"{API}/signals/{signal.id}",
-        "history": f"{API}/signals/{signal.id}/history",
-        "feedback": f"{API}/signals/{signal.id}/feedback",
-    }
+    """What a partner is told. A partner that no longer has the signal learns only that it
+    left; a sensitive category shows no place; `full` adds the personal content."""
+    assigned = signal.partner_id == recipient
+    sensitive = category.sensitivity == "sensitive"
     data: dict[str, Any] = {
         "signal_id": str(signal.id),
         "change": change,
-        "status": signal.status,
-        "version": signal.version,
-        "assigned_to_you": signal.partner_id == recipient,
+        "assigned_to_you": assigned,
         "category": category.code,
         "category_group": category.group,
-        "sensitive": category.sensitivity == "sensitive",
+        "sensitive": sensitive,
         "urgency": signal.urgency,
+        "links": {
+            "signal": f"{API}/signals/{signal.id}",
+            "history": f"{API}/signals/{signal.id}/history",
+            "feedback": f"{API}/signals/{signal.id}/feedback",
+        },
+    }
+    if not assigned:
+        return data
+    data |= {
+        "status": signal.status,
+        "version": signal.version,
         "team_id": str(signal.team_id),
-        "buurt_code": signal.buurt_code,
         "created_at": signal.created_at.isoformat(),
         "ack_deadline": signal.ack_deadline.isoformat() if signal.ack_deadline else None,
-        "links": links,
     }
-    if full:
+    if not sensitive:
+        data["buurt_code"] = signal.buurt_code
+    if full and not sensitive:
         data |= {
             "description": signal.description,
             "observed_at": signal.observed_at.isoformat(),
@@ -105,6 +113,9 @@ def announce_step(
     assert category is not None
     for recipient, kind in _notices(action, from_partner_id, signal.partner_id):
         assigned = recipient == signal.partner_id
+        if kind == EventType.signal_rerouted:
+            # It left them: what they were sent about it no longer stays readable in their feed.
+            drop_personal_fields(session, [signal.id], PERSONAL_FIELDS, partner_id=recipient)
         enqueue_event(
             session,
             partner_id=recipient,
@@ -114,7 +125,7 @@ def announce_step(
                 category,
                 change=action,
                 recipient=recipient,
-                full=assigned and category.sensitivity != "sensitive",
+                full=assigned,
             ),
             signal_id=signal.id,
             clock=clock,

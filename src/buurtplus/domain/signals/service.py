@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from buurtplus.clock import Clock
+from buurtplus.delivery.outbox import keep_commit_order
 from buurtplus.domain.access import Actor, TeamRole, UserRole
 from buurtplus.domain.audit.service import record
 from buurtplus.domain.errors import PermissionDenied
@@ -503,6 +504,7 @@ def save_step(
     """Store a change of `signal` with its history event, audit event and the events for
     partners (outbox). The version guard turns a concurrent change in between into
     StaleSignal, and nothing is stored."""
+    keep_commit_order(session)  # before the row lock, always in this order (see outbox)
     session.add(signal)
     session.add(
         SignalEvent(

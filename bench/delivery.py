@@ -1,0 +1,181 @@
+"""Webhook delivery: deliveries per second to a local receiver, and end-to-end latency from a
+reported signal to the partner's receiver (median and p99). Part of `make bench`."""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.__main__ import cli, free_port
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self.by_signal: dict[str, float] = {}
+        self.times: list[float] = []
+        self.lock = threading.Lock()
+
+
+def start_receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            now = time.perf_counter()
+            data = json.loads(body).get("data", {})
+            with arrivals.lock:
+                arrivals.times.append(now)
+                if "signal_id" in data:
+                    arrivals.by_signal.setdefault(data["signal_id"], now)
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def wait_for(condition: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None) -> None:
+    arrivals = Arrivals()
+    receiver = start_receiver(arrivals)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'delivery.db'}"
+        port = free_port()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
+        env = {
+            **clean,
+            "BUURTPLUS_DATABASE_URL": url,
+            "BUURTPLUS_LOG_LEVEL": "WARNING",
+            "BUURTPLUS_JWT_SECRET": "bench-" + "x" * 40,
+            "BUURTPLUS_DEMO": "true",
+            "BUURTPLUS_DEMO_RECEIVER_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hooks",
+            "BUURTPLUS_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
+        }
+        cli("db", "upgrade", env=env)
+        cli("demo", "seed", env=env)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    if httpx.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            wait_for(lambda: len(arrivals.by_signal) >= 2, 30)  # the demo's own signals
+            token = httpx.post(
+                f"{base}/api/v1/auth/token",
+                data={"username": "member@demo.local", "password": "demo"},
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            started: dict[str, float] = {}
+
+            def report(n: int) -> None:
+                begin = time.perf_counter()
+                response = httpx.post(
+                    f"{base}/api/v1/signals",
+                    headers=headers,
+                    json={
+                        "category": "public_space",
+                        "description": f"Benchmark signal {n}",
+                        "buurt_code": "BU0363MA01",
+                    },
+                    timeout=30,
+                )
+                started[response.json()["id"]] = begin
+
+            # A few reporters at once, as on a busy evening; one signal at a time each.
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(report, range(signals)))
+            wait_for(lambda: all(s in arrivals.by_signal for s in started), 120)
+            latencies = sorted(
+                arrivals.by_signal[s] - t for s, t in started.items() if s in arrivals.by_signal
+            )
+            quantiles = statistics.quantiles(latencies, n=100)
+            print(
+                f"{'signal -> partner receiver':<28} {len(latencies)} of {signals} arrived   "
+                f"p50 {statistics.median(latencies) * 1000:7.1f} ms   "
+                f"p99 {quantiles[98] * 1000:7.1f} ms"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+        # Throughput: a backlog queued while no worker ran, then one worker process drains it.
+        subprocess.run([sys.executable, "-c", QUEUE_BACKLOG, str(backlog)], env=env, check=True)
+        before = len(arrivals.times)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "buurtplus", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(lambda: len(arrivals.times) >= before + backlog, 600)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+        times = arrivals.times[before:]
+        elapsed = times[-1] - times[0] if len(times) > 1 else float("nan")
+        print(
+            f"{'deliveries (1 worker, 4 thr)':<28} {len(times) / elapsed:8.0f} deliveries/s   "
+            f"{len(times)} of {backlog} delivered in {elapsed:.1f} s"
+        )
+    receiver.shutdown()
+
+
+QUEUE_BACKLOG = """
+import sys
+from sqlmodel import select
+from buurtplus.clock import SystemClock
+from buurtplus.config import get_settings
+from buurtplus.db import make_engine, transaction
+from buurtplus.delivery.outbox import EventType, enqueue_event
+from buurtplus.domain.partners.models import Partner
+
+engine = make_engine(get_settings().database_url)
+with transaction(engine) as session:
+    partner = session.exec(select(Partner).where(Partner.kind == "gemeente")).one()
+    for n in range(int(sys.argv[1])):
+        enqueue_event(
+            session,
+            partner_id=partner.id,
+            type_=EventType.signal_updated,
+            data={"bench": n},
+            clock=SystemClock(),
+        )
+"""
+
+
+if __name__ == "__main__":
+    run()
