@@ -21,6 +21,7 @@ from buurtplus.api.routes import (
     health,
     me,
     partners,
+    patrols,
     routing,
     signals,
     teams,
@@ -104,7 +105,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, me, users, teams, categories, signals, partners, routing, audit):
+    for module in (
+        auth,
+        me,
+        users,
+        teams,
+        categories,
+        signals,
+        partners,
+        routing,
+        audit,
+        patrols,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -3,6 +3,12 @@
 from buurtplus.db import metadata
 from buurtplus.domain.audit.models import AuditEvent
 from buurtplus.domain.partners.models import Partner, PartnerClient
+from buurtplus.domain.patrols.models import (
+    CalendarFeedToken,
+    Patrol,
+    PatrolObservation,
+    PatrolParticipant,
+)
 from buurtplus.domain.signals.models import (
     Category,
     Feedback,
@@ -16,11 +22,15 @@ from buurtplus.routing.models import RoutingRule
 
 __all__ = [
     "AuditEvent",
+    "CalendarFeedToken",
     "Category",
     "Feedback",
     "IdempotencyKey",
     "Partner",
     "PartnerClient",
+    "Patrol",
+    "PatrolObservation",
+    "PatrolParticipant",
     "RoutingRule",
     "Signal",
     "SignalEvent",
