@@ -239,8 +239,8 @@ def create_patrol(
     patrol = Patrol(
         team_id=team.id,
         created_by=actor.user_id,
-        planned_start=draft.planned_start,
-        planned_end=draft.planned_end,
+        planned_start=draft.planned_start.astimezone(UTC),
+        planned_end=draft.planned_end.astimezone(UTC),
         route=draft.route,
         note=draft.note,
         status=PatrolStatus.planned,
@@ -282,7 +282,7 @@ def update_patrol(
         changes.get("planned_end", patrol.planned_end),
     )
     for name, value in changes.items():
-        setattr(patrol, name, value)
+        setattr(patrol, name, value.astimezone(UTC) if isinstance(value, datetime) else value)
     patrol.updated_at = clock.now()
     _save(session, patrol)
     record(
