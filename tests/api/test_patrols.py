@@ -1,6 +1,5 @@
 """Patrols: a coordinator plans rounds, members sign up in pairs and walk them."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlmodel import Session, func, select
 
 from buurtplus.clock import FrozenClock
 from buurtplus.domain.access import UserRole
-from buurtplus.domain.patrols.models import Patrol, PatrolObservation, PatrolParticipant
+from buurtplus.domain.patrols.models import Patrol, PatrolParticipant
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
