@@ -1,5 +1,5 @@
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -533,8 +533,8 @@ def team_stats(
     ] = None,
     to: Annotated[Moment | None, Query(description="To (exclusive); default now")] = None,
 ) -> TeamStatsRead:
-    end = to or clock.now()
-    start = from_ or end - DEFAULT_STATS_PERIOD
+    end = (to or clock.now()).astimezone(UTC)
+    start = from_.astimezone(UTC) if from_ else end - DEFAULT_STATS_PERIOD
     figures = team_figures(session, actor=actor, team_id=team_id, start=start, end=end)
     return TeamStatsRead(
         team_id=figures.team_id,
