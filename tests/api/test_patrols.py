@@ -337,6 +337,9 @@ def test_a_participant_starts_and_finishes_the_round_with_the_actual_times(
     again = client.post(f"{url}/start", headers=make.auth(walker))
     assert again.status_code == 409
     assert again.json()["type"] == PROBLEM + "patrol-transition-not-allowed"
+    assert again.json()["detail"] == (
+        "The step 'start' does not exist for a patrol that is completed: see allowed_transitions."
+    )
 
 
 def test_only_participants_or_the_coordinator_start_finish_or_cancel(
@@ -400,3 +403,42 @@ def test_a_stale_if_match_is_412(
         client.get(f"{PATROLS}/{underway.id}", headers=make.auth(walker)).json()["status"]
         == "planned"
     )
+
+
+def test_the_list_filters_by_team_status_and_start_and_pages_by_planned_start(
+    client: TestClient, make: Factory, team: Team, coordinator: User, walker: User
+) -> None:
+    second_team = make.team()
+    make.member(second_team, walker)
+    starts = [datetime(2026, 3, day, 18, tzinfo=UTC) for day in (9, 3, 6)]
+    ids = [
+        str(make.patrol(team, coordinator, planned_start=s, planned_end=s.replace(hour=20)).id)
+        for s in starts
+    ]
+    other = make.patrol(
+        second_team,
+        make.coordinator(second_team),
+        planned_start=starts[0],
+        planned_end=starts[0].replace(hour=20),
+    )
+    client.post(f"{PATROLS}/{ids[2]}/cancel", headers=make.auth(coordinator))
+    auth = make.auth(walker)
+
+    def listed(**params: Any) -> list[str]:
+        response = client.get(PATROLS, params=params, headers=auth)
+        assert response.status_code == 200
+        return [p["id"] for p in response.json()["items"]]
+
+    assert listed() == [ids[1], ids[2], ids[0], str(other.id)]
+    assert listed(team_id=str(team.id)) == [ids[1], ids[2], ids[0]]
+    assert listed(status="cancelled") == [ids[2]]
+    assert listed(status=["planned"], team_id=str(team.id)) == [ids[1], ids[0]]
+    assert listed(starts_from="2026-03-05T00:00:00Z", starts_before="2026-03-08T00:00:00Z") == [
+        ids[2]
+    ]
+    first = client.get(PATROLS, params={"limit": 2}, headers=auth).json()
+    rest = client.get(
+        PATROLS, params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth
+    ).json()
+    assert [p["id"] for p in first["items"] + rest["items"]] == listed()
+    assert rest["next_cursor"] is None

@@ -70,7 +70,7 @@ class PatrolNotPlanned(Conflict):
 class PatrolTransitionNotAllowed(Conflict):
     def __init__(self, action: str, status: str) -> None:
         super().__init__(
-            f"The step {action!r} does not exist for a patrol that is {status}: "
+            f"The step '{action}' does not exist for a patrol that is {status}: "
             "see allowed_transitions."
         )
 
@@ -107,7 +107,7 @@ class ObservationIdTaken(Conflict):
 class CategoryRequired(InvalidInput):
     def __init__(self, kind: str) -> None:
         super().__init__(
-            "category", f"An observation of kind {kind!r} has no default category: say which."
+            "category", f"An observation of kind '{kind}' has no default category: say which."
         )
 
 
