@@ -418,8 +418,8 @@ def test_the_list_filters_by_team_status_and_start_and_pages_by_planned_start(
     other = make.patrol(
         second_team,
         make.coordinator(second_team),
-        planned_start=starts[0],
-        planned_end=starts[0].replace(hour=20),
+        planned_start=starts[0].replace(day=10),
+        planned_end=starts[0].replace(day=10, hour=20),
     )
     client.post(f"{PATROLS}/{ids[2]}/cancel", headers=make.auth(coordinator))
     auth = make.auth(walker)
