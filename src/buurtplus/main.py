@@ -21,6 +21,7 @@ from buurtplus.api.routes import (
     health,
     me,
     partners,
+    patrols,
     routing,
     signals,
     teams,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         webhooks,
         routing,
         audit,
+        patrols,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -4,6 +4,12 @@ from buurtplus.db import metadata
 from buurtplus.delivery.models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent
 from buurtplus.domain.audit.models import AuditEvent
 from buurtplus.domain.partners.models import Partner, PartnerClient
+from buurtplus.domain.patrols.models import (
+    CalendarFeedToken,
+    Patrol,
+    PatrolObservation,
+    PatrolParticipant,
+)
 from buurtplus.domain.signals.models import (
     Category,
     Feedback,
@@ -17,6 +23,7 @@ from buurtplus.routing.models import RoutingRule
 
 __all__ = [
     "AuditEvent",
+    "CalendarFeedToken",
     "Category",
     "Delivery",
     "DeliveryAttempt",
@@ -24,6 +31,9 @@ __all__ = [
     "IdempotencyKey",
     "Partner",
     "PartnerClient",
+    "Patrol",
+    "PatrolObservation",
+    "PatrolParticipant",
     "RoutingRule",
     "Signal",
     "SignalEvent",

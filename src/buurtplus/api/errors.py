@@ -110,6 +110,8 @@ def _status_for(error: DomainError) -> HTTPStatus:
 def _field_location(field: str) -> str:
     if field == "cursor":
         return "query.cursor"
+    if field.startswith("query."):
+        return field
     if field[:1].isupper():  # a header name, e.g. Idempotency-Key
         return f"header.{field}"
     return f"body.{field}"

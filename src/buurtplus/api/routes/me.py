@@ -1,16 +1,22 @@
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 from sqlmodel import col, select
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
 from buurtplus.api.routes.signals import event_read, signal_read
+from buurtplus.api.schemas.patrols import FeedTokenCreated, FeedTokenRead, TeamFeed
 from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
 from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
 from buurtplus.domain.access import Actor, TeamRole
 from buurtplus.domain.errors import PermissionDenied
+from buurtplus.domain.patrols.feed import (
+    feed_token_issued_at,
+    issue_feed_token,
+    revoke_feed_token,
+)
 from buurtplus.domain.privacy import export_personal_data
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.service import get_user
@@ -94,3 +100,55 @@ def export_me(
             for item in data.signals
         ],
     )
+
+
+@router.post(
+    "/feed-token",
+    summary="Make a calendar feed token (shown once; replaces the one you had)",
+    response_model=FeedTokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403),
+)
+def create_feed_token(
+    request: Request, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> FeedTokenCreated:
+    issued = issue_feed_token(session, actor=actor, clock=clock)
+    teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
+    return FeedTokenCreated(
+        token=issued.token,
+        created_at=issued.created_at,
+        feeds=[
+            TeamFeed(
+                team_id=team.id,
+                team_name=team.name,
+                url=str(
+                    request.url_for("team_patrols_calendar", team_id=team.id).include_query_params(
+                        token=issued.token
+                    )
+                ),
+            )
+            for team in sorted(teams, key=lambda t: t.name)
+        ],
+    )
+
+
+@router.get(
+    "/feed-token",
+    summary="Whether you have a calendar feed token (never the token itself)",
+    response_model=FeedTokenRead,
+    responses=problems(401, 403),
+)
+def read_feed_token(actor: CurrentActor, session: SessionDep) -> FeedTokenRead:
+    created_at = feed_token_issued_at(session, actor=actor)
+    return FeedTokenRead(active=created_at is not None, created_at=created_at)
+
+
+@router.delete(
+    "/feed-token",
+    summary="Revoke your calendar feed token: your feed URLs stop working",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(401, 403),
+)
+def revoke_my_feed_token(actor: CurrentActor, session: SessionDep, clock: ClockDep) -> None:
+    revoke_feed_token(session, actor=actor, clock=clock)

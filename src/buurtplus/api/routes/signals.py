@@ -98,6 +98,8 @@ def signal_read(view: SignalView) -> SignalRead:
         partner_id=view.personal(s.partner_id),
         ack_deadline=view.personal(s.ack_deadline),
         routing_explanation=view.personal(s.routing_explanation),
+        patrol_id=s.patrol_id,
+        observation_id=s.observation_id,
     )
 
 

@@ -126,6 +126,10 @@ class SignalRead(BaseModel):
     partner_id: uuid.UUID | None = Field(description="The partner organisation handling it")
     ack_deadline: datetime | None = Field(description="The partner acknowledges before this")
     routing_explanation: str | None = Field(description="Why it went where it went")
+    patrol_id: uuid.UUID | None = Field(description="The patrol round it was seen on, if any")
+    observation_id: uuid.UUID | None = Field(
+        description="The patrol observation it was made of, if any"
+    )
 
 
 class Advice(BaseModel):

@@ -61,6 +61,13 @@ class Signal(SQLModel, table=True):
         default=None, foreign_key="partners.id", ondelete="RESTRICT"
     )
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Made from an observation on a patrol round; the observation is found through this.
+    patrol_id: uuid.UUID | None = Field(
+        default=None, foreign_key="patrols.id", ondelete="RESTRICT", index=True
+    )
+    observation_id: uuid.UUID | None = Field(
+        default=None, foreign_key="patrol_observations.id", ondelete="RESTRICT", unique=True
+    )
     # Partners that said "not ours": never routed to again.
     declined_partner_ids: list[str] = Field(default_factory=list, sa_type=JSONType)
     # Raised on every change; the ETag, and the guard against lost updates.

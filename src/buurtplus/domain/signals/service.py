@@ -178,12 +178,20 @@ class SignalDraft:
     buurt_code: str | None = None
     team_id: uuid.UUID | None = None
     id: uuid.UUID | None = None
+    # Set when the signal is made from an observation on a patrol round.
+    patrol_id: uuid.UUID | None = None
+    observation_id: uuid.UUID | None = None
 
     def fingerprint(self) -> str:
         def plain(value: Any) -> Any:
             return value.isoformat() if isinstance(value, datetime) else str(value)
 
-        canonical = json.dumps(asdict(self), sort_keys=True, default=plain)
+        fields = asdict(self)
+        # Left out when unset, so a report's fingerprint is what it was before patrols existed.
+        for link in ("patrol_id", "observation_id"):
+            if fields[link] is None:
+                del fields[link]
+        canonical = json.dumps(fields, sort_keys=True, default=plain)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -279,6 +287,8 @@ def submit_signal(
         observed_at=observed_at,
         urgency=draft.urgency,
         emergency_called=draft.emergency_called,
+        patrol_id=draft.patrol_id,
+        observation_id=draft.observation_id,
         status=SignalStatus.submitted,
         request_hash=fingerprint,
         created_at=now,
