@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         "(e.g. 127.0.0.0/8 for a receiver on this machine); everything else special is refused",
     )
     webhook_timeout_seconds: float = Field(
-        default=15, ge=1, le=30, description="How long one webhook request may take"
+        default=15, ge=1, le=30, description="How long one webhook attempt may take in all"
     )
     webhook_lease_seconds: float = Field(
         default=60,

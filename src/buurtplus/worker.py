@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from buurtplus.clock import Clock
 from buurtplus.config import Settings
 from buurtplus.db import transaction
-from buurtplus.delivery.sender import WebhookSender, make_http_client
+from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_networks
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.signals.dispatch import escalate_overdue
@@ -84,13 +84,10 @@ class BackgroundWork:
     """The delivery worker and the periodic jobs, started and stopped together."""
 
     def __init__(self, engine: Engine, *, settings: Settings, clock: Clock) -> None:
-        self._http = make_http_client(settings.webhook_timeout_seconds)
         self.delivery = DeliveryWorker(
             engine,
             sender=WebhookSender(
-                self._http,
-                address_guard(settings),
-                total_seconds=settings.webhook_timeout_seconds,
+                address_guard(settings), timeout_seconds=settings.webhook_timeout_seconds
             ),
             clock=clock,
             lease=timedelta(seconds=settings.webhook_lease_seconds),
@@ -112,4 +109,3 @@ class BackgroundWork:
     def stop(self) -> None:
         self.jobs.stop()
         self.delivery.stop()
-        self._http.close()

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from buurtplus.clock import FrozenClock
 from buurtplus.config import Settings
-from buurtplus.delivery.sender import WebhookSender, make_http_client
+from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_networks
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.partners.models import Partner
@@ -47,18 +47,20 @@ def no_jitter() -> float:
 
 
 @pytest.fixture
-def worker(app: FastAPI, clock: FrozenClock) -> Iterator[DeliveryWorker]:
+def worker(app: FastAPI, clock: FrozenClock) -> DeliveryWorker:
     """A delivery worker on the app's database, stepped by the test (deliver_due)."""
     settings: Settings = app.state.settings
-    with make_http_client(settings.webhook_timeout_seconds) as http:
-        yield DeliveryWorker(
-            app.state.engine,
-            sender=WebhookSender(http, AddressGuard(parse_networks(LOOPBACK))),
-            clock=clock,
-            lease=timedelta(seconds=settings.webhook_lease_seconds),
-            disable_after=timedelta(days=5),
-            jitter=no_jitter,
-        )
+    return DeliveryWorker(
+        app.state.engine,
+        sender=WebhookSender(
+            AddressGuard(parse_networks(LOOPBACK)),
+            timeout_seconds=settings.webhook_timeout_seconds,
+        ),
+        clock=clock,
+        lease=timedelta(seconds=settings.webhook_lease_seconds),
+        disable_after=timedelta(days=5),
+        jitter=no_jitter,
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Webhooks go to public addresses only, checked on the address a name resolves to when sent."""
 
 import ipaddress
+import threading
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +13,7 @@ from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_networks
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
-from tests.fixtures.receiver import Receiver
+from tests.fixtures.receiver import Receiver, Reply
 
 REFUSED = [
     "127.0.0.1",
@@ -98,11 +100,13 @@ def test_the_request_goes_to_the_checked_address_with_the_original_host() -> Non
         seen.append(request)
         return httpx.Response(204)
 
-    with httpx.Client(transport=httpx.MockTransport(transport)) as client:
-        sender = WebhookSender(
-            client, AddressGuard(), resolver=lambda host, port: ["93.184.215.14"]
-        )
-        result = sender.send("https://partner.example.nl/hook?x=1", headers={}, body=b"{}")
+    sender = WebhookSender(
+        AddressGuard(),
+        timeout_seconds=5,
+        transport=httpx.MockTransport(transport),
+        resolver=lambda host, port: ["93.184.215.14"],
+    )
+    result = sender.send("https://partner.example.nl/hook?x=1", headers={}, body=b"{}")
     assert result.succeeded
     (request,) = seen
     assert request.url.host == "93.184.215.14"
@@ -113,10 +117,9 @@ def test_the_request_goes_to_the_checked_address_with_the_original_host() -> Non
 
 def test_a_name_that_resolves_to_loopback_is_not_sent_to(receiver: Receiver) -> None:
     port = httpx.URL(receiver.url).port
-    with httpx.Client() as client:
-        result = WebhookSender(client, AddressGuard()).send(
-            f"http://localhost:{port}/hooks", headers={}, body=b"{}"
-        )
+    result = WebhookSender(AddressGuard(), timeout_seconds=5).send(
+        f"http://localhost:{port}/hooks", headers={}, body=b"{}"
+    )
     assert result.status_code is None
     assert result.error is not None and "not a public address" in result.error
     assert receiver.received == []
@@ -154,9 +157,9 @@ def test_odd_retry_after_values_never_break_a_delivery(
     def transport(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, headers={"retry-after": retry_after.encode()})
 
-    with httpx.Client(transport=httpx.MockTransport(transport)) as client:
-        sender = WebhookSender(client, AddressGuard(), resolver=lambda h, p: ["93.184.215.14"])
-        result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
+    result = mocked_sender(transport).send(
+        "https://partner.example.nl/hook", headers={}, body=b"{}"
+    )
     assert result.status_code == 503
     assert result.retry_after == seconds
 
@@ -165,8 +168,37 @@ def test_whatever_goes_wrong_in_sending_is_a_failed_attempt_not_a_crash() -> Non
     def transport(request: httpx.Request) -> httpx.Response:
         raise RuntimeError("something unforeseen")
 
-    with httpx.Client(transport=httpx.MockTransport(transport)) as client:
-        sender = WebhookSender(client, AddressGuard(), resolver=lambda h, p: ["93.184.215.14"])
-        result = sender.send("https://bücher.example/hook", headers={}, body=b"{}")
+    result = mocked_sender(transport).send("https://bücher.example/hook", headers={}, body=b"{}")
     assert result.status_code is None
     assert result.error is not None and "something unforeseen" in result.error
+
+
+def mocked_sender(handler: Any) -> WebhookSender:
+    return WebhookSender(
+        AddressGuard(),
+        timeout_seconds=5,
+        transport=httpx.MockTransport(handler),
+        resolver=lambda host, port: ["93.184.215.14"],
+    )
+
+
+def test_a_name_lookup_that_hangs_ends_at_the_deadline() -> None:
+    hang = threading.Event()
+
+    def slow_resolver(host: str, port: int) -> list[str]:
+        hang.wait(10)
+        return ["93.184.215.14"]
+
+    sender = WebhookSender(AddressGuard(), timeout_seconds=1, resolver=slow_resolver)
+    result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
+    hang.set()
+    assert result.timed_out and result.status_code is None
+
+
+def test_an_answer_trickling_in_ends_at_the_deadline(receiver: Receiver) -> None:
+    # Each byte comes well within the per-read timeout; the whole answer does not.
+    receiver.responder = lambda _: Reply(200, body=b"x" * 40, trickle=0.1)
+    sender = WebhookSender(AddressGuard(parse_networks(["127.0.0.0/8"])), timeout_seconds=1)
+    result = sender.send(receiver.url, headers={}, body=b"{}")
+    assert result.timed_out
+    assert result.status_code is None

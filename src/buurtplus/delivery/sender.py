@@ -6,9 +6,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import anyio
+import anyio.to_thread
 import httpx
 
-from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, Resolver
+from buurtplus.delivery.ssrf import (
+    AddressGuard,
+    AddressRefused,
+    Resolver,
+    host_and_port,
+    system_resolver,
+)
 
 RESPONSE_EXCERPT_BYTES = 1024
 USER_AGENT = "Buurtpreventie-Plus-Webhooks/1"
@@ -33,20 +41,24 @@ class AttemptResult:
 
 class WebhookSender:
     """Sends to the address the guard checked, never to a second lookup of the name, and
-    follows no redirect: a 3xx is a failed attempt."""
+    follows no redirect: a 3xx is a failed attempt.
+
+    One attempt has one deadline for everything (name lookup, connect, send, answer): httpx's
+    timeouts are per step, and a receiver that answers a byte at a time would never hit them.
+    """
 
     def __init__(
         self,
-        client: httpx.Client,
         guard: AddressGuard,
         *,
+        timeout_seconds: float,
+        transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
-        total_seconds: float = 30.0,
     ) -> None:
-        self._client = client
         self._guard = guard
-        self._resolver = resolver
-        self._total_seconds = total_seconds
+        self._timeout = timeout_seconds
+        self._transport = transport
+        self._resolver = resolver or system_resolver
 
     def send(self, url: str, *, headers: dict[str, str], body: bytes) -> AttemptResult:
         """Never raises: whatever goes wrong is a failed attempt, recorded and retried."""
@@ -56,10 +68,10 @@ class WebhookSender:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            return self._send(url, headers=headers, body=body, started=started)
+            return anyio.run(self._send, url, headers, body, started)
         except AddressRefused as exc:
             return AttemptResult(status_code=None, duration_ms=elapsed(), error=str(exc))
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             return AttemptResult(
                 status_code=None, duration_ms=elapsed(), error="timed out", timed_out=True
             )
@@ -68,40 +80,57 @@ class WebhookSender:
                 status_code=None, duration_ms=elapsed(), error=f"{type(exc).__name__}: {exc}"[:500]
             )
 
-    def _send(
-        self, url: str, *, headers: dict[str, str], body: bytes, started: float
+    async def _send(
+        self, url: str, headers: dict[str, str], body: bytes, started: float
     ) -> AttemptResult:
-        parts, address = self._guard.resolve(url, self._resolver)
-        host = (parts.hostname or "").encode("idna").decode("ascii")
-        literal = f"[{address}]" if ":" in address else address
-        netloc = f"{literal}:{parts.port}" if parts.port else literal
-        pinned = parts._replace(netloc=netloc).geturl()
-        named = f"[{host}]" if ":" in host else host
-        host_header = f"{named}:{parts.port}" if parts.port else named
-        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-        with self._client.stream(
-            "POST",
-            pinned,
-            content=body,
-            headers={**headers, "host": host_header, "user-agent": USER_AGENT},
-            extensions=extensions,
-        ) as response:
-            excerpt = _read_excerpt(response, deadline=started + self._total_seconds)
-            return AttemptResult(
-                status_code=response.status_code,
-                duration_ms=int((time.monotonic() - started) * 1000),
-                response_excerpt=excerpt,
-                retry_after=_retry_after(response.headers.get("retry-after")),
+        with anyio.fail_after(self._timeout):
+            parts = self._guard.check_url(url)
+            host, port = host_and_port(parts)
+            # A lookup that hangs is abandoned at the deadline (its thread finishes on its own).
+            addresses = await anyio.to_thread.run_sync(
+                self._resolver, host, port, abandon_on_cancel=True
             )
+            address = self._guard.pick_address(host, addresses)
+            ascii_host = host.encode("idna").decode("ascii")
+            literal = f"[{address}]" if ":" in address else address
+            pinned = parts._replace(
+                netloc=f"{literal}:{parts.port}" if parts.port else literal
+            ).geturl()
+            named = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
+            host_header = f"{named}:{parts.port}" if parts.port else named
+            extensions = {"sni_hostname": ascii_host} if parts.scheme == "https" else {}
+            # A client per attempt: no connection is ever reused for another partner's host
+            # name; no proxies from the environment, which would send our requests unchecked.
+            async with (
+                httpx.AsyncClient(
+                    transport=self._transport,
+                    timeout=httpx.Timeout(self._timeout),
+                    follow_redirects=False,
+                    trust_env=False,
+                ) as client,
+                client.stream(
+                    "POST",
+                    pinned,
+                    content=body,
+                    headers={**headers, "host": host_header, "user-agent": USER_AGENT},
+                    extensions=extensions,
+                ) as response,
+            ):
+                excerpt = await _read_excerpt(response)
+                return AttemptResult(
+                    status_code=response.status_code,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    response_excerpt=excerpt,
+                    retry_after=_retry_after(response.headers.get("retry-after")),
+                )
 
 
-def _read_excerpt(response: httpx.Response, *, deadline: float) -> str:
-    """At most RESPONSE_EXCERPT_BYTES of the body, and no reading past the attempt's deadline:
-    a receiver that trickles its answer must not hold a sender for hours."""
+async def _read_excerpt(response: httpx.Response) -> str:
+    """At most RESPONSE_EXCERPT_BYTES of the body: a partner's error page can be large."""
     collected = b""
-    for chunk in response.iter_bytes():
+    async for chunk in response.aiter_bytes():
         collected += chunk
-        if len(collected) >= RESPONSE_EXCERPT_BYTES or time.monotonic() > deadline:
+        if len(collected) >= RESPONSE_EXCERPT_BYTES:
             break
     return collected[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
 
@@ -121,15 +150,3 @@ def _retry_after(value: str | None) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return min(MAX_RETRY_AFTER_SECONDS, max(0.0, (moment - datetime.now(UTC)).total_seconds()))
-
-
-def make_http_client(timeout_seconds: float) -> httpx.Client:
-    # No proxies from the environment: they would send our requests somewhere unchecked.
-    # No keep-alive: connections are pooled by address, and a connection verified for one
-    # partner's host name must never carry another's request to the same address.
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout_seconds),
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=0),
-    )

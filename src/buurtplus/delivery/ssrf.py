@@ -113,19 +113,25 @@ class AddressGuard:
         return parts
 
     def resolve(self, url: str, resolver: Resolver | None = None) -> tuple[SplitResult, str]:
-        """The URL's parts and one address it resolves to that may be sent to; every address
-        the name resolves to must pass, so a rebinding name cannot slip a private one in."""
+        """The URL's parts and one address it resolves to that may be sent to."""
         parts = self.check_url(url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = (resolver or system_resolver)(host, port)
+        host, port = host_and_port(parts)
+        return parts, self.pick_address(host, (resolver or system_resolver)(host, port))
+
+    def pick_address(self, host: str, addresses: Sequence[str]) -> str:
+        """Every address the name resolves to must pass, so a name that also resolves to a
+        private address cannot slip it in; the first one is used."""
         if not addresses:
             raise AddressRefused(f"{host} does not resolve.")
         for text in addresses:
             reason = self.refusal(ipaddress.ip_address(text))
             if reason is not None:
                 raise AddressRefused(f"Refused address for {host}: {reason}.")
-        return parts, addresses[0]
+        return addresses[0]
+
+
+def host_and_port(parts: SplitResult) -> tuple[str, int]:
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _ip_literal(host: str) -> IPAddress | None:
