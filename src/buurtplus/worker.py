@@ -10,10 +10,11 @@ from sqlalchemy import Engine
 from buurtplus.clock import Clock
 from buurtplus.config import Settings
 from buurtplus.db import transaction
+from buurtplus.delivery.outbox import purge_delivery_log
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_networks
 from buurtplus.delivery.worker import DeliveryWorker
-from buurtplus.domain.signals.dispatch import escalate_overdue
+from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
 from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
 
 log = logging.getLogger("buurtplus.worker")
@@ -22,6 +23,11 @@ log = logging.getLogger("buurtplus.worker")
 def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock) -> PurgeReport:
     with transaction(engine) as session:
         report = purge_expired_content(session, retention_days=retention_days, clock=clock)
+        purged_log = purge_delivery_log(
+            session, before=clock.now() - timedelta(days=retention_days), clock=clock
+        )
+    if purged_log:
+        log.info("delivery log purged", extra={"events": purged_log})
     if report.signals:
         log.info(
             "retention purge",
@@ -30,9 +36,18 @@ def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock)
     return report
 
 
-def escalate_missed_deadlines(engine: Engine, *, clock: Clock) -> int:
-    with transaction(engine) as session:
-        count = escalate_overdue(session, clock=clock)
+def escalate_missed_deadlines(engine: Engine, *, clock: Clock, limit: int = 500) -> int:
+    """Each overdue signal in its own transaction: one broken signal holds up no other, and no
+    transaction keeps the event-order lock (see delivery.outbox) for a whole batch."""
+    with transaction(engine, write=False) as session:
+        overdue = overdue_signal_ids(session, now=clock.now(), limit=limit)
+    count = 0
+    for signal_id in overdue:
+        try:
+            with transaction(engine) as session:
+                count += escalate_signal(session, signal_id, clock=clock)
+        except Exception:  # a broken signal is logged, and tried again next round
+            log.exception("escalation failed", extra={"signal_id": str(signal_id)})
     if count:
         log.info("escalated", extra={"signals": count})
     return count

@@ -132,7 +132,7 @@ def test_no_one_else_reads_a_partners_events(
     assert bad.status_code == 422
 
 
-def test_retention_takes_personal_content_out_of_stored_events(
+def test_retention_removes_old_events_and_personal_content_from_the_rest(
     client: TestClient,
     make: Factory,
     reporter: User,
@@ -140,6 +140,7 @@ def test_retention_takes_personal_content_out_of_stored_events(
     partner_person: User,
     clock: FrozenClock,
 ) -> None:
+    engine = client.app.state.engine  # type: ignore[attr-defined]
     signal: dict[str, Any] = client.post(
         "/api/v1/signals", json=report(), headers=make.auth(reporter)
     ).json()
@@ -148,14 +149,26 @@ def test_retention_takes_personal_content_out_of_stored_events(
         json={"outcome": "handled"},
         headers=make.auth(partner_person),
     )
-    clock.advance(days=400)
-    purge_personal_content(client.app.state.engine, retention_days=365, clock=clock)  # type: ignore[attr-defined]
-    with transaction(client.app.state.engine) as session:  # type: ignore[attr-defined]
+    # Half a year on: the events stay, with their content (the signal is not purged yet).
+    clock.advance(days=180)
+    purge_personal_content(engine, retention_days=365, clock=clock)
+    kept = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
+    assert kept[0]["data"]["description"] == report()["description"]
+    # Feedback months after closing makes a new event; then the signal is purged.
+    client.post(
+        f"/api/v1/signals/{signal['id']}/feedback",
+        json={"message": "Opgelost met de bewoner."},
+        headers=make.auth(partner_person),
+    )
+    clock.advance(days=200)
+    purge_personal_content(engine, retention_days=365, clock=clock)
+    with transaction(engine) as session:
         bodies = [e.body for e in session.exec(select(WebhookEvent))]
-    assert bodies and all("deuren open" not in body for body in bodies)
-    events = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
-    assert events[0]["data"]["category"] == "suspicious_situation"
-    assert "description" not in events[0]["data"]
+    assert len(bodies) == 1  # the two older than a year are gone; the feedback event stays
+    assert all("deuren open" not in body for body in bodies)
+    (left,) = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
+    assert left["data"]["change"] == "feedback"
+    assert "description" not in left["data"]
 
 
 def test_a_partner_a_signal_left_keeps_no_personal_content_of_it(

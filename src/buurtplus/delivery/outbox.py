@@ -8,8 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import delete, func, text, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from buurtplus.clock import Clock
@@ -151,3 +151,19 @@ def drop_personal_fields(
             session.add(stored)
             changed += 1
     return changed
+
+
+def purge_delivery_log(session: Session, *, before: datetime, clock: Clock) -> int:
+    """Retention for the outbox: events older than `before` go, with their deliveries and
+    attempts (the database cascades); rotated-out secrets past their grace period are wiped."""
+    old = session.exec(
+        select(func.count()).select_from(WebhookEvent).where(col(WebhookEvent.created_at) < before)
+    ).one()
+    if old:
+        session.execute(delete(WebhookEvent).where(col(WebhookEvent.created_at) < before))
+    session.execute(
+        update(WebhookEndpoint)
+        .where(col(WebhookEndpoint.previous_secret_expires_at) < clock.now())
+        .values(previous_secret=None, previous_secret_expires_at=None)
+    )
+    return int(old)

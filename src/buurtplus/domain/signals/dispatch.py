@@ -171,29 +171,36 @@ def route_by_hand(
     return SignalView(signal, view.category, view.level, allowed_actions(actor, signal))
 
 
-def escalate_overdue(session: Session, *, clock: Clock, limit: int = 500) -> int:
-    """Signals whose acknowledgement deadline passed go to their fallback partner, once."""
-    now = clock.now()
-    overdue = list(
+def overdue_signal_ids(session: Session, *, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Routed signals whose acknowledgement deadline passed and was not yet dealt with."""
+    return list(
         session.exec(
-            select(Signal)
+            select(Signal.id)
             .where(
                 Signal.status == SignalStatus.routed,
                 col(Signal.ack_deadline) < now,
                 col(Signal.escalated_at).is_(None),
             )
+            .order_by(col(Signal.ack_deadline))
             .limit(limit)
         )
     )
-    escalated = 0
-    for signal in overdue:
-        try:
-            with session.begin_nested():
-                escalated += _escalate(session, signal, now=now, clock=clock)
-        except Exception:  # one broken signal must not hold up the others
-            log.exception("escalation failed", extra={"signal_id": str(signal.id)})
-    session.flush()
-    return escalated
+
+
+def escalate_signal(session: Session, signal_id: uuid.UUID, *, clock: Clock) -> int:
+    """Move one overdue signal to its fallback partner, once; 0 if there was nothing to do
+    (no fallback, or it was acknowledged or escalated meanwhile)."""
+    now = clock.now()
+    signal = session.get(Signal, signal_id)
+    if (
+        signal is None
+        or signal.status != SignalStatus.routed
+        or signal.escalated_at is not None
+        or signal.ack_deadline is None
+        or signal.ack_deadline >= now
+    ):
+        return 0
+    return _escalate(session, signal, now=now, clock=clock)
 
 
 def _escalate(session: Session, signal: Signal, *, now: datetime, clock: Clock) -> int:
