@@ -145,10 +145,10 @@ def worker_process(settings: Settings, tmp_path: Path) -> Iterator[Any]:
         "BUURTPLUS_LOG_JSON": "false",
     }
 
-    def start() -> subprocess.Popen[str]:
+    def start(**overrides: str) -> subprocess.Popen[str]:
         process = subprocess.Popen(
             [sys.executable, "-m", "buurtplus", "worker"],
-            env=cli_env(env),
+            env=cli_env({**env, **overrides}),
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -235,3 +235,25 @@ def test_the_worker_inside_serve_is_woken_by_a_new_delivery(
         (received,) = receiver.wait_for(1, timeout=30)
         assert received.json["type"] == "signal.routed"
     app.state.engine.dispose()
+
+
+def test_a_separate_worker_on_postgresql_is_woken_by_notify(
+    client: TestClient,
+    app: FastAPI,
+    make: Factory,
+    reporter: User,
+    partner: Partner,
+    partner_person: User,
+    receiver: Receiver,
+    worker_process: Any,
+) -> None:
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite one in-process worker delivers")
+    add_endpoint(client, make, partner_person, partner, receiver.url)
+    process = worker_process(BUURTPLUS_WEBHOOK_POLL_SECONDS="60")
+    assert process.stdout is not None
+    assert "running" in process.stdout.readline()  # started and idle
+    time.sleep(1)  # past its first look: from now on it polls only once a minute
+    client.post("/api/v1/signals", json=report(), headers=make.auth(reporter))
+    (received,) = receiver.wait_for(1, timeout=30)
+    assert received.json["type"] == "signal.routed"
