@@ -24,6 +24,7 @@ def upgrade() -> None:
         "calendar_feed_tokens",
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("token_version", sa.Integer(), nullable=False),
         sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -80,8 +81,8 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=True),
         sa.Column("observed_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("latitude", sa.Float(), nullable=False),
-        sa.Column("longitude", sa.Float(), nullable=False),
+        sa.Column("latitude", sa.Float(), nullable=True),
+        sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("kind", sa.String(length=30), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("request_hash", sa.String(length=64), nullable=False),

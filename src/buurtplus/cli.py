@@ -44,6 +44,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         log_config=None,
+        # The application logs each request itself, without the query string: a calendar
+        # feed URL carries its token there.
+        access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )

@@ -14,6 +14,7 @@ from buurtplus.delivery.outbox import purge_delivery_log
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_networks
 from buurtplus.delivery.worker import DeliveryWorker
+from buurtplus.domain.patrols.signups import purge_observation_content
 from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
 from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
 
@@ -23,9 +24,11 @@ log = logging.getLogger("buurtplus.worker")
 def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock) -> PurgeReport:
     with transaction(engine) as session:
         report = purge_expired_content(session, retention_days=retention_days, clock=clock)
-        purged_log = purge_delivery_log(
-            session, before=clock.now() - timedelta(days=retention_days), clock=clock
-        )
+        cutoff = clock.now() - timedelta(days=retention_days)
+        purged_log = purge_delivery_log(session, before=cutoff, clock=clock)
+        observations = purge_observation_content(session, before=cutoff)
+    if observations:
+        log.info("observation content purged", extra={"observations": observations})
     if purged_log:
         log.info("delivery log purged", extra={"events": purged_log})
     if report.signals:

@@ -133,3 +133,14 @@ Cursor = Annotated[
     str | None,
     Query(max_length=512, description="next_cursor of the previous page; omit for the first"),
 ]
+
+
+def version_from_if_match(if_match: str | None, stale: Callable[[], Exception]) -> int | None:
+    """The version an If-Match names; `stale()` is raised for one that names none we handed
+    out (an ETag is a quoted, plain number)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        raise stale()
+    return int(value)

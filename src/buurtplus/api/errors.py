@@ -139,11 +139,19 @@ async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """`body.name`, not `body.name.constrained-str`: pydantic puts the union member that
+    failed in the location; our field names never hold "-" or "[", its member names do."""
+    return ".".join(
+        str(part) for part in loc if not (isinstance(part, str) and ("-" in part or "[" in part))
+    )
+
+
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
-            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "field": _field_path(error.get("loc", ())),
             "message": error.get("msg", "invalid value"),
             "type": error.get("type", "value_error"),
         }

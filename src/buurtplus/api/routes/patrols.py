@@ -11,8 +11,10 @@ from buurtplus.api.deps import (
     Limit,
     SessionDep,
     TokenIssuerDep,
+    audited_read,
     bearer,
     get_current_actor,
+    version_from_if_match,
 )
 from buurtplus.api.errors import Unauthenticated, problems
 from buurtplus.api.routes.signals import signal_read
@@ -94,15 +96,21 @@ def patrol_read(view: PatrolView) -> PatrolRead:
 
 def observation_read(view: ObservationView) -> ObservationRead:
     o = view.observation
+    shown = not view.withheld
     return ObservationRead(
         id=o.id,
         patrol_id=o.patrol_id,
         author_id=o.author_id,
         client_id=o.client_id,
         observed_at=o.observed_at,
-        location=Location(latitude=o.latitude, longitude=o.longitude),
+        location=(
+            Location(latitude=o.latitude, longitude=o.longitude)
+            if shown and o.latitude is not None and o.longitude is not None
+            else None
+        ),
         kind=o.kind,
-        note=o.note,
+        note=o.note if shown else None,
+        withheld=view.withheld,
         signal_id=view.signal_id,
         created_at=o.created_at,
     )
@@ -114,12 +122,7 @@ def _answer(response: Response, view: PatrolView) -> PatrolRead:
 
 
 def expected_version(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise StalePatrol()
-    return int(value)
+    return version_from_if_match(if_match, StalePatrol)
 
 
 # --- patrols ------------------------------------------------------------------------------
@@ -399,15 +402,17 @@ def log_observation(
     response_model=ObservationPage,
     responses=problems(401, 403, 404, 422),
 )
+@audited_read
 def list_observations(
     patrol_id: uuid.UUID,
     actor: CurrentActor,
     session: SessionDep,
+    clock: ClockDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ObservationPage:
     page = service.list_observations(
-        session, actor=actor, patrol_id=patrol_id, limit=limit, cursor=cursor
+        session, actor=actor, patrol_id=patrol_id, limit=limit, cursor=cursor, clock=clock
     )
     return ObservationPage(
         items=[observation_read(v) for v in page.items], next_cursor=page.next_cursor

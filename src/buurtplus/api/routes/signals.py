@@ -10,6 +10,7 @@ from buurtplus.api.deps import (
     Limit,
     SessionDep,
     audited_read,
+    version_from_if_match,
 )
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.common import Moment
@@ -108,12 +109,7 @@ def etag(view: SignalView) -> str:
 
 
 def expected_version(if_match: str | None) -> int | None:
-    if if_match is None or if_match.strip() == "*":
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise StaleSignal()
-    return int(value)
+    return version_from_if_match(if_match, StaleSignal)
 
 
 @router.post(

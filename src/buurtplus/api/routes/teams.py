@@ -196,6 +196,10 @@ def update_team_member(
     responses=problems(401, 403, 404, 422),
 )
 def remove_team_member(
-    team_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, session: SessionDep
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> None:
-    service.remove_member(session, actor=actor, team_id=team_id, user_id=user_id)
+    service.remove_member(session, actor=actor, team_id=team_id, user_id=user_id, now=clock.now())

@@ -76,8 +76,10 @@ Email = Annotated[
     Field(examples=["vrijwilliger@example.nl"]),
 ]
 
-# One line of visible text; the value is stored and returned verbatim.
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+# One line of visible text (no line breaks or other control characters, which would break
+# calendar feeds and log lines); the value is stored and returned verbatim.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ONE_LINE)]
 
 
 def _iso_8601_only(value: Any) -> Any:

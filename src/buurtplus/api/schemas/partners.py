@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import Email, InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.common import ONE_LINE, Email, InputModel, Name, Page, PatchModel
 from buurtplus.api.schemas.teams import MunicipalityCode, Phone
 
 
@@ -21,7 +21,7 @@ class PartnerKind(StrEnum):
     other = "other"
 
 
-PartnerName = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"\S")]
+PartnerName = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=ONE_LINE)]
 
 
 class PartnerCreate(InputModel):

@@ -24,7 +24,7 @@ Coordinate = Annotated[float, Field(allow_inf_nan=False)]
 class Route(BaseModel):
     """A GeoJSON LineString in WGS84 ([longitude, latitude])."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
     type: Literal["LineString"]
     coordinates: list[list[Coordinate]]
@@ -169,9 +169,15 @@ class ObservationRead(BaseModel):
     author_id: uuid.UUID
     client_id: uuid.UUID | None
     observed_at: datetime
-    location: Location
+    location: Location | None = Field(
+        description="Null when withheld, or purged after the retention period"
+    )
     kind: ObservationKind
     note: str | None
+    withheld: bool = Field(
+        description="Made into a signal of a sensitive category: its note and place are that "
+        "signal's content, shown to its author only"
+    )
     signal_id: uuid.UUID | None = Field(description="The signal made of it, if any")
     created_at: datetime
 

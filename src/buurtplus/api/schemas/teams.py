@@ -5,7 +5,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import Email, InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.common import ONE_LINE, Email, InputModel, Name, Page, PatchModel
 from buurtplus.domain.access import TeamRole
 from buurtplus.domain.geo import check_area
 
@@ -19,7 +19,7 @@ BuurtCode = Annotated[
     StringConstraints(pattern=r"^BU[0-9]{4}[0-9A-Z]{4}$"),
     Field(description="CBS buurt code: BU, the municipality's four digits, four more"),
 ]
-TeamName = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"\S")]
+TeamName = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=ONE_LINE)]
 Phone = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[0-9 +()-]+$")]
 
 

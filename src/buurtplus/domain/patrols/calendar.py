@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from buurtplus.domain.patrols.service import PatrolView
 from buurtplus.domain.patrols.workflow import PatrolStatus
@@ -29,13 +29,20 @@ def _summary(view: PatrolView) -> str:
     return f"Buurtpreventieronde ({count} lopers)"
 
 
+def _plain(text: str) -> str:
+    """Text without control characters (line breaks in a description are escaped by the
+    library; anything else would break a feed line or a calendar app)."""
+    return "".join(c for c in text if c == "\n" or (ord(c) >= 0x20 and ord(c) != 0x7F))
+
+
 def patrols_calendar(team: Team, views: list[PatrolView], *, now: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Rondes {team.name}")
+    # Typed as text, so the library escapes it (an unknown property would be written raw).
+    calendar.add("x-wr-calname", vText(_plain(f"Rondes {team.name}").replace("\n", " ")))
     calendar.add("x-wr-timezone", "Europe/Amsterdam")
     for view in views:
         patrol = view.patrol
@@ -47,9 +54,12 @@ def patrols_calendar(team: Team, views: list[PatrolView], *, now: datetime) -> b
         event.add("created", patrol.created_at)
         # Calendar apps replace an event when its sequence goes up.
         event.add("sequence", patrol.version)
-        # A walked round shows when it was actually walked.
-        event.add("dtstart", patrol.started_at or patrol.planned_start)
-        event.add("dtend", patrol.finished_at or patrol.planned_end)
+        # A walked round shows when it was actually walked; one started late and still being
+        # walked ends no earlier than now.
+        start = patrol.started_at or patrol.planned_start
+        end = patrol.finished_at or patrol.planned_end
+        event.add("dtstart", start)
+        event.add("dtend", max(end, start, now) if status == PatrolStatus.active else end)
         event.add("summary", _summary(view))
         # A planned round without a pair yet is not sure to happen.
         tentative = view.understaffed and status == PatrolStatus.planned
@@ -58,7 +68,7 @@ def patrols_calendar(team: Team, views: list[PatrolView], *, now: datetime) -> b
         lines = [f"Team: {team.name}", f"Status: {status}", f"Lopers: {len(view.participants)}"]
         if patrol.note:
             lines.append(patrol.note)
-        event.add("description", "\n".join(lines))
+        event.add("description", _plain("\n".join(lines)))
         event.add("categories", ["Buurtpreventie"])
         calendar.add_component(event)
     ical: bytes = calendar.to_ical()

@@ -52,6 +52,8 @@ def issue_feed_token(session: Session, *, actor: Actor, clock: Clock) -> IssuedT
     if stored is None:
         stored = CalendarFeedToken(user_id=actor.user_id, token_hash="", created_at=now)
     stored.token_hash = _digest(token)
+    user = session.get(User, actor.user_id)
+    stored.token_version = user.token_version if user else 0
     stored.created_at = now
     session.add(stored)
     session.flush()
@@ -95,7 +97,12 @@ def actor_for_feed_token(session: Session, *, token: str) -> Actor | None:
         select(CalendarFeedToken).where(CalendarFeedToken.token_hash == _digest(token))
     ).first()
     user = session.get(User, stored.user_id) if stored else None
-    if user is None or not user.is_active:
+    if (
+        stored is None
+        or user is None
+        or not user.is_active
+        or user.token_version != stored.token_version
+    ):
         return None
     return load_actor(session, user=user)
 

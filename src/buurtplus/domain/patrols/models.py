@@ -60,8 +60,9 @@ class PatrolObservation(SQLModel, table=True):
     author_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)
     client_id: uuid.UUID | None = Field(default=None)
     observed_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    latitude: float
-    longitude: float
+    # Personal content: purged after the retention period (the kind and time stay).
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
     kind: str = Field(sa_type=String(30))
     note: str | None = Field(default=None, sa_type=Text)
     # Fingerprint of what was sent, to tell a retry from a different observation.
@@ -78,4 +79,7 @@ class CalendarFeedToken(SQLModel, table=True):
 
     user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
     token_hash: str = Field(sa_type=String(64), unique=True)
+    # The user's token version when issued: a password change or a change of role (which
+    # stops their bearer tokens) stops the feed URL too.
+    token_version: int = Field(default=0)
     created_at: datetime = Field(sa_type=UTCDateTime)

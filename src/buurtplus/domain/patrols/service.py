@@ -53,7 +53,7 @@ from buurtplus.domain.patrols.workflow import (
     PatrolStatus,
     next_status,
 )
-from buurtplus.domain.signals.models import Signal
+from buurtplus.domain.signals.models import Category, Signal
 from buurtplus.domain.signals.service import (
     CLOCK_SKEW,
     RouteHook,
@@ -69,6 +69,8 @@ from buurtplus.domain.users.models import User
 
 # Longer than this is a typo in a date, not a round.
 MAX_PATROL_HOURS = 24
+# How far from the planned time a round may actually start.
+START_MARGIN = timedelta(hours=12)
 
 # --- reading ------------------------------------------------------------------------------
 
@@ -146,8 +148,12 @@ def _view(session: Session, actor: Actor, patrol: Patrol) -> PatrolView:
     return patrol_views(session, actor, [patrol])[0]
 
 
-def _visible_patrol(session: Session, actor: Actor, patrol_id: uuid.UUID) -> Patrol:
-    patrol = session.get(Patrol, patrol_id)
+def _visible_patrol(
+    session: Session, actor: Actor, patrol_id: uuid.UUID, *, lock: bool = False
+) -> Patrol:
+    """The patrol if the actor may see it; `lock` holds its row to the end of the transaction
+    (changes that depend on its state, such as a finish and an observation, take turns)."""
+    patrol = session.get(Patrol, patrol_id, with_for_update=lock, populate_existing=lock)
     if patrol is None or not actor.can_see_team(patrol.team_id):
         raise PatrolNotFound()
     return patrol
@@ -312,7 +318,7 @@ def take_step(
     clock: Clock,
 ) -> PatrolView:
     """Start, finish or cancel a patrol; `at` is the actual time (default now)."""
-    view = get_patrol(session, actor=actor, patrol_id=patrol_id)
+    view = _view(session, actor, _visible_patrol(session, actor, patrol_id, lock=True))
     patrol = view.patrol
     _check_version(patrol, expected_version)
     status = PatrolStatus(patrol.status)
@@ -328,6 +334,7 @@ def take_step(
     if moment > now + CLOCK_SKEW:
         raise ActualTimeInvalid("at lies in the future.")
     if action == PatrolAction.start:
+        _check_start(patrol, moment)
         patrol.started_at = moment
     elif action == PatrolAction.finish:
         _check_finish(session, patrol, moment)
@@ -355,10 +362,23 @@ def take_step(
     )
 
 
+def _check_start(patrol: Patrol, moment: datetime) -> None:
+    # A round is started around when it was planned (late logging included), not years off.
+    earliest = patrol.planned_start - START_MARGIN
+    latest = patrol.planned_end + START_MARGIN
+    if not earliest <= moment <= latest:
+        raise ActualTimeInvalid(
+            f"at must lie within {START_MARGIN.total_seconds() / 3600:.0f} hours of the planned "
+            f"round ({patrol.planned_start.isoformat()} to {patrol.planned_end.isoformat()})."
+        )
+
+
 def _check_finish(session: Session, patrol: Patrol, moment: datetime) -> None:
     assert patrol.started_at is not None
     if moment <= patrol.started_at:
         raise ActualTimeInvalid(f"at must lie after the start ({patrol.started_at.isoformat()}).")
+    if moment - patrol.started_at > timedelta(hours=MAX_PATROL_HOURS):
+        raise ActualTimeInvalid(f"A round lasts at most {MAX_PATROL_HOURS} hours.")
     last = session.exec(
         select(func.max(PatrolObservation.observed_at)).where(
             PatrolObservation.patrol_id == patrol.id
@@ -381,7 +401,8 @@ def sign_up(
     clock: Clock,
 ) -> PatrolView:
     """Sign the actor up (user_id None or their own), or, as coordinator, a team member."""
-    patrol = session.get(Patrol, patrol_id)
+    # Locked: two volunteers signing up at once take turns instead of one getting a 412.
+    patrol = session.get(Patrol, patrol_id, with_for_update=True)
     if patrol is None:
         raise PatrolNotFound()
     if not actor.can_see_team(patrol.team_id):
@@ -420,7 +441,7 @@ def sign_up(
 def sign_off(
     session: Session, *, actor: Actor, patrol_id: uuid.UUID, user_id: uuid.UUID, clock: Clock
 ) -> None:
-    patrol = _visible_patrol(session, actor, patrol_id)
+    patrol = _visible_patrol(session, actor, patrol_id, lock=True)
     if user_id != actor.user_id and not actor.can_manage_team(patrol.team_id):
         raise PermissionDenied("Only the team's coordinator signs off someone else.")
     participation = session.get(PatrolParticipant, (patrol.id, user_id))
@@ -456,7 +477,10 @@ class ObservationDraft:
 
     def fingerprint(self) -> str:
         def plain(value: Any) -> Any:
-            return value.isoformat() if isinstance(value, datetime) else str(value)
+            # The same instant is the same observation, whatever zone the phone wrote it in.
+            if isinstance(value, datetime):
+                return value.astimezone(UTC).isoformat()
+            return str(value)
 
         canonical = json.dumps(asdict(self), sort_keys=True, default=plain)
         return hashlib.sha256(canonical.encode()).hexdigest()
@@ -467,6 +491,49 @@ class ObservationView:
     observation: PatrolObservation
     # The signal made of it, if any.
     signal_id: uuid.UUID | None
+    # Made into a signal of a sensitive category: its note and position are that signal's
+    # content now, for its author (and, audited, an admin) only.
+    withheld: bool = False
+
+
+def _signal_links(
+    session: Session, observation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, bool]]:
+    """Observation id -> (the signal made of it, whether its category is sensitive)."""
+    if not observation_ids:
+        return {}
+    rows = session.exec(
+        select(Signal.observation_id, Signal.id, Category.sensitivity)
+        .join(Category, col(Category.id) == Signal.category_id)
+        .where(col(Signal.observation_id).in_(observation_ids))
+    ).all()
+    return {
+        observation_id: (signal_id, sensitivity == "sensitive")
+        for observation_id, signal_id, sensitivity in rows
+        if observation_id is not None
+    }
+
+
+def _observation_views(
+    session: Session, actor: Actor, observations: Sequence[PatrolObservation], clock: Clock
+) -> list[ObservationView]:
+    links = _signal_links(session, [o.id for o in observations])
+    views = []
+    for observation in observations:
+        signal_id, sensitive = links.get(observation.id, (None, False))
+        withheld = sensitive and not (actor.is_admin or actor.user_id == observation.author_id)
+        if sensitive and actor.is_admin:
+            record(
+                session,
+                actor=actor,
+                action="observation.read",
+                object_type="patrol_observation",
+                object_id=observation.id,
+                clock=clock,
+                signal_id=str(signal_id),
+            )
+        views.append(ObservationView(observation, signal_id, withheld))
+    return views
 
 
 @dataclass(frozen=True)
@@ -523,7 +590,7 @@ def log_observation(
     clock: Clock,
 ) -> Logged:
     """Store what a participant saw on the round, or return what this retry stored already."""
-    patrol = _visible_patrol(session, actor, patrol_id)
+    patrol = _visible_patrol(session, actor, patrol_id, lock=True)
     if actor.user_id not in _participant_ids(session, patrol.id):
         raise PermissionDenied("Only the patrol's participants log observations.")
     fingerprint = draft.fingerprint()
@@ -531,7 +598,8 @@ def log_observation(
         session, actor=actor, patrol=patrol, draft=draft, fingerprint=fingerprint
     )
     if earlier is not None:
-        return Logged(_observation_view(session, earlier), replayed=True)
+        (view,) = _observation_views(session, actor, [earlier], clock)
+        return Logged(view, replayed=True)
     # A completed round still takes observations: a phone that was offline sends them late.
     if patrol.status not in (PatrolStatus.active, PatrolStatus.completed):
         raise PatrolNotWalked(patrol.status)
@@ -555,14 +623,15 @@ def log_observation(
             session.add(observation)
             session.flush()
     except IntegrityError:
-        # A concurrent retry of the same observation won the race: answer with it.
-        session.expunge(observation)
+        # A concurrent retry of the same observation won the race: answer with it. (The
+        # rolled-back savepoint has taken the new row out of the session already.)
         earlier = _earlier_observation(
             session, actor=actor, patrol=patrol, draft=draft, fingerprint=fingerprint
         )
         if earlier is None:
             raise
-        return Logged(_observation_view(session, earlier), replayed=True)
+        (view,) = _observation_views(session, actor, [earlier], clock)
+        return Logged(view, replayed=True)
     record(
         session,
         actor=actor,
@@ -576,15 +645,14 @@ def log_observation(
     return Logged(ObservationView(observation, signal_id=None), replayed=False)
 
 
-def _observation_view(session: Session, observation: PatrolObservation) -> ObservationView:
-    signal_id = session.exec(
-        select(Signal.id).where(Signal.observation_id == observation.id)
-    ).first()
-    return ObservationView(observation, signal_id)
-
-
 def list_observations(
-    session: Session, *, actor: Actor, patrol_id: uuid.UUID, limit: int, cursor: str | None
+    session: Session,
+    *,
+    actor: Actor,
+    patrol_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    clock: Clock,
 ) -> Page[ObservationView]:
     patrol = _visible_patrol(session, actor, patrol_id)
     if not (
@@ -602,17 +670,8 @@ def list_observations(
         cursor=cursor,
         key=lambda o: (o.observed_at, o.id),
     )
-    ids = [o.id for o in page.items]
-    signals: dict[uuid.UUID, uuid.UUID] = {}
-    if ids:
-        rows = session.exec(
-            select(Signal.observation_id, Signal.id).where(col(Signal.observation_id).in_(ids))
-        ).all()
-        signals = {
-            observation_id: signal_id for observation_id, signal_id in rows if observation_id
-        }
     return Page(
-        items=[ObservationView(o, signals.get(o.id)) for o in page.items],
+        items=_observation_views(session, actor, page.items, clock),
         next_cursor=page.next_cursor,
     )
 

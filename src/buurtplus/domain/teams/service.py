@@ -1,6 +1,6 @@
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +10,7 @@ from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
 from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.patrols.signups import drop_open_signups
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.errors import (
     AlreadyMember,
@@ -247,10 +248,16 @@ def update_member(
 
 
 def remove_member(
-    session: Session, *, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID
+    session: Session,
+    *,
+    actor: Actor,
+    team_id: uuid.UUID,
+    user_id: uuid.UUID,
+    now: datetime,
 ) -> None:
     member = get_member(session, actor=actor, team_id=team_id, user_id=user_id)
     if not (actor.can_manage_team(team_id) or user_id == actor.user_id):
         raise PermissionDenied("Only the team's coordinator or an admin removes members.")
     session.delete(member.membership)
+    drop_open_signups(session, user_id=user_id, team_id=team_id, now=now)
     session.flush()

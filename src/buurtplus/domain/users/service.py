@@ -10,6 +10,7 @@ from buurtplus.domain.errors import InvalidCredentials
 from buurtplus.domain.pagination import Page, paginate
 from buurtplus.domain.partners.errors import PartnerNotAllowed, PartnerRequired, UnknownPartner
 from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.patrols.signups import drop_open_signups
 from buurtplus.domain.teams.models import TeamMembership
 from buurtplus.domain.users.errors import EmailTaken, SelfLockout, UserNotFound
 from buurtplus.domain.users.models import User
@@ -148,6 +149,10 @@ def update_user(
     if changes.password is not None:
         user.password_hash = hash_password(changes.password)
         revoke_tokens = True
+    if (changes.role is not None and changes.role != UserRole.volunteer) or (
+        changes.is_active is False
+    ):
+        drop_open_signups(session, user_id=user.id, now=clock.now())
     if revoke_tokens:
         user.token_version += 1
     user.updated_at = clock.now()
