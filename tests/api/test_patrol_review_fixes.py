@@ -242,3 +242,20 @@ def test_retention_takes_note_and_place_from_old_observations(
     ).json()["items"]
     assert item["note"] is None and item["location"] is None
     assert item["kind"] == "broken_lighting"
+
+
+def test_the_personal_export_holds_ones_rounds_observations_and_feed_token_date(
+    client: TestClient, make: Factory, walked: Patrol, people: dict[str, User]
+) -> None:
+    walker = make.auth(people["walker"])
+    client.post(f"{PATROLS}/{walked.id}/observations", json=seen(), headers=walker)
+    client.post("/api/v1/me/feed-token", headers=walker)
+    exported = client.get("/api/v1/me/export", headers=walker).json()
+    assert [p["patrol_id"] for p in exported["patrols"]] == [str(walked.id)]
+    assert exported["patrols"][0]["status"] == "active"
+    (observation,) = exported["observations"]
+    assert observation["note"] == seen()["note"]
+    assert exported["feed_token_created_at"] is not None
+    assert "token" not in exported and "token_hash" not in str(exported)
+    others = client.get("/api/v1/me/export", headers=make.auth(people["buddy"])).json()
+    assert others["observations"] == []

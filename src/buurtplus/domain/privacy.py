@@ -1,12 +1,19 @@
 """What the system holds about one person, for their own download (GDPR access)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor
 from buurtplus.domain.audit.service import record
+from buurtplus.domain.patrols.models import (
+    CalendarFeedToken,
+    Patrol,
+    PatrolObservation,
+    PatrolParticipant,
+)
 from buurtplus.domain.signals.access import DetailLevel, allowed_actions
 from buurtplus.domain.signals.models import Category, Feedback, Signal, SignalEvent
 from buurtplus.domain.signals.service import SignalView
@@ -27,6 +34,10 @@ class PersonalData:
     user: User
     memberships: list[tuple[TeamMembership, Team]]
     signals: list[ReportedSignal]
+    # Rounds signed up for (with when), and what they logged on rounds.
+    patrols: list[tuple[PatrolParticipant, Patrol]]
+    observations: list[PatrolObservation]
+    feed_token_created_at: datetime | None
 
 
 def export_personal_data(session: Session, *, actor: Actor, clock: Clock) -> PersonalData:
@@ -59,6 +70,22 @@ def export_personal_data(session: Session, *, actor: Actor, clock: Clock) -> Per
             .order_by(col(Feedback.created_at), col(Feedback.id))
         )
     )
+    patrols = list(
+        session.exec(
+            select(PatrolParticipant, Patrol)
+            .join(Patrol, col(Patrol.id) == PatrolParticipant.patrol_id)
+            .where(PatrolParticipant.user_id == user.id)
+            .order_by(col(Patrol.planned_start))
+        ).all()
+    )
+    observations = list(
+        session.exec(
+            select(PatrolObservation)
+            .where(PatrolObservation.author_id == user.id)
+            .order_by(col(PatrolObservation.observed_at))
+        )
+    )
+    feed_token = session.get(CalendarFeedToken, user.id)
     record(
         session,
         actor=actor,
@@ -81,4 +108,7 @@ def export_personal_data(session: Session, *, actor: Actor, clock: Clock) -> Per
             )
             for s in signals
         ],
+        patrols=[(p, patrol) for p, patrol in patrols],
+        observations=observations,
+        feed_token_created_at=feed_token.created_at if feed_token else None,
     )

@@ -1,13 +1,20 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
+from buurtplus.api.routes.patrols import observation_read
 from buurtplus.api.routes.signals import event_read, signal_read
-from buurtplus.api.schemas.patrols import FeedTokenCreated, FeedTokenRead, TeamFeed
+from buurtplus.api.schemas.patrols import (
+    FeedTokenCreated,
+    FeedTokenRead,
+    ObservationRead,
+    PatrolParticipationExport,
+    TeamFeed,
+)
 from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
 from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
 from buurtplus.domain.access import Actor, TeamRole
@@ -17,6 +24,7 @@ from buurtplus.domain.patrols.feed import (
     issue_feed_token,
     revoke_feed_token,
 )
+from buurtplus.domain.patrols.service import ObservationView
 from buurtplus.domain.privacy import export_personal_data
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.service import get_user
@@ -57,6 +65,11 @@ class PersonalDataExport(BaseModel):
     account: UserRead
     memberships: list[MembershipExport]
     signals: list[ReportedSignalExport]
+    patrols: list[PatrolParticipationExport]
+    observations: list[ObservationRead]
+    feed_token_created_at: datetime | None = Field(
+        description="When your calendar feed token was made (the token itself is not kept)"
+    )
 
 
 @router.get(
@@ -99,6 +112,19 @@ def export_me(
             )
             for item in data.signals
         ],
+        patrols=[
+            PatrolParticipationExport(
+                patrol_id=patrol.id,
+                team_id=patrol.team_id,
+                planned_start=patrol.planned_start,
+                planned_end=patrol.planned_end,
+                status=patrol.status,
+                signed_up_at=participation.joined_at,
+            )
+            for participation, patrol in data.patrols
+        ],
+        observations=[observation_read(ObservationView(o, None)) for o in data.observations],
+        feed_token_created_at=data.feed_token_created_at,
     )
 
 

@@ -262,3 +262,14 @@ class TeamStatsRead(BaseModel):
     signals: int = Field(description="Signals the team reported in the period")
     signals_from_patrols: int = Field(description="Of those, made from patrol observations")
     signals_by_category: list[CategoryFiguresRead]
+
+
+class PatrolParticipationExport(BaseModel):
+    """A round you signed up for (in your personal data export)."""
+
+    patrol_id: uuid.UUID
+    team_id: uuid.UUID
+    planned_start: datetime
+    planned_end: datetime
+    status: str
+    signed_up_at: datetime
