@@ -1,13 +1,14 @@
 """One signed HTTP request to a partner endpoint, through the SSRF guard."""
 
+import asyncio
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import anyio
-import anyio.to_thread
 import httpx
 
 from buurtplus.delivery.ssrf import (
@@ -59,6 +60,17 @@ class WebhookSender:
         self._timeout = timeout_seconds
         self._transport = transport
         self._resolver = resolver or system_resolver
+        # Made once: loading the CA bundle costs ~20 ms, more than a whole local delivery.
+        self._tls = httpx.create_ssl_context()
+        self._loops = threading.local()
+
+    def _runner(self) -> asyncio.Runner:
+        """An event loop per sending thread, kept: a new one per attempt (and its thread pool
+        for name lookups) cost more than a local delivery."""
+        runner: asyncio.Runner | None = getattr(self._loops, "runner", None)
+        if runner is None:
+            runner = self._loops.runner = asyncio.Runner()
+        return runner
 
     def send(self, url: str, *, headers: dict[str, str], body: bytes) -> AttemptResult:
         """Never raises: whatever goes wrong is a failed attempt, recorded and retried."""
@@ -68,7 +80,7 @@ class WebhookSender:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            return anyio.run(self._send, url, headers, body, started)
+            return self._runner().run(self._send(url, headers, body, started))
         except AddressRefused as exc:
             return AttemptResult(status_code=None, duration_ms=elapsed(), error=str(exc))
         except (TimeoutError, httpx.TimeoutException):
@@ -87,8 +99,8 @@ class WebhookSender:
             parts = self._guard.check_url(url)
             host, port = host_and_port(parts)
             # A lookup that hangs is abandoned at the deadline (its thread finishes on its own).
-            addresses = await anyio.to_thread.run_sync(
-                self._resolver, host, port, abandon_on_cancel=True
+            addresses = await asyncio.get_running_loop().run_in_executor(
+                None, self._resolver, host, port
             )
             address = self._guard.pick_address(host, addresses)
             ascii_host = host.encode("idna").decode("ascii")
@@ -104,6 +116,7 @@ class WebhookSender:
             async with (
                 httpx.AsyncClient(
                     transport=self._transport,
+                    verify=self._tls,
                     timeout=httpx.Timeout(self._timeout),
                     follow_redirects=False,
                     trust_env=False,

@@ -313,7 +313,15 @@ class DeliveryWorker:
                 self._stop.wait(self._poll)
             if not claims:
                 self._wake.wait(self._poll)
-                self._wake.clear()
+                self._rearm()
+
+    def _rearm(self) -> None:
+        """Clear the wake-up for the next wait, unless stopping: a stop that came between the
+        check and the clear sets it again, so no thread sleeps a whole poll on the way out."""
+        if not self._stop.is_set():
+            self._wake.clear()
+            if self._stop.is_set():
+                self._wake.set()
 
     def _listen(self) -> None:
         """LISTEN for deliveries queued by other processes (PostgreSQL only)."""
