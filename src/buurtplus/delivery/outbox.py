@@ -50,7 +50,12 @@ def keep_commit_order(session: Session) -> None:
     released it. Callers take it before they lock the rows they change, so two writers never
     wait for each other the other way round."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
+        # No autoflush: a pending change must be flushed by its caller, under its own guard
+        # (a signal's version check), and after this lock, not as a side effect of taking it.
+        with session.no_autoflush:
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK}
+            )
 
 
 def enqueue_event(
