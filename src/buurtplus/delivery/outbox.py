@@ -53,9 +53,7 @@ def keep_commit_order(session: Session) -> None:
         # No autoflush: a pending change must be flushed by its caller, under its own guard
         # (a signal's version check), and after this lock, not as a side effect of taking it.
         with session.no_autoflush:
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK}
-            )
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
 
 
 def enqueue_event(
