@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from buurtplus.clock import FrozenClock
 from buurtplus.config import Settings
@@ -92,3 +93,17 @@ def report(**fields: Any) -> dict[str, Any]:
         "buurt_code": "BU0363AA01",
         **fields,
     }
+
+
+def add_endpoint(
+    client: TestClient, make: Factory, person: User, partner: Partner, url: str, **fields: Any
+) -> dict[str, Any]:
+    """A webhook endpoint made through the API, as the partner would; its secret included."""
+    response = client.post(
+        f"/api/v1/partners/{partner.id}/endpoints",
+        json={"url": url, **fields},
+        headers=make.auth(person),
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

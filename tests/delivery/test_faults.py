@@ -25,19 +25,10 @@ from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
 from buurtplus.main import create_app
 from tests.conftest import make_settings
-from tests.delivery.conftest import LOOPBACK, report
+from tests.delivery.conftest import LOOPBACK, add_endpoint, report
 from tests.fixtures.factories import Factory
 from tests.fixtures.receiver import Received, Receiver, Reply
 from tests.fixtures.server import cli_env
-
-
-def add_endpoint(
-    client: TestClient, make: Factory, person: User, partner: Partner, url: str
-) -> None:
-    response = client.post(
-        f"/api/v1/partners/{partner.id}/endpoints", json={"url": url}, headers=make.auth(person)
-    )
-    assert response.status_code == 201
 
 
 def deliveries(app: FastAPI) -> list[Delivery]:

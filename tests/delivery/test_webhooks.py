@@ -18,7 +18,7 @@ from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.access import UserRole
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
-from tests.delivery.conftest import report
+from tests.delivery.conftest import add_endpoint, report
 from tests.fixtures.factories import Factory
 from tests.fixtures.receiver import Receiver, Reply
 
@@ -27,17 +27,6 @@ SIGNALS = "/api/v1/signals"
 
 def endpoints_of(partner: Partner) -> str:
     return f"/api/v1/partners/{partner.id}/endpoints"
-
-
-def add_endpoint(
-    client: TestClient, make: Factory, person: User, partner: Partner, url: str, **fields: Any
-) -> dict[str, Any]:
-    response = client.post(
-        endpoints_of(partner), json={"url": url, **fields}, headers=make.auth(person)
-    )
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
 
 
 def verified(secret: str, request: Any) -> dict[str, Any]:

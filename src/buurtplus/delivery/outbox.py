@@ -34,11 +34,12 @@ EVENT_TYPES = tuple(EventType)
 
 
 def event_body(type_: str, created_at: datetime, data: dict[str, Any]) -> str:
-    return json.dumps(
-        {"type": type_, "timestamp": created_at.isoformat(), "data": data},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return _compact({"type": type_, "timestamp": created_at.isoformat(), "data": data})
+
+
+def _compact(body: dict[str, Any]) -> str:
+    """The stored (and signed, and sent) form of a body."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 def keep_commit_order(session: Session) -> None:
@@ -150,7 +151,7 @@ def drop_personal_fields(
         if names & data.keys():
             for name in names:
                 data.pop(name, None)
-            stored.body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+            stored.body = _compact(body)
             session.add(stored)
             changed += 1
     return changed

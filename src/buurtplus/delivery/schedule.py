@@ -38,16 +38,18 @@ def judge(
     *,
     attempts_made: int,
     schedule: tuple[timedelta, ...] = RETRY_SCHEDULE,
-    jitter: Callable[[], float] = lambda: random.uniform(-JITTER, JITTER),  # noqa: S311
+    jitter: Callable[[], float] | None = None,
 ) -> Verdict:
-    """What to do after attempt number `attempts_made` (1-based) ended with `result`."""
+    """What to do after attempt number `attempts_made` (1-based) ended with `result`;
+    `jitter` gives the spread (tests pass a fixed one)."""
     if result.succeeded:
         return Verdict(succeeded=True)
     if result.status_code == 410:
         return Verdict(disable_endpoint=True)
     if attempts_made > len(schedule):
         return Verdict()
-    wait = schedule[attempts_made - 1] * (1 + jitter())
+    spread = jitter() if jitter else random.uniform(-JITTER, JITTER)  # noqa: S311
+    wait = schedule[attempts_made - 1] * (1 + spread)
     if result.status_code == 429 or result.timed_out:
         wait = max(wait, BACKOFF_FLOOR)
     if result.retry_after is not None:

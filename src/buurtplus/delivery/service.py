@@ -236,7 +236,7 @@ def send_test_ping(
     partner_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     clock: Clock,
-) -> Delivery:
+) -> "DeliveryRecord":
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
     if not endpoint.enabled:
         raise EndpointDisabled()
@@ -250,7 +250,7 @@ def send_test_ping(
     )
     _audit(session, actor, "webhook_endpoint.test", endpoint, clock)
     delivery = session.exec(select(Delivery).where(Delivery.event_seq == event.seq)).one()
-    return delivery
+    return _records(session, [delivery])[0]
 
 
 def recover_deliveries(

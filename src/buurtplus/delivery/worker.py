@@ -132,12 +132,7 @@ def record_attempt(
     delivery.lease_until = None
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error
-    verdict = judge(
-        result,
-        attempts_made=delivery.attempt_count,
-        schedule=schedule,
-        **({"jitter": jitter} if jitter else {}),
-    )
+    verdict = judge(result, attempts_made=delivery.attempt_count, schedule=schedule, jitter=jitter)
     endpoint = session.get(WebhookEndpoint, claim.endpoint_id, with_for_update=True)
     assert endpoint is not None
     if verdict.succeeded:

@@ -85,9 +85,7 @@ def list_endpoints(
     page = service.list_endpoints(
         session, actor=actor, partner_id=partner_id, enabled=enabled, limit=limit, cursor=cursor
     )
-    return EndpointPage(
-        items=[EndpointRead.of(e) for e in page.items], next_cursor=page.next_cursor
-    )
+    return EndpointPage.of(page)
 
 
 @router.get(
@@ -106,9 +104,7 @@ def list_all_endpoints(
     page = service.list_endpoints(
         session, actor=actor, partner_id=None, enabled=enabled, limit=limit, cursor=cursor
     )
-    return EndpointPage(
-        items=[EndpointRead.of(e) for e in page.items], next_cursor=page.next_cursor
-    )
+    return EndpointPage.of(page)
 
 
 @router.get(
@@ -216,10 +212,11 @@ def test_endpoint(
     session: SessionDep,
     clock: ClockDep,
 ) -> DeliveryRead:
-    delivery = service.send_test_ping(
-        session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id, clock=clock
+    return DeliveryRead.of(
+        service.send_test_ping(
+            session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id, clock=clock
+        )
     )
-    return DeliveryRead.of(service.get_delivery(session, actor=actor, delivery_id=delivery.id))
 
 
 @router.post(

@@ -10,6 +10,7 @@ from buurtplus.api.schemas.common import InputModel, Moment, Name, Page, PatchMo
 from buurtplus.delivery.models import DeliveryAttempt, WebhookEndpoint, WebhookEvent
 from buurtplus.delivery.outbox import EventType
 from buurtplus.delivery.service import DeliveryRecord
+from buurtplus.domain.pagination import Page as DomainPage
 
 SIGNAL_EVENT_TYPES: list[EventType] = [t for t in EventType if t != EventType.ping]
 
@@ -96,7 +97,9 @@ class EndpointIssued(EndpointRead):
 
 
 class EndpointPage(Page[EndpointRead]):
-    pass
+    @classmethod
+    def of(cls, page: DomainPage[WebhookEndpoint]) -> "EndpointPage":
+        return cls(items=[EndpointRead.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 
 class SecretRotation(InputModel):
