@@ -17,7 +17,7 @@ install: $(STAMP)
 # The embedded default: SQLite file, demo data, in-process worker, and a partner's webhook
 # receiver (examples/partner_receiver.py on port 8001) that prints what the demo partners get.
 run: export BUURTPLUS_DEMO ?= true
-run: export BUURTPLUS_WEBHOOK_ALLOW_NETWORKS ?= 127.0.0.0/8
+run: export BUURTPLUS_WEBHOOK_ALLOW_NETWORKS ?= 127.0.0.1:8001
 run: install
 	$(BIN)/buurtplus db upgrade
 	$(BIN)/buurtplus demo seed

@@ -1,11 +1,12 @@
 """All configuration, read from the environment (prefix BUURTPLUS_) and an optional .env file."""
 
-import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from buurtplus.delivery.ssrf import parse_allow_entry
 
 DEFAULT_JWT_SECRET = "change-me-insecure-default"  # noqa: S105 - the value refused outside demo mode
 
@@ -63,8 +64,9 @@ class Settings(BaseSettings):
     )
     webhook_allow_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated networks webhooks may go to although they are not public "
-        "(e.g. 127.0.0.0/8 for a receiver on this machine); everything else special is refused",
+        description="Comma-separated networks, each optionally with a port, that webhooks may "
+        "go to although they are not public (e.g. 127.0.0.1:8001 for a receiver on this "
+        "machine); everything else special is refused",
     )
     webhook_timeout_seconds: float = Field(
         default=15, ge=1, le=30, description="How long one webhook attempt may take in all"
@@ -101,11 +103,14 @@ class Settings(BaseSettings):
     @field_validator("webhook_allow_networks")
     @classmethod
     def check_networks(cls, value: list[str]) -> list[str]:
-        for network in value:
+        for entry in value:
             try:
-                ipaddress.ip_network(network, strict=False)
+                parse_allow_entry(entry)
             except ValueError as exc:
-                raise ValueError(f"{network!r} is not a network (e.g. 127.0.0.0/8)") from exc
+                raise ValueError(
+                    f"{entry!r} is not a network with an optional port "
+                    "(e.g. 127.0.0.0/8 or 127.0.0.1:8001)"
+                ) from exc
         return value
 
     @model_validator(mode="after")

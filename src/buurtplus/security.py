@@ -35,6 +35,21 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+# 9999-01-01T00:00:00Z: beyond it datetime.fromtimestamp overflows.
+_LATEST_EXPIRY = 253370764800
+
+
+def _integer_claim(claims: dict[str, object], name: str) -> int:
+    """A numeric claim as a whole number; text, booleans and huge or non-finite numbers are
+    refused (int(nan) raises ValueError too)."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"claim {name} is not a number")
+    if abs(value) > 2**53:
+        raise ValueError(f"claim {name} out of range")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     subject: uuid.UUID
@@ -83,13 +98,17 @@ class TokenIssuer:
                 options={"verify_exp": False, "verify_nbf": False},
             )
             subject = uuid.UUID(str(claims["sub"]))
-            token_version = int(claims["tv"])
+            token_version = _integer_claim(claims, "tv")
             kind = str(claims.get("knd", "user"))
-            expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
+            expires = _integer_claim(claims, "exp")
         except (JWTError, KeyError, ValueError, TypeError) as exc:
             raise InvalidToken(str(exc)) from exc
-        if expires_at <= now:
+        if expires <= now.timestamp():
             raise InvalidToken("token expired")
+        # A signed claim can still be any number: only a time a datetime can hold is read.
+        if expires > _LATEST_EXPIRY:
+            raise InvalidToken("token expiry out of range")
+        expires_at = datetime.fromtimestamp(expires, tz=now.tzinfo)
         return TokenClaims(
             subject=subject, token_version=token_version, expires_at=expires_at, kind=kind
         )

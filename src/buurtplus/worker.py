@@ -12,7 +12,7 @@ from buurtplus.config import Settings
 from buurtplus.db import transaction
 from buurtplus.delivery.outbox import purge_delivery_log
 from buurtplus.delivery.sender import WebhookSender
-from buurtplus.delivery.ssrf import AddressGuard, parse_networks
+from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.patrols.signups import purge_observation_content
 from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
@@ -95,7 +95,7 @@ class PeriodicJobs:
 
 
 def address_guard(settings: Settings) -> AddressGuard:
-    return AddressGuard(parse_networks(settings.webhook_allow_networks))
+    return AddressGuard(parse_allow_list(settings.webhook_allow_networks))
 
 
 class BackgroundWork:

@@ -1,5 +1,6 @@
 """Patrols: a coordinator plans rounds, members sign up in pairs and walk them."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -164,16 +165,20 @@ def test_a_coordinator_signs_up_a_member_but_a_member_signs_up_only_themselves(
     assert count(client, PatrolParticipant) == 1
 
 
-def test_signing_up_for_another_teams_patrol_is_403_and_stores_nothing(
+def test_signing_up_for_another_teams_patrol_answers_as_for_no_patrol_and_stores_nothing(
     client: TestClient, make: Factory, team: Team, coordinator: User, outsider: User
 ) -> None:
     patrol_id = client.post(PATROLS, json=plan(team), headers=make.auth(coordinator)).json()["id"]
 
     response = client.post(f"{PATROLS}/{patrol_id}/participants", headers=make.auth(outsider))
+    unknown = client.post(f"{PATROLS}/{uuid.uuid4()}/participants", headers=make.auth(outsider))
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == PROBLEM + "not-the-teams-patrol"
+    assert response.json()["type"] == PROBLEM + "patrol-not-found"
+    assert {k: v for k, v in response.json().items() if k != "instance"} == {
+        k: v for k, v in unknown.json().items() if k != "instance"
+    }
     assert count(client, PatrolParticipant) == 0
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from buurtplus.clock import FrozenClock
 from buurtplus.config import Settings
 from buurtplus.delivery.sender import WebhookSender
-from buurtplus.delivery.ssrf import AddressGuard, parse_networks
+from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.teams.models import Team
@@ -54,7 +54,7 @@ def worker(app: FastAPI, clock: FrozenClock) -> DeliveryWorker:
     return DeliveryWorker(
         app.state.engine,
         sender=WebhookSender(
-            AddressGuard(parse_networks(LOOPBACK)),
+            AddressGuard(parse_allow_list(LOOPBACK)),
             timeout_seconds=settings.webhook_timeout_seconds,
         ),
         clock=clock,

@@ -43,7 +43,7 @@ def test_a_newcomer_sees_a_reported_signal_arrive(tmp_path: Path, repo_root: Pat
         with demo_server(
             f"sqlite:///{tmp_path / 'demo.db'}",
             BUURTPLUS_DEMO_RECEIVER_URL=f"http://127.0.0.1:{port}/webhooks",
-            BUURTPLUS_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8",
+            BUURTPLUS_WEBHOOK_ALLOW_NETWORKS=f"127.0.0.1:{port}",
         ) as base:
             token = httpx.post(
                 f"{base}/api/v1/auth/token",

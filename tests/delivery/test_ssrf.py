@@ -2,14 +2,16 @@
 
 import ipaddress
 import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from buurtplus.config import Settings
 from buurtplus.delivery.sender import WebhookSender
-from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_networks
+from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_allow_list
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
@@ -57,9 +59,46 @@ def test_public_addresses_are_allowed(address: str) -> None:
 
 
 def test_an_allow_listed_network_is_allowed_and_nothing_else() -> None:
-    guard = AddressGuard(parse_networks(["127.0.0.0/8"]))
-    assert guard.refusal(ipaddress.ip_address("127.0.0.1")) is None
-    assert guard.refusal(ipaddress.ip_address("10.0.0.1")) is not None
+    guard = AddressGuard(parse_allow_list(["127.0.0.0/8"]))
+    assert guard.pick_address("localhost", 80, ["127.0.0.1"]).allow_listed
+    with pytest.raises(AddressRefused):
+        guard.pick_address("intranet", 80, ["10.0.0.1"])
+
+
+@pytest.mark.parametrize(
+    ("entry", "address", "port", "allowed"),
+    [
+        ("127.0.0.1:8001", "127.0.0.1", 8001, True),
+        ("127.0.0.1:8001", "127.0.0.1", 8002, False),
+        ("127.0.0.1:8001", "127.0.0.2", 8001, False),
+        ("127.0.0.0/8:8001", "127.9.9.9", 8001, True),
+        ("[::1]:8001", "::1", 8001, True),
+        ("[::1]:8001", "::1", 22, False),
+        ("::1", "::1", 22, True),
+        ("[fd00::/8]", "fd12::1", 443, True),
+    ],
+)
+def test_an_allow_list_entry_may_hold_a_port(
+    entry: str, address: str, port: int, allowed: bool
+) -> None:
+    guard = AddressGuard(parse_allow_list([entry]))
+    assert guard.allow_listed(ipaddress.ip_address(address), port) is allowed
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1:", "127.0.0.1:http", "127.0.0.1:70000", "[::1]x"])
+def test_a_broken_allow_list_entry_stops_the_start(entry: str) -> None:
+    with pytest.raises(ValueError, match="network"):
+        Settings(_env_file=None, webhook_allow_networks=entry)  # type: ignore[call-arg]
+
+
+def test_make_run_allows_only_the_example_receiver(repo_root: Path) -> None:
+    makefile = (repo_root / "Makefile").read_text()
+    (line,) = [row for row in makefile.splitlines() if "WEBHOOK_ALLOW_NETWORKS" in row]
+    guard = AddressGuard(parse_allow_list([line.split("?=")[1].strip()]))
+    loopback = ipaddress.ip_address("127.0.0.1")
+    assert guard.allow_listed(loopback, 8001)
+    assert not guard.allow_listed(loopback, 8000)  # the API itself, or any other local port
+    assert not guard.allow_listed(loopback, 5432)
 
 
 @pytest.mark.parametrize(
@@ -82,11 +121,13 @@ def test_urls_refused_on_their_face(url: str) -> None:
 
 def test_a_name_is_refused_when_any_address_it_resolves_to_is_private() -> None:
     guard = AddressGuard()
-    with pytest.raises(AddressRefused, match=r"10\.0\.0\.5"):
+    with pytest.raises(AddressRefused, match="not allowed") as refused:
         guard.resolve(
             "https://partner.example.nl/hook",
             lambda host, port: ["93.184.215.14", "10.0.0.5"],
         )
+    # What the name resolves to is the operator's business, not the partner's.
+    assert "10.0.0.5" not in str(refused.value)
     parts, address = guard.resolve(
         "https://partner.example.nl/hook", lambda host, port: ["93.184.215.14"]
     )
@@ -121,8 +162,29 @@ def test_a_name_that_resolves_to_loopback_is_not_sent_to(receiver: Receiver) -> 
         f"http://localhost:{port}/hooks", headers={}, body=b"{}"
     )
     assert result.status_code is None
-    assert result.error is not None and "not a public address" in result.error
+    assert result.error == "Refused address for localhost: the address is not allowed."
     assert receiver.received == []
+
+
+def test_an_allow_listed_address_answers_with_its_status_code_only(receiver: Receiver) -> None:
+    receiver.responder = lambda _: Reply(500, body=b"internal service banner")
+    result = WebhookSender(AddressGuard(parse_allow_list(["127.0.0.0/8"])), timeout_seconds=5).send(
+        receiver.url, headers={}, body=b"{}"
+    )
+    assert result.status_code == 500
+    assert result.response_excerpt is None
+
+
+def test_a_public_address_answer_is_kept_in_the_excerpt() -> None:
+    sender = WebhookSender(
+        AddressGuard(),
+        timeout_seconds=5,
+        transport=httpx.MockTransport(lambda _: httpx.Response(500, content=b"database down")),
+        resolver=lambda host, port: ["93.184.215.14"],
+    )
+    result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
+    assert result.status_code == 500
+    assert result.response_excerpt == "database down"
 
 
 def test_an_endpoint_on_a_private_address_is_refused_when_saved(
@@ -198,7 +260,7 @@ def test_a_name_lookup_that_hangs_ends_at_the_deadline() -> None:
 def test_an_answer_trickling_in_ends_at_the_deadline(receiver: Receiver) -> None:
     # Each byte comes well within the per-read timeout; the whole answer does not.
     receiver.responder = lambda _: Reply(200, body=b"x" * 40, trickle=0.1)
-    sender = WebhookSender(AddressGuard(parse_networks(["127.0.0.0/8"])), timeout_seconds=1)
+    sender = WebhookSender(AddressGuard(parse_allow_list(["127.0.0.0/8"])), timeout_seconds=1)
     result = sender.send(receiver.url, headers={}, body=b"{}")
     assert result.timed_out
     assert result.status_code is None

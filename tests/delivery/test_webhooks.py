@@ -132,7 +132,8 @@ def test_a_failed_attempt_is_retried_with_the_same_webhook_id(
     (delivery,) = log
     assert delivery["status"] == "pending"
     assert delivery["last_status_code"] == 500
-    assert delivery["attempts"][0]["response_excerpt"] == "database down"
+    # The loopback receiver is let through by the allow-list only: its answer is not shown.
+    assert delivery["attempts"][0]["response_excerpt"] is None
     # First retry after 5 seconds; not before.
     clock.advance(seconds=4)
     assert worker.deliver_due() == 0

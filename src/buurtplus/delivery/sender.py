@@ -102,7 +102,8 @@ class WebhookSender:
             addresses = await asyncio.get_running_loop().run_in_executor(
                 None, self._resolver, host, port
             )
-            address = self._guard.pick_address(host, addresses)
+            picked = self._guard.pick_address(host, port, addresses)
+            address = picked.address
             ascii_host = host.encode("idna").decode("ascii")
             literal = f"[{address}]" if ":" in address else address
             pinned = parts._replace(
@@ -129,7 +130,9 @@ class WebhookSender:
                     extensions=extensions,
                 ) as response,
             ):
-                excerpt = await _read_excerpt(response)
+                # An allow-listed address may be any local service: its answer stays out of
+                # the partner's attempt log (only the status code is kept).
+                excerpt = None if picked.allow_listed else await _read_excerpt(response)
                 return AttemptResult(
                     status_code=response.status_code,
                     duration_ms=int((time.monotonic() - started) * 1000),

@@ -56,18 +56,56 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
-def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
-    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
+@dataclass(frozen=True)
+class AllowEntry:
+    """An allow-listed network, on one port or (port None) on any."""
+
+    network: IPNetwork
+    port: int | None = None
+
+    def admits(self, address: IPAddress, port: int | None) -> bool:
+        return address in self.network and (self.port is None or self.port == port)
+
+
+def parse_allow_entry(text: str) -> AllowEntry:
+    """`127.0.0.0/8`, `127.0.0.1:8001`, `::1`, `[::1]:8001` or `[fd00::/8]:443`."""
+    value = text.strip()
+    port: int | None = None
+    if value.startswith("["):
+        inner, _, rest = value[1:].partition("]")
+        if rest:
+            if not rest.startswith(":") or not rest[1:].isdigit():
+                raise ValueError(f"{text!r}: expected [address]:port")
+            port = int(rest[1:])
+        value = inner
+    elif value.count(":") == 1:  # IPv4 with a port; IPv6 has more colons
+        value, _, port_text = value.partition(":")
+        if not port_text.isdigit():
+            raise ValueError(f"{text!r}: the port is not a number")
+        port = int(port_text)
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"{text!r}: the port is out of range")
+    return AllowEntry(ipaddress.ip_network(value, strict=False), port)
+
+
+def parse_allow_list(values: Iterable[str]) -> tuple[AllowEntry, ...]:
+    return tuple(parse_allow_entry(value) for value in values)
+
+
+@dataclass(frozen=True)
+class PickedAddress:
+    address: str
+    # Not public, let through only by the operator's allow-list: what answers there is not
+    # shown to the partner (it could be any local service).
+    allow_listed: bool
 
 
 @dataclass(frozen=True)
 class AddressGuard:
-    allowed: tuple[IPNetwork, ...] = ()
+    allowed: tuple[AllowEntry, ...] = ()
 
     def refusal(self, address: IPAddress) -> str | None:
-        """Why `address` may not be sent to, or None when it may."""
-        if any(address in network for network in self.allowed):
-            return None
+        """Why `address` may not be sent to, or None when it may (the allow-list aside)."""
         if isinstance(address, ipaddress.IPv6Address):
             inner = _embedded_ipv4(address)
             if inner is not None:
@@ -83,6 +121,9 @@ class AddressGuard:
         ):
             return f"{address} is not a public address"
         return None
+
+    def allow_listed(self, address: IPAddress, port: int | None) -> bool:
+        return any(entry.admits(address, port) for entry in self.allowed)
 
     def check_url(self, url: str) -> SplitResult:
         """Refuse what is wrong with the URL itself: scheme, credentials, a special IP literal."""
@@ -107,8 +148,9 @@ class AddressGuard:
             raise AddressRefused("The URL's port is not valid.") from exc
         literal = _ip_literal(hostname)
         if literal is not None:
+            _, port = host_and_port(parts)
             reason = self.refusal(literal)
-            if reason is not None:
+            if reason is not None and not self.allow_listed(literal, port):
                 raise AddressRefused(f"Refused address: {reason}.")
         return parts
 
@@ -116,18 +158,24 @@ class AddressGuard:
         """The URL's parts and one address it resolves to that may be sent to."""
         parts = self.check_url(url)
         host, port = host_and_port(parts)
-        return parts, self.pick_address(host, (resolver or system_resolver)(host, port))
+        addresses = (resolver or system_resolver)(host, port)
+        return parts, self.pick_address(host, port, addresses).address
 
-    def pick_address(self, host: str, addresses: Sequence[str]) -> str:
+    def pick_address(self, host: str, port: int, addresses: Sequence[str]) -> PickedAddress:
         """Every address the name resolves to must pass, so a name that also resolves to a
-        private address cannot slip it in; the first one is used."""
+        private address cannot slip it in; the first one is used. The refusal does not say
+        what the name resolved to: that would map the operator's network for a partner."""
         if not addresses:
             raise AddressRefused(f"{host} does not resolve.")
+        allow_listed = False
         for text in addresses:
-            reason = self.refusal(ipaddress.ip_address(text))
-            if reason is not None:
-                raise AddressRefused(f"Refused address for {host}: {reason}.")
-        return addresses[0]
+            address = ipaddress.ip_address(text)
+            if self.refusal(address) is None:
+                continue
+            if not self.allow_listed(address, port):
+                raise AddressRefused(f"Refused address for {host}: the address is not allowed.")
+            allow_listed = True
+        return PickedAddress(addresses[0], allow_listed)
 
 
 def host_and_port(parts: SplitResult) -> tuple[str, int]:

@@ -6,7 +6,7 @@ from buurtplus.api.deps import ClockDep, ReadSessionDep, TokenIssuerDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.auth import Token
 from buurtplus.domain.errors import InvalidCredentials
-from buurtplus.domain.partners.service import authenticate_client
+from buurtplus.domain.partners.service import authenticate_client, client_key
 from buurtplus.domain.users.service import authenticate, normalise_email
 from buurtplus.domain.users.throttle import LoginThrottle
 
@@ -35,7 +35,11 @@ def issue_token(
 ) -> Token:
     throttle: LoginThrottle = request.app.state.login_throttle
     name = username if grant_type == "password" else client_id
-    account_key = "account:" + normalise_email(name or "")
+    account_key = (
+        "account:" + normalise_email(name or "")
+        if grant_type == "password"
+        else "client:" + client_key(name or "")
+    )
     address_key = "address:" + (request.client.host if request.client else "unknown")
     throttle.begin(account_key, address_key)
     try:

@@ -516,8 +516,6 @@ def team_patrols_calendar(
         media_type="text/calendar; charset=utf-8",
         headers={
             "Content-Disposition": 'inline; filename="patrols.ics"',
-            # The URL holds a secret: no shared caches.
-            "Cache-Control": "private, max-age=300",
         },
     )
 

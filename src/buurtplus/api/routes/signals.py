@@ -418,11 +418,12 @@ def list_feedback(
     signal_id: uuid.UUID,
     actor: CurrentActor,
     session: SessionDep,
+    clock: ClockDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> FeedbackPage:
     page = service.list_feedback(
-        session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor
+        session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor, clock=clock
     )
     return FeedbackPage(
         items=[FeedbackRead.model_validate(f, from_attributes=True) for f in page.items],

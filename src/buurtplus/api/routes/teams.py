@@ -83,8 +83,10 @@ def update_team(
     response_class=Response,
     responses=problems(401, 403, 404, 422),
 )
-def delete_team(team_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> None:
-    service.delete_team(session, actor=actor, team_id=team_id)
+def delete_team(
+    team_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> None:
+    service.delete_team(session, actor=actor, team_id=team_id, clock=clock)
 
 
 def _member_read(member: Member, clock: Clock) -> TeamMemberRead:
@@ -202,4 +204,4 @@ def remove_team_member(
     session: SessionDep,
     clock: ClockDep,
 ) -> None:
-    service.remove_member(session, actor=actor, team_id=team_id, user_id=user_id, now=clock.now())
+    service.remove_member(session, actor=actor, team_id=team_id, user_id=user_id, clock=clock)

@@ -34,9 +34,12 @@ def list_users(
     status_code=status.HTTP_201_CREATED,
     responses=problems(401, 403, 409, 413, 422),
 )
-def create_user(body: UserCreate, _: AdminActor, session: SessionDep, clock: ClockDep) -> UserRead:
+def create_user(
+    body: UserCreate, actor: AdminActor, session: SessionDep, clock: ClockDep
+) -> UserRead:
     user = service.create_user(
         session,
+        actor=actor,
         email=body.email,
         full_name=body.full_name,
         password=body.password,

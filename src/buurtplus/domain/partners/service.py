@@ -200,6 +200,15 @@ def revoke_client(
     return client
 
 
+def client_key(client_id: str) -> str:
+    """One spelling per client (braces, `urn:uuid:`, hyphens and case all parse to the same
+    UUID), so a login limit counts per client, not per way of writing its id."""
+    try:
+        return str(uuid.UUID(client_id))
+    except ValueError:
+        return client_id.strip().lower()
+
+
 def authenticate_client(session: Session, *, client_id: str, secret: str) -> PartnerClient:
     try:
         client = session.get(PartnerClient, uuid.UUID(client_id))

@@ -27,11 +27,6 @@ class PatrolsNotForPartners(PermissionDenied):
         super().__init__("Patrols belong to the teams; partner organisations do not see them.")
 
 
-class NotTheTeamsPatrol(PermissionDenied):
-    def __init__(self) -> None:
-        super().__init__("You can only sign up for patrols of a team you are a member of.")
-
-
 class UnknownTeam(InvalidInput):
     def __init__(self) -> None:
         super().__init__("team_id", "No such team, or it is not yours to see.")

@@ -26,7 +26,6 @@ from buurtplus.domain.patrols.errors import (
     CategoryRequired,
     EndBeforeStart,
     NotAMemberOfTheTeam,
-    NotTheTeamsPatrol,
     ObservationIdTaken,
     ObservationNotFound,
     ObservedOutsidePatrol,
@@ -403,12 +402,8 @@ def sign_up(
     """Sign the actor up (user_id None or their own), or, as coordinator, a team member."""
     # Locked: two volunteers signing up at once take turns instead of one getting a 412.
     patrol = session.get(Patrol, patrol_id, with_for_update=True)
-    if patrol is None:
-        raise PatrolNotFound()
-    if not actor.can_see_team(patrol.team_id):
-        if actor.role == UserRole.volunteer:
-            raise NotTheTeamsPatrol()
-        raise PatrolNotFound()
+    if patrol is None or not actor.can_see_team(patrol.team_id):
+        raise PatrolNotFound()  # another team's patrol is as unknown as a random id
     target = user_id or actor.user_id
     if target != actor.user_id and not actor.can_manage_team(patrol.team_id):
         raise PermissionDenied("Only the team's coordinator signs up someone else.")

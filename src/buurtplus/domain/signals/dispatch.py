@@ -14,7 +14,11 @@ from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.partners.errors import UnknownPartner
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.signals.access import DetailLevel, allowed_actions, detail_level
-from buurtplus.domain.signals.errors import UnknownCategory
+from buurtplus.domain.signals.errors import (
+    OutsideServiceArea,
+    PartnerDeclined,
+    UnknownCategory,
+)
 from buurtplus.domain.signals.models import Category, Signal
 from buurtplus.domain.signals.service import SignalView, check_step, get_signal, save_step
 from buurtplus.domain.signals.workflow import SignalAction, SignalStatus
@@ -154,6 +158,14 @@ def route_by_hand(
     partner = session.get(Partner, partner_id)
     if partner is None:
         raise UnknownPartner()
+    # A coordinator's choice keeps to what the routers keep to: a decliner never again,
+    # and only a partner that serves the team's municipality (an empty list serves all).
+    if str(partner.id) in signal.declined_partner_ids:
+        raise PartnerDeclined()
+    team = session.get(Team, signal.team_id)
+    assert team is not None
+    if partner.municipalities and team.municipality_code not in partner.municipalities:
+        raise OutsideServiceArea(team.municipality_code)
     decision = Decision(
         partner_id=partner.id,
         ack_minutes=ack_minutes,

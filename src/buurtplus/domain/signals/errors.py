@@ -89,3 +89,18 @@ class BuurtOutsideTeamMunicipality(InvalidInput):
         super().__init__(
             "buurt_code", f"Buurt {code} does not lie in the team's municipality {municipality}."
         )
+
+
+class PartnerDeclined(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "partner_id",
+            'This partner declined the signal ("not ours"); route it to another partner.',
+        )
+
+
+class OutsideServiceArea(InvalidInput):
+    def __init__(self, municipality: str) -> None:
+        super().__init__(
+            "partner_id", f"This partner does not serve the team's municipality {municipality}."
+        )

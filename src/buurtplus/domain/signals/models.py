@@ -111,6 +111,9 @@ class Feedback(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     signal_id: uuid.UUID = Field(foreign_key="signals.id", ondelete="CASCADE", index=True)
     author_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
+    # The partner organisation the author wrote for (None: an admin): another partner that
+    # gets the signal later does not read it.
+    author_partner_id: uuid.UUID | None = Field(default=None)
     message: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -596,7 +596,11 @@ def add_feedback(
     if actor.is_client:
         raise PermissionDenied("Feedback is written by a person, not by a system client.")
     feedback = Feedback(
-        signal_id=signal.id, author_id=actor.user_id, message=message, created_at=clock.now()
+        signal_id=signal.id,
+        author_id=actor.user_id,
+        author_partner_id=actor.partner_id,
+        message=message,
+        created_at=clock.now(),
     )
     session.add(feedback)
     session.flush()
@@ -613,19 +617,47 @@ def add_feedback(
 
 
 def list_feedback(
-    session: Session, *, actor: Actor, signal_id: uuid.UUID, limit: int, cursor: str | None
+    session: Session,
+    *,
+    actor: Actor,
+    signal_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    clock: Clock,
 ) -> Page[Feedback]:
     signal = session.get(Signal, signal_id)
     if signal is None or not may_read_feedback(actor, signal):
         raise SignalNotFound()
-    return paginate(
+    statement = select(Feedback).where(Feedback.signal_id == signal_id)
+    if not actor.is_admin and actor.partner_id is not None:
+        # The rule of the history (sees_event_detail): a partner reads its own organisation's
+        # feedback and the admin's, never what a partner before it wrote.
+        statement = statement.where(
+            or_(
+                col(Feedback.author_partner_id).is_(None),
+                col(Feedback.author_partner_id) == actor.partner_id,
+            )
+        )
+    page = paginate(
         session,
-        select(Feedback).where(Feedback.signal_id == signal_id),
+        statement,
         order=(Feedback.created_at, Feedback.id),
         limit=limit,
         cursor=cursor,
         key=lambda f: (f.created_at, f.id),
     )
+    category = session.get(Category, signal.category_id)
+    if category is not None and category.sensitivity == Sensitivity.sensitive:
+        record(
+            session,
+            actor=actor,
+            action="feedback.read",
+            object_type="signal",
+            object_id=signal.id,
+            clock=clock,
+            category=category.code,
+        )
+    return page
 
 
 # --- retention ----------------------------------------------------------------------------

@@ -30,14 +30,18 @@ class BuurtOutsideMunicipality(InvalidInput):
         )
 
 
-class NotAVolunteer(InvalidInput):
-    def __init__(self) -> None:
-        super().__init__("email", "Only volunteer accounts can be members of a team.")
-
-
 class UnknownAccount(InvalidInput):
     def __init__(self) -> None:
-        super().__init__("email", "No active account has this e-mail address.")
+        super().__init__("email", "No active volunteer account has this e-mail address.")
+
+
+class InAnotherTeam(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "This volunteer is already in another team. A coordinator adds only volunteers who "
+            "are in no team yet; joining a second team is done by an admin at the volunteer's "
+            "request."
+        )
 
 
 class TeamHasSignals(Conflict):

@@ -1,22 +1,24 @@
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
+from buurtplus.domain.audit.service import record
 from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.patrols.models import Patrol, PatrolObservation
 from buurtplus.domain.patrols.signups import drop_open_signups
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.errors import (
     AlreadyMember,
     BuurtOutsideMunicipality,
+    InAnotherTeam,
     MemberNotFound,
-    NotAVolunteer,
     TeamHasSignals,
     TeamNameTaken,
     TeamNotFound,
@@ -85,6 +87,16 @@ def create_team(session: Session, *, actor: Actor, draft: TeamDraft, clock: Cloc
         updated_at=now,
     )
     _flush_team(session, team)
+    record(
+        session,
+        actor=actor,
+        action="team.create",
+        object_type="team",
+        object_id=team.id,
+        clock=clock,
+        municipality_code=team.municipality_code,
+        plus_mode=team.plus_mode,
+    )
     return team
 
 
@@ -127,17 +139,47 @@ def update_team(
     _check_buurt_codes(team.municipality_code, team.buurt_codes)
     team.updated_at = clock.now()
     _flush_team(session, team)
+    record(
+        session,
+        actor=actor,
+        action="team.update",
+        object_type="team",
+        object_id=team.id,
+        clock=clock,
+        changed=sorted(changes),
+    )
     return team
 
 
-def delete_team(session: Session, *, actor: Actor, team_id: uuid.UUID) -> None:
+def delete_team(session: Session, *, actor: Actor, team_id: uuid.UUID, clock: Clock) -> None:
     team = get_team(session, actor=actor, team_id=team_id)
     if not actor.is_admin:
         raise PermissionDenied("Only an admin deletes a team.")
     if session.exec(select(Signal.id).where(Signal.team_id == team_id).limit(1)).first():
         raise TeamHasSignals()
+    patrols = session.exec(select(func.count()).where(Patrol.team_id == team_id)).one()
+    observations = session.exec(
+        select(func.count())
+        .select_from(PatrolObservation)
+        .join(Patrol, col(Patrol.id) == PatrolObservation.patrol_id)
+        .where(Patrol.team_id == team_id)
+    ).one()
+    members = session.exec(select(func.count()).where(TeamMembership.team_id == team_id)).one()
     session.delete(team)
     session.flush()
+    # The delete takes its memberships, patrols and observations with it: say how many.
+    record(
+        session,
+        actor=actor,
+        action="team.delete",
+        object_type="team",
+        object_id=team_id,
+        clock=clock,
+        name=team.name,
+        members=members,
+        patrols=patrols,
+        observations=observations,
+    )
 
 
 @dataclass(frozen=True)
@@ -194,12 +236,19 @@ def add_member(
     if not actor.can_manage_team(team_id):
         raise PermissionDenied("Only the team's coordinator or an admin adds members.")
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.is_active:
+    # One answer for every address that is no active volunteer: a coordinator cannot tell
+    # an admin's or a partner's address from one that has no account.
+    if user is None or not user.is_active or user.role != UserRole.volunteer:
         raise UnknownAccount()
-    if user.role != UserRole.volunteer:
-        raise NotAVolunteer()
     if session.get(TeamMembership, (team_id, user.id)) is not None:
         raise AlreadyMember()
+    if (
+        not actor.is_admin
+        and session.exec(
+            select(TeamMembership.team_id).where(TeamMembership.user_id == user.id).limit(1)
+        ).first()
+    ):
+        raise InAnotherTeam()
     now = clock.now()
     membership = TeamMembership(
         team_id=team_id,
@@ -216,6 +265,16 @@ def add_member(
             session.flush()
     except IntegrityError as exc:  # added by a concurrent request in between
         raise AlreadyMember() from exc
+    record(
+        session,
+        actor=actor,
+        action="member.add",
+        object_type="team",
+        object_id=team_id,
+        clock=clock,
+        user_id=str(user.id),
+        team_role=team_role,
+    )
     return Member(membership=membership, user=user)
 
 
@@ -244,6 +303,17 @@ def update_member(
     member.membership.updated_at = clock.now()
     session.add(member.membership)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="member.update",
+        object_type="team",
+        object_id=team_id,
+        clock=clock,
+        user_id=str(user_id),
+        changed=sorted(changes),
+        team_role=member.membership.team_role,
+    )
     return member
 
 
@@ -253,11 +323,20 @@ def remove_member(
     actor: Actor,
     team_id: uuid.UUID,
     user_id: uuid.UUID,
-    now: datetime,
+    clock: Clock,
 ) -> None:
     member = get_member(session, actor=actor, team_id=team_id, user_id=user_id)
     if not (actor.can_manage_team(team_id) or user_id == actor.user_id):
         raise PermissionDenied("Only the team's coordinator or an admin removes members.")
     session.delete(member.membership)
-    drop_open_signups(session, user_id=user_id, team_id=team_id, now=now)
+    drop_open_signups(session, user_id=user_id, team_id=team_id, now=clock.now())
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="member.remove",
+        object_type="team",
+        object_id=team_id,
+        clock=clock,
+        user_id=str(user_id),
+    )

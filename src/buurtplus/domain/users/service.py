@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from buurtplus.clock import Clock
 from buurtplus.domain.access import Actor, TeamRole, UserRole
+from buurtplus.domain.audit.service import record
 from buurtplus.domain.errors import InvalidCredentials
 from buurtplus.domain.pagination import Page, paginate
 from buurtplus.domain.partners.errors import PartnerNotAllowed, PartnerRequired, UnknownPartner
@@ -50,7 +51,9 @@ def create_user(
     role: UserRole,
     clock: Clock,
     partner_id: uuid.UUID | None = None,
+    actor: Actor | None = None,
 ) -> User:
+    """Create an account; `actor` is the admin doing it (None: the command line)."""
     _check_partner(session, role, partner_id)
     if find_user_by_email(session, email=email) is not None:
         raise EmailTaken(normalise_email(email))
@@ -70,6 +73,16 @@ def create_user(
             session.flush()
     except IntegrityError as exc:  # a concurrent request took the address in between
         raise EmailTaken(user.email) from exc
+    record(
+        session,
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        clock=clock,
+        role=user.role,
+        partner_id=str(partner_id) if partner_id else None,
+    )
     return user
 
 
@@ -120,6 +133,7 @@ def update_user(
     session: Session, *, actor: Actor, user_id: uuid.UUID, changes: UserChanges, clock: Clock
 ) -> User:
     user = get_user(session, user_id=user_id)
+    before = (user.role, user.is_active, user.partner_id, user.full_name)
     if user.id == actor.user_id and (
         changes.is_active is False or (changes.role not in (None, UserRole.admin))
     ):
@@ -158,4 +172,26 @@ def update_user(
     user.updated_at = clock.now()
     session.add(user)
     session.flush()
+    changed = [
+        name
+        for name, old, new in zip(
+            ("role", "is_active", "partner_id", "full_name"),
+            before,
+            (user.role, user.is_active, user.partner_id, user.full_name),
+            strict=True,
+        )
+        if old != new
+    ]
+    record(
+        session,
+        actor=actor,
+        action="user.update",
+        object_type="user",
+        object_id=user.id,
+        clock=clock,
+        changed=changed + (["password"] if changes.password is not None else []),
+        role=user.role,
+        is_active=user.is_active,
+        partner_id=str(user.partner_id) if user.partner_id else None,
+    )
     return user
