@@ -1,3 +1,7 @@
+import uuid
+
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jose import jwt
 
@@ -260,3 +264,56 @@ def test_parallel_guesses_do_not_slip_past_the_limit(client: TestClient, make: F
 def test_a_nul_character_in_the_login_is_refused_as_bad_credentials(client: TestClient) -> None:
     response = login(client, "a\x00b@example.nl", "x")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("expiry", [1e20, -1e20, 1e308, 2**63, "soon", True, None])
+def test_a_signed_token_whose_expiry_cannot_be_read_is_a_401(
+    client: TestClient, make: Factory, expiry: object
+) -> None:
+    user = make.user()
+    claims = jwt.get_unverified_claims(make.token(user))
+    claims["exp"] = expiry
+    token = jwt.encode(claims, TEST_SECRET, algorithm="HS256")
+
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.json()["type"] == "urn:buurtplus:problem:unauthenticated"
+    # The connection stays usable: the next request on it is answered.
+    assert client.get("/api/v1/me", headers=make.auth(user)).status_code == 200
+
+
+def test_client_credentials_failures_count_per_client_however_its_id_is_written(
+    app: FastAPI, make: Factory
+) -> None:
+    partner = make.partner()
+    admin = make.auth(make.user(UserRole.admin))
+    with TestClient(app) as client:
+        issued = client.post(
+            f"/api/v1/partners/{partner.id}/clients", json={"name": "Zaaksysteem"}, headers=admin
+        ).json()
+    client_id = uuid.UUID(issued["id"])
+    spellings = [
+        "{" + str(client_id) + "}",
+        f"urn:uuid:{client_id}",
+        client_id.hex,
+        str(client_id).upper(),
+        "-".join(client_id.hex[i : i + 4] for i in range(0, 32, 4)),
+    ]
+
+    def attempt(spelling: str, secret: str, address: str) -> int:
+        # Each guess from another address, so only the per-client count can stop them.
+        with TestClient(app, client=(address, 50000)) as client:
+            response = client.post(
+                "/api/v1/auth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": spelling,
+                    "client_secret": secret,
+                },
+            )
+            return response.status_code
+
+    for n, spelling in enumerate(spellings):
+        assert attempt(spelling, "wrong", f"192.0.2.{n + 1}") == 400
+    assert attempt(str(client_id), issued["client_secret"], "192.0.2.99") == 429

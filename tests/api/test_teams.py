@@ -3,7 +3,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from buurtplus.db import transaction
 from buurtplus.domain.access import TeamRole, UserRole
+from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
 
 TEAMS = "/api/v1/teams"
@@ -295,27 +297,53 @@ class TestMembers:
         assert response.status_code == 409
 
     @pytest.mark.parametrize("role", [UserRole.admin, UserRole.partner])
-    def test_only_volunteer_accounts_join_teams(
-        self, client: TestClient, make: Factory, admin: dict[str, str], role: UserRole
+    def test_an_account_that_is_no_volunteer_answers_as_an_unknown_address(
+        self, client: TestClient, make: Factory, role: UserRole
     ) -> None:
         team = make.team()
+        coordinator = make.auth(make.coordinator(team))
         account = make.user(role)
+        switched_off = make.user()
+        with transaction(make.app.state.engine) as session:
+            stored = session.get(User, switched_off.id)
+            assert stored is not None
+            stored.is_active = False
 
-        response = client.post(
-            f"{TEAMS}/{team.id}/members", json={"email": account.email}, headers=admin
-        )
+        def add(email: str) -> dict[str, Any]:
+            response = client.post(
+                f"{TEAMS}/{team.id}/members", json={"email": email}, headers=coordinator
+            )
+            assert response.status_code == 422
+            body: dict[str, Any] = response.json()
+            return body
 
-        assert response.status_code == 422
-        assert response.json()["errors"][0]["field"] == "body.email"
+        unknown = add("nobody@example.nl")
+        assert unknown["type"] == "urn:buurtplus:problem:unknown-account"
+        assert unknown["errors"][0]["field"] == "body.email"
+        assert add(account.email) == unknown
+        assert add(switched_off.email) == unknown
 
-    def test_unknown_account_is_a_422(
+    def test_a_coordinator_cannot_add_a_volunteer_of_another_team(
         self, client: TestClient, make: Factory, admin: dict[str, str]
     ) -> None:
-        team = make.team()
+        ours, theirs = make.team(), make.team()
+        volunteer = make.member(theirs)
+
         response = client.post(
-            f"{TEAMS}/{team.id}/members", json={"email": "nobody@example.nl"}, headers=admin
+            f"{TEAMS}/{ours.id}/members",
+            json={"email": volunteer.email},
+            headers=make.auth(make.coordinator(ours)),
         )
-        assert response.status_code == 422
+
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:buurtplus:problem:in-another-team"
+        me = client.get("/api/v1/me", headers=make.auth(volunteer)).json()
+        assert [t["team_id"] for t in me["teams"]] == [str(theirs.id)]
+        # At the volunteer's request an admin adds them to the second team.
+        joined = client.post(
+            f"{TEAMS}/{ours.id}/members", json={"email": volunteer.email}, headers=admin
+        )
+        assert joined.status_code == 201
 
     def test_member_updates_own_cpr_date_but_not_own_role(
         self, client: TestClient, make: Factory
