@@ -6,24 +6,15 @@ import re
 import uuid
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from buurtplus.domain.access import UserRole
 from buurtplus.domain.audit.models import AuditEvent
 from buurtplus.domain.users.models import User
-from tests.api.test_patrol_observations import NOW_END, NOW_START, seen
 from tests.fixtures.factories import Factory
+from tests.fixtures.world import MARKERS
 
-# Sensitive content written into the world below; seeing any of it in an answer is a read.
-MARKERS = {
-    "description": "Kinderen alleen thuis, vader drinkt (MARKER-D7)",
-    "case note": "Casus bekend bij ons (MARKER-N7)",
-    "feedback": "Gezin is in beeld bij hulpverlening (MARKER-F7)",
-    "observation": "Moeder huilde aan de deur (MARKER-O7)",
-}
 QUERY = {"/api/v1/routing/gaps": {"municipality": "GM0363"}}
 
 
@@ -32,72 +23,6 @@ def audit_count(app: FastAPI, actor: User) -> int:
         return session.exec(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.actor_id == actor.id)
         ).one()
-
-
-@pytest.fixture
-def world(client: TestClient, make: Factory) -> dict[str, Any]:
-    team = make.team(plus_mode=True, buurt_codes=["BU0363AA01"])
-    coordinator, reporter = make.coordinator(team), make.member(team)
-    partner = make.partner("Veilig Thuis", kind="veilig_thuis")
-    make.rule(partner, categories=["neglect", "loneliness"])
-    handler = make.partner_user(partner)
-    admin = make.user(UserRole.admin)
-    endpoint = client.post(
-        f"/api/v1/partners/{partner.id}/endpoints",
-        json={"url": "https://partner.example.nl/hooks"},
-        headers=make.auth(handler),
-    ).json()
-    signal = client.post(
-        "/api/v1/signals",
-        json={
-            "category": "neglect",
-            "description": MARKERS["description"],
-            "buurt_code": "BU0363AA01",
-        },
-        headers=make.auth(reporter),
-    ).json()
-    url = f"/api/v1/signals/{signal['id']}"
-    partner_headers = make.auth(handler)
-    client.post(f"{url}/acknowledge", json={"note": MARKERS["case note"]}, headers=partner_headers)
-    client.post(f"{url}/feedback", json={"message": MARKERS["feedback"]}, headers=partner_headers)
-    patrol = make.patrol(
-        team, coordinator, planned_start=NOW_START, planned_end=NOW_END, participants=(reporter,)
-    )
-    client.post(f"/api/v1/patrols/{patrol.id}/start", headers=make.auth(reporter))
-    observation = client.post(
-        f"/api/v1/patrols/{patrol.id}/observations",
-        json=seen(kind="contact_with_resident", note=MARKERS["observation"], observed_at=None),
-        headers=make.auth(reporter),
-    ).json()
-    promoted = client.post(
-        f"/api/v1/patrols/{patrol.id}/observations/{observation['id']}/signal",
-        json={"category": "loneliness"},
-        headers=make.auth(reporter),
-    )
-    assert promoted.status_code == 201, promoted.text
-    delivery = client.get(
-        f"/api/v1/partners/{partner.id}/deliveries", headers=partner_headers
-    ).json()["items"][0]
-    rule = client.get("/api/v1/routing/rules", headers=make.auth(admin)).json()["items"][0]
-    return {
-        "ids": {
-            "signal_id": signal["id"],
-            "team_id": str(team.id),
-            "user_id": str(reporter.id),
-            "partner_id": str(partner.id),
-            "endpoint_id": endpoint["id"],
-            "delivery_id": delivery["id"],
-            "rule_id": rule["id"],
-            "patrol_id": str(patrol.id),
-            "code": "neglect",
-        },
-        "readers": {
-            "admin": admin,
-            "reporter": reporter,
-            "coordinator": coordinator,
-            "partner": handler,
-        },
-    }
 
 
 def get_operations(app: FastAPI) -> list[str]:
