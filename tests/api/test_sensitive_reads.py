@@ -2,6 +2,8 @@
 cache keeps it. Walks every GET operation of the served contract as every kind of reader, so a
 new endpoint that shows sensitive content without recording the read fails here."""
 
+import importlib
+import pkgutil
 import re
 import uuid
 from typing import Any
@@ -10,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from buurtplus.api import routes
 from buurtplus.domain.audit.models import AuditEvent
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
@@ -29,6 +32,16 @@ def get_operations(app: FastAPI) -> list[str]:
     return [path for path, item in app.openapi()["paths"].items() if "get" in item]
 
 
+def endpoint_of(app: FastAPI, template: str) -> Any:
+    """The route function behind a GET operation (its id is `<tag>-<function name>`)."""
+    name = app.openapi()["paths"][template]["get"]["operationId"].split("-", 1)[1]
+    for module in pkgutil.iter_modules(routes.__path__):
+        function = getattr(importlib.import_module(f"{routes.__name__}.{module.name}"), name, None)
+        if function is not None:
+            return function
+    raise AssertionError(f"no route function {name} for {template}")
+
+
 def test_every_answer_with_sensitive_content_is_audited_and_not_cached(
     app: FastAPI, client: TestClient, make: Factory, world: dict[str, Any]
 ) -> None:
@@ -42,6 +55,12 @@ def test_every_answer_with_sensitive_content_is_audited_and_not_cached(
             before = audit_count(app, reader)
             response = client.get(path, params=QUERY.get(template), headers=make.auth(reader))
             assert response.status_code != 422, f"{template}: {response.text}"
+            if audit_count(app, reader) > before:
+                # A GET that records takes a write transaction (on SQLite it queues as a
+                # writer instead of failing to turn a read into a write under load).
+                assert getattr(endpoint_of(app, template), "buurtplus_writes", False), (
+                    f"{template} writes audit records but is not marked @audited_read"
+                )
             shown = [name for name, marker in MARKERS.items() if marker in response.text]
             if not shown:
                 continue

@@ -414,6 +414,7 @@ def add_feedback(
     response_model=FeedbackPage,
     responses=problems(401, 404, 422),
 )
+@audited_read
 def list_feedback(
     signal_id: uuid.UUID,
     actor: CurrentActor,
