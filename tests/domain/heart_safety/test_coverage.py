@@ -101,7 +101,9 @@ def test_ph_off_closes_the_aed_on_both_christmas_days() -> None:
 
 
 def test_spring_forward_week_keeps_local_hours_and_skips_the_missing_one() -> None:
-    report = coverage_report(square(600), [aed("a", 300, 300, "Su 01:00-12:00")], SPRING_FORWARD_WEEK)
+    report = coverage_report(
+        square(600), [aed("a", 300, 300, "Su 01:00-12:00")], SPRING_FORWARD_WEEK
+    )
     sunday = {h.hour.hour: h for h in report.hours if h.hour.weekday == 6}
 
     assert sunday[2].hour.minutes == 0  # 02:00-03:00 does not happen on 29 March

@@ -17,7 +17,7 @@ import shapely
 from numpy.typing import NDArray
 
 from buurtplus.domain.heart_safety.coverage import WeekCoverage
-from buurtplus.domain.heart_safety.geometry import QUAD_SEGS, REACH_M, point_to_wgs84
+from buurtplus.domain.heart_safety.geometry import REACH_M, point_to_wgs84
 
 MAX_CELLS = 20_000
 MIN_SPACING_M = 25.0
@@ -127,14 +127,7 @@ def _refine(week: WeekCoverage, x: float, y: float, spacing: float) -> tuple[flo
 def added_cover(week: WeekCoverage, x: float, y: float, hour: int) -> tuple[float, float]:
     """Measured with polygons: the uncovered area a 24/7 AED at (x, y) takes in, averaged over
     the week, and in `hour`."""
-    zone = shapely.intersection(
-        week.area, shapely.buffer(shapely.Point(x, y), REACH_M, quad_segs=QUAD_SEGS)
-    )
-    x0, y0, x1, y1 = zone.bounds if not zone.is_empty else (x, y, x, y)
-    gained = []
-    for set_index in range(len(week.open_sets)):
-        nearby = shapely.clip_by_rect(week.set_cover(set_index), x0, y0, x1, y1)
-        gained.append(zone.area - shapely.intersection(zone, nearby).area)
+    gained = week.added_by_new_site(x, y)
     weights = week.hour_weights()
     mean = sum(gained[week.hour_set[h]] * w for h, w in enumerate(weights)) / sum(weights)
     return mean, gained[week.hour_set[hour]]

@@ -1,9 +1,10 @@
 """Coverage of an area by available AEDs, hour by hour over one week.
 
-The geometry work is done once per distinct set of open AEDs, not once per hour: AEDs with the
-same week of hours form a group whose 500 m zones are merged once, and an hour's coverage is
-the merge of the groups open in it, cached by the set of groups. A week with 24/7 cabinets,
-shops and a school has a few dozen distinct sets, not 168.
+The area is cut once along the edges of all 500 m zones into faces, each within reach of the
+same AEDs throughout. AEDs with the same week of hours form a group; the hours of the week in
+which the same groups are open share one coverage, worked out once as a choice of faces. A week
+with 24/7 cabinets, shops and a school has a few dozen distinct sets of open AEDs, not 168, and
+the polygons of uncovered places are merged only for the hour that is shown.
 """
 
 from dataclasses import dataclass
@@ -11,10 +12,12 @@ from datetime import date
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from buurtplus.domain.heart_safety.geometry import (
+    QUAD_SEGS,
     REACH_M,
     points_to_rd,
     reach_zones,
@@ -32,7 +35,6 @@ from buurtplus.domain.heart_safety.hours import (
 
 # Access values of an AED a bystander may not fetch: it does not cover anyone else.
 NO_PUBLIC_ACCESS = frozenset({"private", "no"})
-
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class PlacedSite:
 
 
 class WeekCoverage:
-    """One area's coverage for one week; geometry is built lazily and once per open set."""
+    """One area's coverage for one week."""
 
     def __init__(self, area_wgs84: BaseGeometry, sites: list[AedSite], monday: date) -> None:
         area = to_rd(area_wgs84)
@@ -96,9 +98,27 @@ class WeekCoverage:
                 set_index[key] = len(self.open_sets)
                 self.open_sets.append(key)
             self.hour_set.append(set_index[key])
-        self._group_cover: dict[int, BaseGeometry] = {}
-        self._set_cover: dict[int, BaseGeometry] = {}
+        self._build_faces()
+        self._set_covered: dict[int, NDArray[np.bool_]] = {}
+        self._set_uncovered: dict[int, BaseGeometry] = {}
         self.geometry_computations = 0
+
+    def _build_faces(self) -> None:
+        """Cut the area along every 500 m zone's edge into faces: each face is within reach of
+        the same AEDs throughout, so any hour's coverage is a choice of faces."""
+        grouped = self.site_group >= 0
+        zones = reach_zones(self.site_x[grouped], self.site_y[grouped])
+        edges = shapely.union_all(
+            np.concatenate([shapely.boundary(zones), [shapely.boundary(self.area)]])
+        )
+        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
+        inner = shapely.point_on_surface(faces)
+        inside = shapely.contains_xy(self.area, *shapely.get_coordinates(inner).T)
+        self.faces: NDArray[np.object_] = faces[inside]
+        self.face_area = shapely.area(self.faces)
+        face, zone = shapely.STRtree(zones).query(inner[inside], predicate="within")
+        self.face_group = np.zeros((len(self.faces), len(self.group_masks)), dtype=bool)
+        self.face_group[face, self.site_group[grouped][zone]] = True
 
     def _place(self, sites: list[AedSite]) -> list[PlacedSite]:
         if not sites:
@@ -117,41 +137,44 @@ class WeekCoverage:
             placed.append(PlacedSite(site=site, x=float(x), y=float(y), week=week))
         return placed
 
-    def group_cover(self, group: int) -> BaseGeometry:
-        """The part of the area within reach of the AEDs of one group."""
-        if group not in self._group_cover:
-            members = self.site_group == group
-            zones = reach_zones(self.site_x[members], self.site_y[members])
-            self._group_cover[group] = shapely.intersection(self.area, shapely.union_all(zones))
-        return self._group_cover[group]
-
-    def set_cover(self, set_index: int) -> BaseGeometry:
-        """The part of the area within reach of an AED of one of the groups of an open set."""
-        if set_index not in self._set_cover:
+    def set_covered(self, set_index: int) -> NDArray[np.bool_]:
+        """Which faces are within reach of an AED of a group of one open set (worked out once
+        per set)."""
+        if set_index not in self._set_covered:
             self.geometry_computations += 1
-            groups = self.open_sets[set_index]
-            if not groups:
-                cover: BaseGeometry = Polygon()
-            elif len(groups) == 1:
-                cover = self.group_cover(groups[0])
-            else:
-                cover = shapely.union_all([self.group_cover(g) for g in groups])
-            self._set_cover[set_index] = cover
-        return self._set_cover[set_index]
-
-    def covered(self, hour: int) -> BaseGeometry:
-        return self.set_cover(self.hour_set[hour])
+            groups = list(self.open_sets[set_index])
+            self._set_covered[set_index] = np.asarray(
+                self.face_group[:, groups].any(axis=1), dtype=np.bool_
+            )
+        return self._set_covered[set_index]
 
     def uncovered(self, hour: int) -> BaseGeometry:
-        return shapely.difference(self.area, self.covered(hour))
+        """The places in the area out of reach of every AED open in that hour."""
+        set_index = self.hour_set[hour]
+        if set_index not in self._set_uncovered:
+            faces = self.faces[~self.set_covered(set_index)]
+            self._set_uncovered[set_index] = (
+                shapely.coverage_union_all(faces) if faces.size else Polygon()
+            )
+        return self._set_uncovered[set_index]
 
     def shares(self) -> list[float]:
         if self.area_m2 <= 0:
             return [0.0] * HOURS_PER_WEEK
         by_set = [
-            min(1.0, self.set_cover(i).area / self.area_m2) for i in range(len(self.open_sets))
+            min(1.0, float(self.face_area[self.set_covered(i)].sum()) / self.area_m2)
+            for i in range(len(self.open_sets))
         ]
         return [by_set[self.hour_set[h]] for h in range(HOURS_PER_WEEK)]
+
+    def added_by_new_site(self, x: float, y: float) -> list[float]:
+        """For each open set: the uncovered area a new 24/7 AED at (x, y) would take in."""
+        zone = shapely.buffer(shapely.Point(x, y), REACH_M, quad_segs=QUAD_SEGS)
+        near = shapely.STRtree(self.faces).query(zone, predicate="intersects")
+        overlap = shapely.area(shapely.intersection(self.faces[near], zone))
+        return [
+            float(overlap[~self.set_covered(i)[near]].sum()) for i in range(len(self.open_sets))
+        ]
 
     def available_counts(self) -> list[int]:
         sizes = np.bincount(self.site_group[self.site_group >= 0], minlength=len(self.group_masks))
