@@ -86,8 +86,6 @@ def upgrade() -> None:
             batch_op.f("ix_aeds_maintainer_partner_id"), ["maintainer_partner_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_aeds_pads_expiry"), ["pads_expiry"], unique=False)
-        batch_op.create_index(batch_op.f("ix_aeds_retired_at"), ["retired_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_aeds_status"), ["status"], unique=False)
 
     op.create_table(
         "aed_checks",
@@ -149,8 +147,6 @@ def downgrade() -> None:
 
     op.drop_table("aed_checks")
     with op.batch_alter_table("aeds", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_aeds_status"))
-        batch_op.drop_index(batch_op.f("ix_aeds_retired_at"))
         batch_op.drop_index(batch_op.f("ix_aeds_pads_expiry"))
         batch_op.drop_index(batch_op.f("ix_aeds_maintainer_partner_id"))
         batch_op.drop_index("ix_aeds_latitude_longitude")

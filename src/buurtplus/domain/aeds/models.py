@@ -44,7 +44,9 @@ class Aed(SQLModel, table=True):
     model: str | None = Field(default=None, sa_type=String(100))
     pads_expiry: date | None = Field(default=None, index=True)
     battery_expiry: date | None = Field(default=None, index=True)
-    status: str = Field(sa_type=String(20), index=True)
+    # Not indexed (nor retired_at): a handful of values, and an index on them would tempt the
+    # planner away from the spatial index in nearby searches.
+    status: str = Field(sa_type=String(20))
     # Not ready: a check failed or a date expired; cleared by a check that passes.
     ready: bool = Field(default=True)
     not_ready_reasons: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -58,7 +60,7 @@ class Aed(SQLModel, table=True):
     )
     # The last AED signal raised for it: no second one while that one is open.
     signal_id: uuid.UUID | None = Field(default=None, foreign_key="signals.id", ondelete="SET NULL")
-    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = Field(default=1, sa_column=_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
