@@ -15,6 +15,7 @@ from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
 from buurtplus.api.middleware import BodySizeLimit, RefuseNul, RequestContext
 from buurtplus.api.routes import (
+    aeds,
     audit,
     auth,
     categories,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routing,
         audit,
         patrols,
+        aeds,
     ):
         api.include_router(module.router)
     app.include_router(api)
