@@ -20,6 +20,7 @@ from buurtplus.api.routes import (
     auth,
     categories,
     health,
+    heart_safety,
     me,
     partners,
     patrols,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         audit,
         patrols,
         aeds,
+        heart_safety,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -27,6 +27,7 @@ class ResponderLevel(StrEnum):
 @dataclass(frozen=True)
 class ResponderReadiness:
     responders: int  # team members registered as citizen responder with a valid CPR certificate
+    area_m2: float
     zones: float  # the area in 500 m zones
     per_zone: float
     needed_low: int
@@ -48,6 +49,7 @@ def responder_readiness(responders: int, area_m2: float) -> ResponderReadiness:
     )
     return ResponderReadiness(
         responders=responders,
+        area_m2=area_m2,
         zones=zones,
         per_zone=per_zone,
         needed_low=needed_low,
