@@ -15,6 +15,7 @@ WIDTH = 900
 MAP_HEIGHT = 640
 MARGIN = 24
 LEGEND_HEIGHT = 150
+HEIGHT_PX = MAP_HEIGHT + LEGEND_HEIGHT
 
 COVERED = "#cfe8cf"
 UNCOVERED = "#f08080"
@@ -119,7 +120,7 @@ def render_svg(report: CoverageReport, *, title: str) -> str:
         f"{REACH_M:.0f} m of an available AED"
     )
     body = [
-        f'<rect width="{WIDTH}" height="{MAP_HEIGHT + LEGEND_HEIGHT}" fill="#ffffff"/>',
+        f'<rect width="{WIDTH}" height="{HEIGHT_PX}" fill="#ffffff"/>',
         f'<text x="{MARGIN}" y="16" font-size="14" font-weight="bold">{escape(heading)}</text>',
         f'<path id="area" d="{frame.path(shapely.simplify(area, tolerance))}" fill="{COVERED}" '
         'fill-rule="evenodd" stroke="none"/>',
@@ -154,7 +155,7 @@ def render_svg(report: CoverageReport, *, title: str) -> str:
             'stroke-width="4"/><title>Best place for a new 24/7 AED</title></g>'
         )
     body += [_scale_bar(frame), _legend()]
-    height = MAP_HEIGHT + LEGEND_HEIGHT
+    height = HEIGHT_PX
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
