@@ -67,7 +67,7 @@ def _scale_bar(frame: _Frame) -> str:
     target = (WIDTH - 2 * MARGIN) / 4 / frame.scale
     metres = min(_NICE_LENGTHS, key=lambda length: abs(length - target))
     length = metres * frame.scale
-    x, y = MARGIN + 8, MAP_HEIGHT - MARGIN + 4
+    x, y = MARGIN + 8, MAP_HEIGHT - MARGIN + 12
     label = f"{metres // 1000} km" if metres >= 1000 and metres % 1000 == 0 else f"{metres} m"
     return (
         f'<g id="scale-bar" stroke="#000" stroke-width="2">'
