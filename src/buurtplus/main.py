@@ -64,7 +64,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.sqlite_writer_lock = anyio.Lock()
         work = None
         if settings.worker == "inline":
-            work = BackgroundWork(app.state.engine, settings=settings, clock=clock)
+            work = BackgroundWork(
+                app.state.engine, settings=settings, clock=clock, router=app.state.router
+            )
             work.start()
         yield
         if work is not None:
