@@ -29,6 +29,7 @@ from buurtplus.api.routes import (
     users,
     webhooks,
 )
+from buurtplus.api.schemas.aeds import AedImportFile
 from buurtplus.clock import Clock, SystemClock
 from buurtplus.config import Settings, check_servable, get_settings
 from buurtplus.db import make_engine
@@ -152,7 +153,7 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (Problem, FieldError):
+    for model in (Problem, FieldError, AedImportFile):
         definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
         definition.pop("$defs", None)
         components[model.__name__] = definition
