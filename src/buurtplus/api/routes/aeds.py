@@ -14,6 +14,7 @@ from buurtplus.api.deps import (
 )
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.aeds import (
+    EXAMPLE_CSV,
     AedCheckCreate,
     AedCheckPage,
     AedCheckRead,
@@ -264,14 +265,16 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+FILE_REF = {"$ref": "#/components/schemas/AedImportFile"}
 IMPORT_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The file: a GeoJSON FeatureCollection, CSV, or OSM JSON (Overpass)",
+        "description": "The file: a GeoJSON FeatureCollection, OSM JSON (Overpass), or CSV "
+        "(columns source, latitude, longitude and OSM tag names; `,` or `;`)",
         "content": {
-            "application/geo+json": {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
-            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": FILE_REF},
+            "application/geo+json": {"schema": FILE_REF},
+            "text/csv": {"schema": {"type": "string"}, "example": EXAMPLE_CSV},
         },
     }
 }
@@ -343,7 +346,7 @@ def export_aeds(
 
 
 @router.get(
-    "/{aed_id}",
+    "/{aed_id:uuid}",
     summary="Get an AED",
     response_model=AedRead,
     responses=problems(401, 404, 422),
@@ -357,7 +360,7 @@ def get_aed(
 
 
 @router.patch(
-    "/{aed_id}",
+    "/{aed_id:uuid}",
     summary="Change an AED (If-Match with its ETag)",
     response_model=AedRead,
     responses=problems(401, 403, 404, 412, 413, 422),
@@ -384,7 +387,7 @@ def update_aed(
 
 
 @router.delete(
-    "/{aed_id}",
+    "/{aed_id:uuid}",
     summary="Retire an AED: kept with its checks, no longer listed, searched or exported",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
@@ -427,7 +430,7 @@ def check_read(check: AedCheck, *, actor: Actor, manages: bool) -> AedCheckRead:
 
 
 @router.post(
-    "/{aed_id}/checks",
+    "/{aed_id:uuid}/checks",
     summary="Record a check of an AED; a failed one raises one AED signal",
     response_model=AedCheckResult,
     status_code=status.HTTP_201_CREATED,
@@ -459,7 +462,7 @@ def check_aed(
 
 
 @router.get(
-    "/{aed_id}/checks",
+    "/{aed_id:uuid}/checks",
     summary="List the checks of an AED",
     response_model=AedCheckPage,
     responses=problems(401, 404, 422),
