@@ -139,10 +139,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skip-http", action="store_true", help="only the in-process benchmarks")
     args = parser.parse_args()
+    from bench.aeds import run as run_aeds
+    from bench.coverage import run as run_coverage
     from bench.delivery import run as run_delivery
     from bench.routing import run as run_routing
 
     run_routing()
+    run_coverage()
+    run_aeds(database_url=args.database_url)
     if args.skip_http:
         return
     run_delivery(database_url=args.database_url)

@@ -1,10 +1,11 @@
-"""The `buurtplus` command: serve, worker, db, users, demo, retention, openapi."""
+"""The `buurtplus` command: serve, worker, db, users, demo, retention, aeds, openapi."""
 
 import argparse
 import getpass
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from buurtplus.config import InsecureConfiguration, Settings, check_servable, get_settings
 
@@ -168,6 +169,69 @@ def cmd_retention_purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class ProgressBar:
+    """A text progress bar on standard error, for imports of large files."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if percent == self.shown:
+            return
+        self.shown = percent
+        filled = self.WIDTH * percent // 100
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        print(f"\r[{bar}] {percent:3d}%  {done}/{total} rows", end="", file=self.stream)
+        if done >= total:
+            print(file=self.stream)
+
+
+def cmd_aeds_import(args: argparse.Namespace, settings: Settings) -> int:
+    import buurtplus.models  # noqa: F401 - every table, for the foreign keys between them
+    from buurtplus.clock import SystemClock
+    from buurtplus.db import make_engine, transaction
+    from buurtplus.domain.aeds.formats import FileFormat, guess_format
+    from buurtplus.domain.aeds.transfer import Outcome, import_aeds
+    from buurtplus.domain.errors import DomainError
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"buurtplus: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    fmt = FileFormat(args.format) if args.format else guess_format(path.name)
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(engine) as session:
+            report = import_aeds(
+                session,
+                actor=None,
+                data=data,
+                fmt=fmt,
+                dry_run=args.dry_run,
+                clock=SystemClock(),
+                progress=None if args.quiet else ProgressBar(),
+            )
+    except DomainError as exc:
+        print(f"buurtplus: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    for row in report.rows:
+        if row.outcome == Outcome.rejected:
+            print(
+                f"row {row.row} ({row.source or 'no source'}): rejected: {'; '.join(row.reasons)}"
+            )
+    counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome)
+    print(f"{'Dry run, nothing stored: ' if args.dry_run else ''}{counts}.")
+    return 0
+
+
 def cmd_openapi_export(args: argparse.Namespace, settings: Settings) -> int:
     document = openapi_document()
     if args.output == "-":
@@ -225,6 +289,22 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_subparsers(dest="retention_command", required=True).add_parser(
         "purge", help="purge personal content of signals closed longer than the retention period"
     ).set_defaults(handler=cmd_retention_purge)
+
+    aeds = commands.add_parser("aeds", help="the AED registry").add_subparsers(
+        dest="aeds_command", required=True
+    )
+    aeds_import = aeds.add_parser(
+        "import", help="import AEDs from GeoJSON, CSV or OSM JSON; idempotent by source id"
+    )
+    aeds_import.add_argument("file")
+    aeds_import.add_argument(
+        "--format",
+        choices=["geojson", "csv", "osm"],
+        help="default: from the file name (.csv, .osm.json, else GeoJSON)",
+    )
+    aeds_import.add_argument("--dry-run", action="store_true", help="report only; store nothing")
+    aeds_import.add_argument("--quiet", action="store_true", help="no progress bar")
+    aeds_import.set_defaults(handler=cmd_aeds_import)
 
     openapi = commands.add_parser("openapi", help="the OpenAPI contract").add_subparsers(
         dest="openapi_command", required=True

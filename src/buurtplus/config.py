@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     job_interval_seconds: int = Field(
         default=60, ge=1, description="How often the worker looks for overdue acknowledgements"
     )
+    aed_check_interval_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="An AED nobody checked for longer than this is on the maintenance list",
+    )
     router: str = Field(default="rules", description="Routing plugin slug: rules, static, ...")
     routing_static_file: str | None = Field(
         default=None, description="TOML category -> partner map for the static router"

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from buurtplus.clock import Clock
 from buurtplus.delivery.models import WebhookEndpoint
 from buurtplus.delivery.outbox import EventType
+from buurtplus.demo_aeds import seed_aeds
 from buurtplus.domain.access import Actor, TeamRole, UserRole
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.partners.service import create_partner
@@ -169,6 +170,14 @@ def seed_demo(session: Session, *, clock: Clock, receiver_url: str) -> bool:
                 s, signal, category, router=router, clock=clock
             ),
         )
+    seed_aeds(
+        session,
+        admin=admin,
+        checker=reporter,
+        owner=partners[AED_OWNER],
+        router=router,
+        clock=clock,
+    )
     seed_patrols(
         session,
         team=plus_team,

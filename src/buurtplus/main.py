@@ -15,10 +15,12 @@ from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
 from buurtplus.api.middleware import BodySizeLimit, RefuseNul, RequestContext
 from buurtplus.api.routes import (
+    aeds,
     audit,
     auth,
     categories,
     health,
+    heart_safety,
     me,
     partners,
     patrols,
@@ -28,6 +30,7 @@ from buurtplus.api.routes import (
     users,
     webhooks,
 )
+from buurtplus.api.schemas.aeds import AedImportFile
 from buurtplus.clock import Clock, SystemClock
 from buurtplus.config import Settings, check_servable, get_settings
 from buurtplus.db import make_engine
@@ -63,7 +66,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.sqlite_writer_lock = anyio.Lock()
         work = None
         if settings.worker == "inline":
-            work = BackgroundWork(app.state.engine, settings=settings, clock=clock)
+            work = BackgroundWork(
+                app.state.engine, settings=settings, clock=clock, router=app.state.router
+            )
             work.start()
         yield
         if work is not None:
@@ -114,6 +119,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routing,
         audit,
         patrols,
+        aeds,
+        heart_safety,
     ):
         api.include_router(module.router)
     app.include_router(api)
@@ -148,7 +155,7 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (Problem, FieldError):
+    for model in (Problem, FieldError, AedImportFile):
         definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
         definition.pop("$defs", None)
         components[model.__name__] = definition

@@ -2,6 +2,7 @@
 
 from buurtplus.db import metadata
 from buurtplus.delivery.models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent
+from buurtplus.domain.aeds.models import Aed, AedCheck
 from buurtplus.domain.audit.models import AuditEvent
 from buurtplus.domain.partners.models import Partner, PartnerClient
 from buurtplus.domain.patrols.models import (
@@ -22,6 +23,8 @@ from buurtplus.domain.users.models import User
 from buurtplus.routing.models import RoutingRule
 
 __all__ = [
+    "Aed",
+    "AedCheck",
     "AuditEvent",
     "CalendarFeedToken",
     "Category",

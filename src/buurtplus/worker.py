@@ -3,7 +3,7 @@
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -14,9 +14,13 @@ from buurtplus.delivery.outbox import purge_delivery_log
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
+from buurtplus.domain.aeds.checks import aeds_with_expired_dates, expire_aed, today
+from buurtplus.domain.aeds.retention import purge_aed_personal_content
 from buurtplus.domain.patrols.signups import purge_observation_content
 from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
 from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
+from buurtplus.routing.base import Router
+from buurtplus.routing.registry import load_router
 
 log = logging.getLogger("buurtplus.worker")
 
@@ -27,6 +31,9 @@ def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock)
         cutoff = clock.now() - timedelta(days=retention_days)
         purged_log = purge_delivery_log(session, before=cutoff, clock=clock)
         observations = purge_observation_content(session, before=cutoff)
+        aed_fields = purge_aed_personal_content(session, before=cutoff)
+    if aed_fields:
+        log.info("AED check notes and contacts purged", extra={"rows": aed_fields})
     if observations:
         log.info("observation content purged", extra={"observations": observations})
     if purged_log:
@@ -56,16 +63,40 @@ def escalate_missed_deadlines(engine: Engine, *, clock: Clock, limit: int = 500)
     return count
 
 
+def expire_aed_dates(engine: Engine, *, clock: Clock, router: Router, limit: int = 5000) -> int:
+    """AEDs whose pads or battery expired without a check saying so: not ready, and one AED
+    signal each (the daily job). Each AED in its own transaction, like escalation."""
+    with transaction(engine, write=False) as session:
+        expired = aeds_with_expired_dates(session, on=today(clock), limit=limit)
+    count = 0
+    for aed_id in expired:
+        try:
+            with transaction(engine) as session:
+                count += expire_aed(session, aed_id, clock=clock, router=router)
+        except Exception:  # one broken AED holds up no other; tried again tomorrow
+            log.exception("AED expiry failed", extra={"aed_id": str(aed_id)})
+    if count:
+        log.info("AEDs with expired pads or battery marked not ready", extra={"aeds": count})
+    return count
+
+
 # Retention needs no minute-by-minute care.
 PURGE_EVERY = timedelta(hours=1)
 
 
 class PeriodicJobs:
     def __init__(
-        self, engine: Engine, *, clock: Clock, retention_days: int, interval_seconds: float
+        self,
+        engine: Engine,
+        *,
+        clock: Clock,
+        retention_days: int,
+        interval_seconds: float,
+        router: Router,
     ) -> None:
         self._engine = engine
         self._clock = clock
+        self._router = router
         self._retention_days = retention_days
         self._interval = interval_seconds
         self._stop = threading.Event()
@@ -80,6 +111,7 @@ class PeriodicJobs:
 
     def _run(self) -> None:
         last_purge: datetime | None = None
+        last_aed_day: date | None = None
         while not self._stop.is_set():
             try:
                 escalate_missed_deadlines(self._engine, clock=self._clock)
@@ -89,6 +121,9 @@ class PeriodicJobs:
                         self._engine, retention_days=self._retention_days, clock=self._clock
                     )
                     last_purge = now
+                if last_aed_day != today(self._clock):  # once a day (Amsterdam dates)
+                    expire_aed_dates(self._engine, clock=self._clock, router=self._router)
+                    last_aed_day = today(self._clock)
             except Exception:  # a failed run is logged and tried again next time
                 log.exception("periodic job failed")
             self._stop.wait(self._interval)
@@ -101,7 +136,9 @@ def address_guard(settings: Settings) -> AddressGuard:
 class BackgroundWork:
     """The delivery worker and the periodic jobs, started and stopped together."""
 
-    def __init__(self, engine: Engine, *, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, *, settings: Settings, clock: Clock, router: Router | None = None
+    ) -> None:
         self.delivery = DeliveryWorker(
             engine,
             sender=WebhookSender(
@@ -118,6 +155,7 @@ class BackgroundWork:
             clock=clock,
             retention_days=settings.retention_days,
             interval_seconds=settings.job_interval_seconds,
+            router=router or load_router(settings.router, settings),
         )
 
     def start(self) -> None:

@@ -173,7 +173,10 @@ _UNPARSEABLE_BODY = "There was an error parsing the body"
 def _allowed_methods(request: Request) -> str:
     """Every method the contract documents for the path; Starlette names only one route's."""
     methods: set[str] = set()
-    for template, item in request.app.openapi()["paths"].items():
+    paths = request.app.openapi()["paths"]
+    # A literal path (/aeds/nearby) is its own resource, not an id of the template beside it.
+    literal = paths.get(request.url.path)
+    for template, item in [(request.url.path, literal)] if literal else paths.items():
         pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
             methods |= {method.upper() for method in item if method != "parameters"}

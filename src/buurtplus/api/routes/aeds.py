@@ -1,0 +1,485 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from buurtplus.api.deps import (
+    ClockDep,
+    CurrentActor,
+    Cursor,
+    Limit,
+    SessionDep,
+    SettingsDep,
+    version_from_if_match,
+)
+from buurtplus.api.errors import problems
+from buurtplus.api.schemas.aeds import (
+    EXAMPLE_CSV,
+    AedCheckCreate,
+    AedCheckPage,
+    AedCheckRead,
+    AedCheckResult,
+    AedCreate,
+    AedImportReport,
+    AedMaintenanceItem,
+    AedMaintenancePage,
+    AedNearby,
+    AedNearbyItem,
+    AedPage,
+    AedRead,
+    AedUpdate,
+    AvailabilityRead,
+    ImportRowRead,
+    Latitude,
+    Longitude,
+)
+from buurtplus.api.schemas.common import Moment
+from buurtplus.api.schemas.teams import BuurtCode
+from buurtplus.domain.access import Actor
+from buurtplus.domain.aeds import checks, maintenance, nearby, service, transfer
+from buurtplus.domain.aeds.areas import reach_of
+from buurtplus.domain.aeds.availability import AvailabilityAt
+from buurtplus.domain.aeds.errors import StaleAed
+from buurtplus.domain.aeds.formats import MEDIA_TYPES, FileFormat
+from buurtplus.domain.aeds.models import AedCheck
+from buurtplus.domain.aeds.service import AedFilter, AedView
+from buurtplus.domain.aeds.vocabulary import AedStatus
+from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.routing.base import Router
+
+router = APIRouter(prefix="/aeds", tags=["aeds"])
+
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description="The AED's ETag; a stale one gets 412")
+]
+
+
+def _availability(at: AvailabilityAt) -> AvailabilityRead:
+    return AvailabilityRead(state=at.state, next_change=at.next_change, comment=at.comment)
+
+
+def aed_read(view: AedView) -> AedRead:
+    a = view.aed
+    return AedRead(
+        id=a.id,
+        latitude=a.latitude,
+        longitude=a.longitude,
+        addr_street=a.addr_street,
+        addr_housenumber=a.addr_housenumber,
+        addr_postcode=a.addr_postcode,
+        addr_city=a.addr_city,
+        buurt_code=a.buurt_code,
+        defibrillator_location=a.defibrillator_location,
+        indoor=a.indoor,
+        level=a.level,
+        access=a.access,
+        opening_hours=a.opening_hours,
+        availability=_availability(view.availability),
+        cabinet_locked=a.cabinet_locked,
+        cabinet_code_set=a.cabinet_code is not None,
+        operator=a.operator,
+        contact_name=a.contact_name if view.sees_contact else None,
+        contact_phone=a.contact_phone if view.sees_contact else None,
+        manufacturer=a.manufacturer,
+        model=a.model,
+        pads_expiry=a.pads_expiry,
+        battery_expiry=a.battery_expiry,
+        status=AedStatus(a.status),
+        ready=a.ready,
+        not_ready_reasons=a.not_ready_reasons,
+        last_checked_at=a.last_checked_at,
+        source=a.source,
+        visibility=a.visibility,
+        maintainer_partner_id=a.maintainer_partner_id,
+        signal_id=a.signal_id,
+        retired_at=a.retired_at,
+        may_manage=view.manages,
+        version=a.version,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+    )
+
+
+def _fields(values: dict[str, Any]) -> dict[str, Any]:
+    """API names to the registry's: `source` is stored as the source id (None: manual)."""
+    fields = dict(values)
+    if "source" in fields:
+        source = fields.pop("source")
+        fields["source_id"] = None if source in (None, "manual") else source
+    if fields.get("addr_postcode"):
+        fields["addr_postcode"] = fields["addr_postcode"].replace(" ", "").upper()
+    return fields
+
+
+def _etag(response: Response, view: AedView) -> None:
+    response.headers["ETag"] = f'"{view.aed.version}"'
+
+
+@router.get(
+    "",
+    summary="List the AEDs you may see",
+    response_model=AedPage,
+    responses=problems(401, 422),
+)
+def list_aeds(
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    bbox: Annotated[
+        str | None,
+        Query(
+            pattern=r"^-?\d{1,3}(\.\d+)?(,-?\d{1,3}(\.\d+)?){3}$",
+            description="min_lon,min_lat,max_lon,max_lat (WGS84)",
+            examples=["4.90,52.35,4.94,52.37"],
+        ),
+    ] = None,
+    buurt_code: Annotated[BuurtCode | None, Query()] = None,
+    status_: Annotated[list[AedStatus] | None, Query(alias="status")] = None,
+    available_now: Annotated[
+        bool, Query(description="Only active, ready AEDs that are open now")
+    ] = False,
+    include_retired: Annotated[bool, Query(description="Also retired AEDs")] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AedPage:
+    box = None
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox.split(","))
+        box = (min_lon, min_lat, max_lon, max_lat)
+    page = service.list_aeds(
+        session,
+        actor=actor,
+        filters=AedFilter(
+            bbox=box,
+            buurt_code=buurt_code,
+            statuses=status_ or [],
+            available_now=available_now,
+            include_retired=include_retired,
+        ),
+        limit=limit,
+        cursor=cursor,
+        clock=clock,
+    )
+    return AedPage(items=[aed_read(v) for v in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "",
+    summary="Register an AED (a coordinator in their team's area, or an admin)",
+    response_model=AedRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 413, 422),
+)
+def create_aed(
+    body: AedCreate, response: Response, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> AedRead:
+    view = service.create_aed(session, actor=actor, fields=_fields(body.model_dump()), clock=clock)
+    _etag(response, view)
+    response.headers["Location"] = f"/api/v1/aeds/{view.aed.id}"
+    return aed_read(view)
+
+
+@router.get(
+    "/nearby",
+    summary="The nearest AEDs to a point, with distance, walking time and availability",
+    response_model=AedNearby,
+    responses=problems(401, 422),
+)
+def nearby_aeds(
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    lat: Annotated[float, Query(description="WGS84 latitude"), Latitude],
+    lon: Annotated[float, Query(description="WGS84 longitude"), Longitude],
+    limit: Annotated[int, Query(ge=1, le=50, description="Most AEDs to return")] = 5,
+    radius_m: Annotated[
+        float, Query(gt=0, le=20_000, allow_inf_nan=False, description="Search radius, metres")
+    ] = 2000,
+    at: Annotated[Moment | None, Query(description="The moment to evaluate; default now")] = None,
+    include_unavailable: Annotated[
+        bool,
+        Query(description="Also AEDs that are not active, not ready or closed at that moment"),
+    ] = False,
+) -> AedNearby:
+    moment = at or clock.now()
+    found = nearby.aeds_near(
+        session,
+        actor=actor,
+        latitude=lat,
+        longitude=lon,
+        at=moment,
+        limit=limit,
+        radius_m=radius_m,
+        include_unavailable=include_unavailable,
+    )
+    return AedNearby(
+        at=moment,
+        latitude=lat,
+        longitude=lon,
+        walking_speed_kmh=nearby.WALKING_SPEED_M_PER_S * 3.6,
+        items=[
+            AedNearbyItem(
+                aed=aed_read(f.view),
+                distance_m=round(f.distance_m, 1),
+                walking_seconds=f.walking_seconds,
+                availability=_availability(f.view.availability),
+            )
+            for f in found
+        ],
+    )
+
+
+@router.get(
+    "/maintenance",
+    summary="AEDs that need looking after: expiring, not ready, or not checked for long",
+    response_model=AedMaintenancePage,
+    responses=problems(401, 403, 404, 422),
+)
+def maintenance_list(
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    within_days: Annotated[int, Query(ge=0, le=366, description="Expiring within")] = 30,
+    team_id: Annotated[uuid.UUID | None, Query(description="Only this team's area")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AedMaintenancePage:
+    page = maintenance.maintenance_list(
+        session,
+        actor=actor,
+        within_days=within_days,
+        team_id=team_id,
+        check_interval_days=settings.aed_check_interval_days,
+        limit=limit,
+        cursor=cursor,
+        clock=clock,
+    )
+    return AedMaintenancePage(
+        items=[AedMaintenanceItem(aed=aed_read(i.view), reasons=i.reasons) for i in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+FILE_REF = {"$ref": "#/components/schemas/AedImportFile"}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The file: a GeoJSON FeatureCollection, OSM JSON (Overpass), or CSV "
+        "(columns source, latitude, longitude and OSM tag names; `,` or `;`)",
+        "content": {
+            "application/json": {"schema": FILE_REF},
+            "application/geo+json": {"schema": FILE_REF},
+            "text/csv": {"schema": {"type": "string"}, "example": EXAMPLE_CSV},
+        },
+    }
+}
+
+
+@router.post(
+    "/import",
+    summary="Import AEDs from a file; idempotent by source id, with a report per row",
+    response_model=AedImportReport,
+    responses=problems(401, 403, 413, 422),
+    openapi_extra=IMPORT_BODY,
+)
+def import_aeds(
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    data: Annotated[bytes, Depends(raw_body)],
+    format_: Annotated[FileFormat, Query(alias="format")] = FileFormat.geojson,
+    dry_run: Annotated[bool, Query(description="Report only; store nothing")] = False,
+) -> AedImportReport:
+    report = transfer.import_aeds(
+        session, actor=actor, data=data, fmt=format_, dry_run=dry_run, clock=clock
+    )
+    return AedImportReport(
+        dry_run=report.dry_run,
+        **{outcome.value: report.count(outcome) for outcome in transfer.Outcome},
+        rows=[
+            ImportRowRead(
+                row=r.row,
+                source=r.source,
+                outcome=r.outcome,
+                aed_id=r.aed_id,
+                reasons=list(r.reasons),
+            )
+            for r in report.rows
+        ],
+    )
+
+
+@router.get(
+    "/export",
+    summary="Export the AEDs you may see as GeoJSON, CSV or OSM JSON (imports again)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file (never with cabinet codes)",
+            "content": {
+                "application/geo+json": {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+        **problems(401, 422),
+    },
+)
+def export_aeds(
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    format_: Annotated[FileFormat, Query(alias="format")] = FileFormat.geojson,
+) -> Response:
+    content = transfer.export_aeds(session, actor=actor, fmt=format_, clock=clock)
+    suffix = {"geojson": "geojson", "csv": "csv", "osm": "osm.json"}[format_]
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[format_],
+        headers={"Content-Disposition": f'attachment; filename="aeds.{suffix}"'},
+    )
+
+
+@router.get(
+    "/{aed_id:uuid}",
+    summary="Get an AED",
+    response_model=AedRead,
+    responses=problems(401, 404, 422),
+)
+def get_aed(
+    aed_id: uuid.UUID, response: Response, actor: CurrentActor, session: SessionDep, clock: ClockDep
+) -> AedRead:
+    view = service.get_aed(session, actor=actor, aed_id=aed_id, clock=clock)
+    _etag(response, view)
+    return aed_read(view)
+
+
+@router.patch(
+    "/{aed_id:uuid}",
+    summary="Change an AED (If-Match with its ETag)",
+    response_model=AedRead,
+    responses=problems(401, 403, 404, 412, 413, 422),
+)
+def update_aed(
+    aed_id: uuid.UUID,
+    body: AedUpdate,
+    response: Response,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
+) -> AedRead:
+    view = service.update_aed(
+        session,
+        actor=actor,
+        aed_id=aed_id,
+        changes=_fields(body.changes()),
+        expected_version=version_from_if_match(if_match, StaleAed),
+        clock=clock,
+    )
+    _etag(response, view)
+    return aed_read(view)
+
+
+@router.delete(
+    "/{aed_id:uuid}",
+    summary="Retire an AED: kept with its checks, no longer listed, searched or exported",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problems(401, 403, 404, 412, 422),
+)
+def retire_aed(
+    aed_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
+) -> None:
+    service.retire_aed(
+        session,
+        actor=actor,
+        aed_id=aed_id,
+        expected_version=version_from_if_match(if_match, StaleAed),
+        clock=clock,
+    )
+
+
+def check_read(check: AedCheck, *, actor: Actor, manages: bool) -> AedCheckRead:
+    shows_note = manages or check.checked_by == actor.user_id
+    return AedCheckRead(
+        id=check.id,
+        aed_id=check.aed_id,
+        patrol_id=check.patrol_id,
+        checked_by=check.checked_by,
+        checked_at=check.checked_at,
+        display_ok=check.display_ok,
+        cabinet_ok=check.cabinet_ok,
+        kit_present=check.kit_present,
+        pads_expiry=check.pads_expiry,
+        battery_expiry=check.battery_expiry,
+        note=check.note if shows_note else None,
+        passed=check.passed,
+        problems=check.problems,
+        signal_id=check.signal_id,
+    )
+
+
+@router.post(
+    "/{aed_id:uuid}/checks",
+    summary="Record a check of an AED; a failed one raises one AED signal",
+    response_model=AedCheckResult,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 413, 422),
+)
+def check_aed(
+    aed_id: uuid.UUID,
+    body: AedCheckCreate,
+    request: Request,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+) -> AedCheckResult:
+    active: Router = request.app.state.router
+    result = checks.check_aed(
+        session,
+        actor=actor,
+        aed_id=aed_id,
+        draft=checks.CheckDraft(**body.model_dump()),
+        clock=clock,
+        router=active,
+    )
+    view = service.view_of(reach_of(session, actor), result.aed, clock.now())
+    return AedCheckResult(
+        check=check_read(result.check, actor=actor, manages=view.manages),
+        aed=aed_read(view),
+        signal_raised=result.signal_raised,
+    )
+
+
+@router.get(
+    "/{aed_id:uuid}/checks",
+    summary="List the checks of an AED",
+    response_model=AedCheckPage,
+    responses=problems(401, 404, 422),
+)
+def list_checks(
+    aed_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AedCheckPage:
+    view = service.get_aed(session, actor=actor, aed_id=aed_id, clock=clock)
+    page = checks.list_checks(
+        session, actor=actor, aed_id=aed_id, limit=limit, cursor=cursor, clock=clock
+    )
+    return AedCheckPage(
+        items=[check_read(c, actor=actor, manages=view.manages) for c in page.items],
+        next_cursor=page.next_cursor,
+    )

@@ -1,0 +1,359 @@
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
+
+from buurtplus.api.schemas.common import ONE_LINE, InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.signals import Postcode
+from buurtplus.api.schemas.teams import BuurtCode, Phone
+from buurtplus.domain.aeds.availability import Availability
+from buurtplus.domain.aeds.tags import NL_LATITUDE, NL_LONGITUDE
+from buurtplus.domain.aeds.transfer import Outcome
+from buurtplus.domain.aeds.vocabulary import Access, AedStatus, Visibility
+
+Latitude = Annotated[
+    float,
+    Field(
+        ge=NL_LATITUDE[0],
+        le=NL_LATITUDE[1],
+        allow_inf_nan=False,
+        description="WGS84 latitude, in the Netherlands",
+        examples=[52.3601],
+    ),
+]
+Longitude = Annotated[
+    float,
+    Field(
+        ge=NL_LONGITUDE[0],
+        le=NL_LONGITUDE[1],
+        allow_inf_nan=False,
+        description="WGS84 longitude, in the Netherlands",
+        examples=[4.9215],
+    ),
+]
+
+
+Text20 = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=ONE_LINE)]
+Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ONE_LINE)]
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ONE_LINE)]
+Text500 = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=ONE_LINE)]
+OpeningHoursText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=500),
+    Field(
+        description="OSM opening_hours, Europe/Amsterdam time, Dutch public holidays as `PH`",
+        examples=["24/7", "Mo-Fr 08:00-18:00; PH off"],
+    ),
+]
+CabinetCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=40, pattern=ONE_LINE),
+    Field(
+        description="Write-only: stored, never shown, listed, exported or sent anywhere",
+        json_schema_extra={"writeOnly": True},
+    ),
+]
+Source = Annotated[
+    str,
+    StringConstraints(pattern=r"^(manual|(osm|csv|geojson):[!-~]{1,110})$"),
+    Field(
+        description="Where the record comes from: `manual`, `osm:node/123`, `csv:<ref>`; an "
+        "import updates the AED with the same source",
+        examples=["osm:node/123456789"],
+    ),
+]
+ExpiryDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2200, 1, 1))]
+
+EXAMPLE_AED: dict[str, Any] = {
+    "latitude": 52.3601,
+    "longitude": 4.9215,
+    "addr_street": "Oosterpark",
+    "addr_housenumber": "1",
+    "addr_postcode": "1091AB",
+    "addr_city": "Amsterdam",
+    "buurt_code": "BU0363MA01",
+    "defibrillator_location": "In de kast naast de ingang van het buurthuis",
+    "indoor": False,
+    "access": "yes",
+    "opening_hours": "24/7",
+    "cabinet_locked": True,
+    "cabinet_code": "1234",
+    "operator": "Buurthuis Oosterpark",
+    "manufacturer": "Philips",
+    "model": "HeartStart FRx",
+    "pads_expiry": "2027-05-31",
+    "battery_expiry": "2029-01-31",
+}
+
+
+class AedCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_AED]})
+
+    latitude: Latitude
+    longitude: Longitude
+    addr_street: Text200 | None = None
+    addr_housenumber: Text20 | None = None
+    addr_postcode: Postcode | None = None
+    addr_city: Text100 | None = None
+    buurt_code: BuurtCode | None = None
+    defibrillator_location: Text500 | None = Field(
+        default=None, description="Where to find it exactly (OSM defibrillator:location)"
+    )
+    indoor: StrictBool = False
+    level: Text20 | None = Field(default=None, description="Floor (OSM level), 0 is the ground")
+    access: Access = Access.yes
+    opening_hours: OpeningHoursText | None = None
+    cabinet_locked: StrictBool = False
+    cabinet_code: CabinetCode | None = None
+    operator: Text200 | None = None
+    contact_name: Name | None = Field(default=None, description="The operator's contact person")
+    contact_phone: Phone | None = None
+    manufacturer: Text100 | None = None
+    model: Text100 | None = None
+    pads_expiry: ExpiryDate | None = None
+    battery_expiry: ExpiryDate | None = None
+    status: AedStatus = AedStatus.active
+    visibility: Visibility = Field(
+        default=Visibility.public,
+        description="public: everyone signed in; responders: members of a team whose area "
+        "holds it, the maintaining partner, admins",
+    )
+    maintainer_partner_id: uuid.UUID | None = Field(
+        default=None, description="The partner organisation that maintains it; gets its signals"
+    )
+    source: Source = "manual"
+
+
+class AedUpdate(PatchModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "defective"}, {"opening_hours": "24/7"}]}
+    )
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "addr_street",
+            "addr_housenumber",
+            "addr_postcode",
+            "addr_city",
+            "buurt_code",
+            "defibrillator_location",
+            "level",
+            "opening_hours",
+            "cabinet_code",
+            "operator",
+            "contact_name",
+            "contact_phone",
+            "manufacturer",
+            "model",
+            "pads_expiry",
+            "battery_expiry",
+            "maintainer_partner_id",
+        }
+    )
+
+    latitude: Latitude | SkipJsonSchema[None] = None
+    longitude: Longitude | SkipJsonSchema[None] = None
+    addr_street: Text200 | None = None
+    addr_housenumber: Text20 | None = None
+    addr_postcode: Postcode | None = None
+    addr_city: Text100 | None = None
+    buurt_code: BuurtCode | None = None
+    defibrillator_location: Text500 | None = None
+    indoor: StrictBool | SkipJsonSchema[None] = None
+    level: Text20 | None = None
+    access: Access | SkipJsonSchema[None] = None
+    opening_hours: OpeningHoursText | None = None
+    cabinet_locked: StrictBool | SkipJsonSchema[None] = None
+    cabinet_code: CabinetCode | None = None
+    operator: Text200 | None = None
+    contact_name: Name | None = None
+    contact_phone: Phone | None = None
+    manufacturer: Text100 | None = None
+    model: Text100 | None = None
+    pads_expiry: ExpiryDate | None = None
+    battery_expiry: ExpiryDate | None = None
+    status: AedStatus | SkipJsonSchema[None] = None
+    visibility: Visibility | SkipJsonSchema[None] = None
+    maintainer_partner_id: uuid.UUID | None = None
+    source: Source | SkipJsonSchema[None] = None
+
+
+class AvailabilityRead(BaseModel):
+    state: Availability = Field(
+        description="open; closed; uncertain: open only with a comment, or no hours known"
+    )
+    next_change: datetime | None = Field(description="When the state next changes; null: never")
+    comment: str | None = None
+
+
+class AedRead(BaseModel):
+    id: uuid.UUID
+    latitude: float
+    longitude: float
+    addr_street: str | None
+    addr_housenumber: str | None
+    addr_postcode: str | None
+    addr_city: str | None
+    buurt_code: str | None
+    defibrillator_location: str | None
+    indoor: bool
+    level: str | None
+    access: Access
+    opening_hours: str | None
+    availability: AvailabilityRead = Field(description="At the moment of the request")
+    cabinet_locked: bool
+    cabinet_code_set: bool = Field(description="A cabinet code is stored (it is never shown)")
+    operator: str | None
+    contact_name: str | None = Field(description="Only for those who look after the AED")
+    contact_phone: str | None = Field(description="Only for those who look after the AED")
+    manufacturer: str | None
+    model: str | None
+    pads_expiry: date | None
+    battery_expiry: date | None
+    status: AedStatus
+    ready: bool = Field(description="False after a failed check or an expired date")
+    not_ready_reasons: list[str]
+    last_checked_at: datetime | None
+    source: str
+    visibility: Visibility
+    maintainer_partner_id: uuid.UUID | None
+    signal_id: uuid.UUID | None = Field(description="The last AED signal raised for it")
+    retired_at: datetime | None
+    may_manage: bool = Field(description="You may change or retire it")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AedPage(Page[AedRead]):
+    pass
+
+
+class AedNearbyItem(BaseModel):
+    aed: AedRead
+    distance_m: float = Field(description="Geodesic distance in metres")
+    walking_seconds: int = Field(description="Straight-line walk at 5 km/h (streets are longer)")
+    availability: AvailabilityRead = Field(description="At the moment asked for (`at`)")
+
+
+class AedNearby(BaseModel):
+    at: datetime
+    latitude: float
+    longitude: float
+    walking_speed_kmh: float
+    items: list[AedNearbyItem]
+
+
+class AedCheckCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "display_ok": True,
+                    "cabinet_ok": True,
+                    "kit_present": True,
+                    "pads_expiry": "2027-05-31",
+                    "battery_expiry": "2029-01-31",
+                    "note": "Lampje groen, kast schoon.",
+                }
+            ]
+        }
+    )
+
+    patrol_id: uuid.UUID | None = Field(default=None, description="The round it was done on")
+    display_ok: StrictBool = Field(description="Status light or display shows ready")
+    cabinet_ok: StrictBool = Field(description="Cabinet intact and opens")
+    kit_present: StrictBool = Field(description="The AED is in the cabinet")
+    pads_expiry: ExpiryDate | None = Field(default=None, description="Date on the pads")
+    battery_expiry: ExpiryDate | None = Field(default=None, description="Date on the battery")
+    note: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
+class AedCheckRead(BaseModel):
+    id: uuid.UUID
+    aed_id: uuid.UUID
+    patrol_id: uuid.UUID | None
+    checked_by: uuid.UUID
+    checked_at: datetime
+    display_ok: bool
+    cabinet_ok: bool
+    kit_present: bool
+    pads_expiry: date | None
+    battery_expiry: date | None
+    note: str | None = Field(description="For the checker and those who manage the AED")
+    passed: bool
+    problems: list[str]
+    signal_id: uuid.UUID | None = Field(description="The AED signal this check raised or joined")
+
+
+class AedCheckPage(Page[AedCheckRead]):
+    pass
+
+
+class AedCheckResult(BaseModel):
+    check: AedCheckRead
+    aed: AedRead
+    signal_raised: bool = Field(
+        description="A new AED signal was reported (false: none needed, or one is open already)"
+    )
+
+
+class ImportRowRead(BaseModel):
+    row: int = Field(description="Feature, element or data line number, from 1")
+    source: str | None
+    outcome: Outcome
+    aed_id: uuid.UUID | None
+    reasons: list[str]
+
+
+class AedImportReport(BaseModel):
+    dry_run: bool
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rows: list[ImportRowRead]
+
+
+class AedMaintenanceItem(BaseModel):
+    aed: AedRead
+    reasons: list[str] = Field(
+        description="pads_expiring, pads_expired, battery_expiring, battery_expired, "
+        "not_ready, check_due, never_checked"
+    )
+
+
+class AedMaintenancePage(Page[AedMaintenanceItem]):
+    pass
+
+
+EXAMPLE_FILE: dict[str, Any] = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "id": "osm:node/123456789",
+            "geometry": {"type": "Point", "coordinates": [4.9215, 52.3601]},
+            "properties": {
+                "emergency": "defibrillator",
+                "defibrillator:location": "Aan de gevel naast de ingang",
+                "opening_hours": "24/7",
+                "access": "yes",
+                "indoor": "no",
+                "buurtplus:pads_expiry": "2027-05-31",
+            },
+        }
+    ],
+}
+EXAMPLE_CSV = (
+    "source,latitude,longitude,opening_hours,defibrillator:location\n"
+    "AED-0042,52.3601,4.9215,Mo-Fr 08:00-18:00; PH off,In de hal\n"
+)
+
+
+class AedImportFile(BaseModel):
+    """An import file: a GeoJSON FeatureCollection with OSM tags as properties
+    (`format=geojson`) or Overpass OSM JSON (`format=osm`); CSV goes as text/csv."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE_FILE]})

@@ -1,0 +1,1 @@
+"""Heart safety: the AED registry, nearby search, import/export, checks on rounds."""

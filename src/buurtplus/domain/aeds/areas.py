@@ -1,0 +1,122 @@
+"""Whose area an AED lies in, and so who may manage it and who sees `responders` AEDs.
+
+A team's area is its polygon when it has one, plus its buurt codes; a team with neither covers
+its whole municipality (by the municipality digits in the AED's buurt code).
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from shapely import prepared
+from shapely.geometry import Point, shape
+from sqlmodel import Session, col, select
+
+from buurtplus.domain.access import Actor, TeamRole
+from buurtplus.domain.aeds.models import Aed
+from buurtplus.domain.teams.models import Team
+
+
+@dataclass(frozen=True)
+class TeamArea:
+    team_id: uuid.UUID
+    municipality_digits: str
+    buurt_codes: frozenset[str]
+    polygon: Any  # a prepared shapely geometry, or None
+    # (min_lon, min_lat, max_lon, max_lat) of the polygon, for a first cut in SQL.
+    bounds: tuple[float, float, float, float] | None
+
+    def holds(self, *, latitude: float, longitude: float, buurt_code: str | None) -> bool:
+        if buurt_code is not None and buurt_code in self.buurt_codes:
+            return True
+        if self.polygon is not None:
+            return bool(self.polygon.covers(Point(longitude, latitude)))
+        if not self.buurt_codes:
+            return buurt_code is not None and buurt_code[2:6] == self.municipality_digits
+        return False
+
+    def holds_aed(self, aed: Aed) -> bool:
+        return self.holds(latitude=aed.latitude, longitude=aed.longitude, buurt_code=aed.buurt_code)
+
+
+@lru_cache(maxsize=256)
+def _prepared(geometry_json: str) -> tuple[Any, tuple[float, float, float, float]]:
+    import json
+
+    geometry = shape(json.loads(geometry_json))
+    return prepared.prep(geometry), tuple(geometry.bounds)
+
+
+def team_area(team: Team) -> TeamArea:
+    polygon = bounds = None
+    if team.area:
+        import json
+
+        polygon, bounds = _prepared(json.dumps(team.area, sort_keys=True))
+    return TeamArea(
+        team_id=team.id,
+        municipality_digits=team.municipality_code[2:6],
+        buurt_codes=frozenset(team.buurt_codes),
+        polygon=polygon,
+        bounds=bounds,
+    )
+
+
+def team_areas(session: Session, team_ids: Iterable[uuid.UUID]) -> list[TeamArea]:
+    ids = list(team_ids)
+    if not ids:
+        return []
+    teams = session.exec(select(Team).where(col(Team.id).in_(ids)).order_by(col(Team.id)))
+    return [team_area(team) for team in teams]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What one actor may do with AEDs: the areas they manage and the areas they belong to."""
+
+    actor: Actor
+    managed: Sequence[TeamArea]
+    member_of: Sequence[TeamArea]
+
+    def manages(self, aed: Aed) -> bool:
+        return self.actor.is_admin or any(area.holds_aed(aed) for area in self.managed)
+
+    def manages_place(self, *, latitude: float, longitude: float, buurt_code: str | None) -> bool:
+        return self.actor.is_admin or any(
+            area.holds(latitude=latitude, longitude=longitude, buurt_code=buurt_code)
+            for area in self.managed
+        )
+
+    def in_team_area(self, aed: Aed) -> bool:
+        return any(area.holds_aed(aed) for area in self.member_of)
+
+    def maintains(self, aed: Aed) -> bool:
+        return (
+            self.actor.partner_id is not None and aed.maintainer_partner_id == self.actor.partner_id
+        )
+
+    def reads(self, aed: Aed) -> bool:
+        """Public AEDs for everyone signed in; `responders` AEDs for the members of a team
+        whose area holds it, the partner that maintains it, and admins."""
+        return (
+            aed.visibility == "public"
+            or self.actor.is_admin
+            or self.maintains(aed)
+            or self.in_team_area(aed)
+        )
+
+    def sees_contact(self, aed: Aed) -> bool:
+        """The operator's contact person is for those who look after the AED."""
+        return self.manages(aed) or self.maintains(aed)
+
+
+def reach_of(session: Session, actor: Actor) -> Reach:
+    areas = {area.team_id: area for area in team_areas(session, actor.team_roles)}
+    managed = [
+        areas[team_id]
+        for team_id, role in actor.team_roles.items()
+        if role == TeamRole.coordinator and team_id in areas
+    ]
+    return Reach(actor=actor, managed=managed, member_of=list(areas.values()))

@@ -1,0 +1,203 @@
+"""Nearby search: nearest first, geodesic distances (checked with pyproj), availability at
+holidays and daylight-saving changes, and an index behind every query."""
+
+import math
+import random
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Geod
+from sqlalchemy import event
+from sqlmodel import Session
+
+from buurtplus.domain.aeds.geodesy import distance_m
+from buurtplus.domain.aeds.models import Aed
+from tests.aeds.conftest import AEDS, World
+from tests.fixtures.factories import Factory
+
+GEOD = Geod(ellps="WGS84")
+NEARBY = f"{AEDS}/nearby"
+ORIGIN = (52.3601, 4.9215)
+
+
+def geod_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    return float(GEOD.inv(lon1, lat1, lon2, lat2)[2])
+
+
+def test_distance_matches_pyproj_anywhere_in_the_netherlands() -> None:
+    rng = random.Random(11)
+    for _ in range(5000):
+        lat1, lon1 = rng.uniform(50.75, 53.55), rng.uniform(3.35, 7.2)
+        lat2, lon2 = lat1 + rng.uniform(-0.5, 0.5), lon1 + rng.uniform(-0.7, 0.7)
+        assert abs(distance_m(lat1, lon1, lat2, lon2) - geod_m(lat1, lon1, lat2, lon2)) < 0.001
+    # Across the country: Cadzand to Bad Nieuweschans.
+    assert abs(distance_m(51.37, 3.38, 53.18, 7.2) - geod_m(51.37, 3.38, 53.18, 7.2)) < 0.001
+
+
+def offset(bearing: float, metres: float) -> tuple[float, float]:
+    lon, lat, _ = GEOD.fwd(ORIGIN[1], ORIGIN[0], bearing, metres)
+    return lat, lon
+
+
+def test_nearest_first_with_distance_and_walking_time(
+    client: TestClient, make: Factory, world: World
+) -> None:
+    world_ids = {world.public_aed.id, world.responders_aed.id}
+    # Move the fixtures' AEDs away from the origin, so only these count.
+    for aed_id in world_ids:
+        client.delete(f"{AEDS}/{aed_id}", headers=make.auth(world.admin))
+    distances = [900, 120, 1500, 40, 600, 2400, 300]
+    rng = random.Random(3)
+    made = {}
+    for metres in distances:
+        lat, lon = offset(rng.uniform(0, 360), metres)
+        made[make.aed(latitude=lat, longitude=lon).id] = metres
+    response = client.get(
+        NEARBY,
+        headers=make.auth(world.member_a),
+        params={"lat": ORIGIN[0], "lon": ORIGIN[1], "limit": 5, "radius_m": 2000},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["walking_speed_kmh"] == pytest.approx(5.0)
+    items = body["items"]
+    assert [made[uuid.UUID(i["aed"]["id"])] for i in items] == [40, 120, 300, 600, 900]
+    for item in items:
+        aed = item["aed"]
+        expected = geod_m(ORIGIN[0], ORIGIN[1], aed["latitude"], aed["longitude"])
+        assert item["distance_m"] == pytest.approx(expected, abs=0.06)
+        assert item["walking_seconds"] == math.ceil(item["distance_m"] / (5000 / 3600)) or (
+            abs(item["walking_seconds"] - expected / (5000 / 3600)) <= 1
+        )
+        assert item["availability"]["state"] == "open"
+    # The radius bounds the search: 1500 m and 2400 m are out of a 1000 m radius.
+    near = client.get(
+        NEARBY,
+        headers=make.auth(world.member_a),
+        params={"lat": ORIGIN[0], "lon": ORIGIN[1], "limit": 50, "radius_m": 1000},
+    ).json()["items"]
+    assert len(near) == 5
+
+
+def test_only_usable_aeds_unless_asked(client: TestClient, make: Factory, world: World) -> None:
+    lat, lon = offset(10, 50)
+    make.aed(latitude=lat, longitude=lon, status="defective")
+    lat, lon = offset(20, 60)
+    closed = make.aed(latitude=lat, longitude=lon, opening_hours="Mo-Fr 18:00-20:00")
+    lat, lon = offset(30, 70)
+    uncertain = make.aed(latitude=lat, longitude=lon, opening_hours='"op afspraak"')
+    params: dict[str, Any] = {"lat": ORIGIN[0], "lon": ORIGIN[1], "limit": 10}
+    headers = make.auth(world.member_b)  # cannot see the responders-only AED
+    default = client.get(NEARBY, headers=headers, params=params).json()["items"]
+    states = {i["aed"]["id"]: i["availability"]["state"] for i in default}
+    assert states == {str(world.public_aed.id): "open", str(uncertain.id): "uncertain"}
+    everything = client.get(
+        NEARBY, headers=headers, params={**params, "include_unavailable": "true"}
+    ).json()["items"]
+    assert len(everything) == 4
+    closed_item = next(i for i in everything if i["aed"]["id"] == str(closed.id))
+    assert closed_item["availability"]["state"] == "closed"
+    # 09:30 UTC is 10:30 in Amsterdam; it opens at 18:00 local, 17:00 UTC.
+    assert closed_item["availability"]["next_change"] == "2026-03-02T17:00:00Z"
+
+
+def availability(client: TestClient, headers: dict[str, str], at: str) -> dict[str, Any]:
+    items = client.get(
+        NEARBY,
+        headers=headers,
+        params={"lat": ORIGIN[0], "lon": ORIGIN[1], "at": at, "include_unavailable": "true"},
+    ).json()["items"]
+    assert len(items) == 1
+    result: dict[str, Any] = items[0]["availability"]
+    return result
+
+
+SHOP = "Mo-Sa 08:00-20:00; Su off; PH off"
+DAILY = "Mo-Su 08:00-20:00"
+
+
+@pytest.mark.parametrize(
+    ("hours", "at", "state", "next_change"),
+    [
+        # Koningsdag 2026 is Monday 27 April: a shop with "PH off" stays shut all day.
+        (SHOP, "2026-04-27T10:00:00+02:00", "closed", "2026-04-28T06:00:00Z"),
+        (SHOP, "2026-04-28T10:00:00+02:00", "open", "2026-04-28T18:00:00Z"),
+        # Christmas Day and Boxing Day (Friday and Saturday), then a Sunday.
+        (SHOP, "2026-12-25T12:00:00+01:00", "closed", "2026-12-28T07:00:00Z"),
+        # Sunday 29 March 2026 the clocks go from 02:00 to 03:00: 08:00 is 06:00 UTC, no
+        # longer 07:00 UTC.
+        (DAILY, "2026-03-28T19:30:00Z", "closed", "2026-03-29T06:00:00Z"),
+        (DAILY, "2026-03-29T05:30:00Z", "closed", "2026-03-29T06:00:00Z"),
+        (DAILY, "2026-03-29T06:30:00Z", "open", "2026-03-29T18:00:00Z"),
+        # Sunday 25 October 2026 back from 03:00 to 02:00: 08:00 is 07:00 UTC again.
+        (DAILY, "2026-10-24T18:30:00Z", "closed", "2026-10-25T07:00:00Z"),
+        (DAILY, "2026-10-25T06:30:00Z", "closed", "2026-10-25T07:00:00Z"),
+        (DAILY, "2026-10-25T07:30:00Z", "open", "2026-10-25T19:00:00Z"),
+    ],
+)
+def test_availability_at_holidays_and_clock_changes(
+    client: TestClient,
+    make: Factory,
+    world: World,
+    hours: str,
+    at: str,
+    state: str,
+    next_change: str,
+) -> None:
+    for aed in (world.public_aed, world.responders_aed):
+        client.delete(f"{AEDS}/{aed.id}", headers=make.auth(world.admin))
+    make.aed(opening_hours=hours)
+    result = availability(client, make.auth(world.admin), at)
+    assert (result["state"], result["next_change"]) == (state, next_change)
+
+
+def test_search_reads_the_spatial_index(client: TestClient, make: Factory, world: World) -> None:
+    app: Any = client.app
+    engine = app.state.engine
+    rng = random.Random(5)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with Session(engine) as session:
+        session.add_all(
+            Aed(
+                latitude=rng.uniform(50.8, 53.5),
+                longitude=rng.uniform(3.4, 7.1),
+                access="yes",
+                status="active",
+                visibility="public",
+                opening_hours="24/7",
+                created_at=now,
+                updated_at=now,
+            )
+            for _ in range(5000)
+        )
+        session.commit()
+        if engine.dialect.name == "postgresql":
+            session.connection().exec_driver_sql("ANALYZE aeds")
+            session.commit()
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "FROM aeds" in statement and "latitude BETWEEN" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        response = client.get(
+            NEARBY, headers=make.auth(world.admin), params={"lat": ORIGIN[0], "lon": ORIGIN[1]}
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert response.status_code == 200
+    assert statements
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = " ".join(
+                str(row[-1]) if engine.dialect.name == "sqlite" else str(row[0])
+                for row in connection.exec_driver_sql(explain + statement, parameters)
+            )
+            assert "ix_aeds_latitude_longitude" in plan, plan
+            assert "SCAN aeds" not in plan and "Seq Scan" not in plan, plan
