@@ -15,6 +15,7 @@ from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
 from buurtplus.api.middleware import BodySizeLimit, RefuseNul, RequestContext
 from buurtplus.api.routes import (
+    aed_files,
     aeds,
     audit,
     auth,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         audit,
         patrols,
         aeds,
+        aed_files,
     ):
         api.include_router(module.router)
     app.include_router(api)
