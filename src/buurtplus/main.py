@@ -15,6 +15,7 @@ from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
 from buurtplus.api.middleware import BodySizeLimit, RefuseNul, RequestContext
 from buurtplus.api.routes import (
+    aed_files,
     aeds,
     audit,
     auth,
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         audit,
         patrols,
         aeds,
+        aed_files,
         heart_safety,
     ):
         api.include_router(module.router)

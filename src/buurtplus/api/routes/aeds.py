@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from buurtplus.api.deps import (
     ClockDep,
@@ -14,13 +14,11 @@ from buurtplus.api.deps import (
 )
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.aeds import (
-    EXAMPLE_CSV,
     AedCheckCreate,
     AedCheckPage,
     AedCheckRead,
     AedCheckResult,
     AedCreate,
-    AedImportReport,
     AedMaintenanceItem,
     AedMaintenancePage,
     AedNearby,
@@ -29,18 +27,16 @@ from buurtplus.api.schemas.aeds import (
     AedRead,
     AedUpdate,
     AvailabilityRead,
-    ImportRowRead,
     Latitude,
     Longitude,
 )
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.teams import BuurtCode
 from buurtplus.domain.access import Actor
-from buurtplus.domain.aeds import checks, maintenance, nearby, service, transfer
+from buurtplus.domain.aeds import checks, maintenance, nearby, service
 from buurtplus.domain.aeds.areas import reach_of
 from buurtplus.domain.aeds.availability import AvailabilityAt
 from buurtplus.domain.aeds.errors import StaleAed
-from buurtplus.domain.aeds.formats import MEDIA_TYPES, FileFormat
 from buurtplus.domain.aeds.models import AedCheck
 from buurtplus.domain.aeds.service import AedFilter, AedView
 from buurtplus.domain.aeds.vocabulary import AedStatus
@@ -258,90 +254,6 @@ def maintenance_list(
     return AedMaintenancePage(
         items=[AedMaintenanceItem(aed=aed_read(i.view), reasons=i.reasons) for i in page.items],
         next_cursor=page.next_cursor,
-    )
-
-
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-FILE_REF = {"$ref": "#/components/schemas/AedImportFile"}
-IMPORT_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "The file: a GeoJSON FeatureCollection, OSM JSON (Overpass), or CSV "
-        "(columns source, latitude, longitude and OSM tag names; `,` or `;`)",
-        "content": {
-            "application/json": {"schema": FILE_REF},
-            "application/geo+json": {"schema": FILE_REF},
-            "text/csv": {"schema": {"type": "string"}, "example": EXAMPLE_CSV},
-        },
-    }
-}
-
-
-@router.post(
-    "/import",
-    summary="Import AEDs from a file; idempotent by source id, with a report per row",
-    response_model=AedImportReport,
-    responses=problems(401, 403, 413, 422),
-    openapi_extra=IMPORT_BODY,
-)
-def import_aeds(
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    data: Annotated[bytes, Depends(raw_body)],
-    format_: Annotated[FileFormat, Query(alias="format")] = FileFormat.geojson,
-    dry_run: Annotated[bool, Query(description="Report only; store nothing")] = False,
-) -> AedImportReport:
-    report = transfer.import_aeds(
-        session, actor=actor, data=data, fmt=format_, dry_run=dry_run, clock=clock
-    )
-    return AedImportReport(
-        dry_run=report.dry_run,
-        **{outcome.value: report.count(outcome) for outcome in transfer.Outcome},
-        rows=[
-            ImportRowRead(
-                row=r.row,
-                source=r.source,
-                outcome=r.outcome,
-                aed_id=r.aed_id,
-                reasons=list(r.reasons),
-            )
-            for r in report.rows
-        ],
-    )
-
-
-@router.get(
-    "/export",
-    summary="Export the AEDs you may see as GeoJSON, CSV or OSM JSON (imports again)",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "The file (never with cabinet codes)",
-            "content": {
-                "application/geo+json": {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
-                "text/csv": {"schema": {"type": "string"}},
-            },
-        },
-        **problems(401, 422),
-    },
-)
-def export_aeds(
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    format_: Annotated[FileFormat, Query(alias="format")] = FileFormat.geojson,
-) -> Response:
-    content = transfer.export_aeds(session, actor=actor, fmt=format_, clock=clock)
-    suffix = {"geojson": "geojson", "csv": "csv", "osm": "osm.json"}[format_]
-    return Response(
-        content,
-        media_type=MEDIA_TYPES[format_],
-        headers={"Content-Disposition": f'attachment; filename="aeds.{suffix}"'},
     )
 
 
