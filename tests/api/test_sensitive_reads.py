@@ -18,7 +18,10 @@ from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
 from tests.fixtures.world import MARKERS
 
-QUERY = {"/api/v1/routing/gaps": {"municipality": "GM0363"}}
+QUERY = {
+    "/api/v1/routing/gaps": {"municipality": "GM0363"},
+    "/api/v1/aeds/nearby": {"lat": "52.3601", "lon": "4.9215"},
+}
 
 
 def audit_count(app: FastAPI, actor: User) -> int:
