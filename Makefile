@@ -6,9 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test lint bench openapi lock clean
 
-$(STAMP): requirements.txt pyproject.toml
+# requirements.txt pins what the service needs; requirements-dev.txt adds the PostgreSQL
+# driver and the test and lint tools on the same pins. A checkout installs both.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
@@ -29,6 +31,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Lint, type check and the whole suite; on PostgreSQL too when BUURTPLUS_TEST_DATABASE_URL is set.
 test: lint
@@ -40,10 +43,12 @@ bench: install
 openapi: install
 	$(BIN)/buurtplus openapi export
 
-# Re-pin requirements.txt from pyproject.toml (no index URLs are written).
+# Re-pin both requirement files from pyproject.toml (no index URLs are written).
+PIN := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	--no-emit-trusted-host
 lock: install
-	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
-		--no-emit-find-links --no-emit-trusted-host -o requirements.txt pyproject.toml
+	$(PIN) -o requirements.txt pyproject.toml
+	$(PIN) --extra postgres --extra dev -c requirements.txt -o requirements-dev.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -13,9 +13,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from buurtplus.clock import FrozenClock
-from buurtplus.db import make_engine, transaction
-from buurtplus.domain.access import Actor, UserRole
+from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.clock import FrozenClock
+from buurtplus.core.db import make_engine, transaction
 from buurtplus.domain.aeds.formats import FileFormat
 from buurtplus.domain.aeds.nearby import aeds_near
 from buurtplus.domain.aeds.transfer import Outcome, import_aeds

@@ -157,10 +157,10 @@ def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None
 QUEUE_BACKLOG = """
 import sys
 from sqlmodel import select
-from buurtplus.clock import SystemClock
+from buurtplus.core.clock import SystemClock
 from buurtplus.config import get_settings
-from buurtplus.db import make_engine, transaction
-from buurtplus.delivery.outbox import EventType, enqueue_event
+from buurtplus.core.db import make_engine, transaction
+from buurtplus.outbox.events import EventType, enqueue_event
 from buurtplus.domain.partners.models import Partner
 
 engine = make_engine(get_settings().database_url)

@@ -5,8 +5,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from buurtplus.routing.base import SignalFacts
-from buurtplus.routing.models import RoutingRule
+from buurtplus.domain.routing.models import RoutingRule
+from buurtplus.domain.routing.router import SignalFacts
 from buurtplus.routing.strategies.rules import RulesRouter
 
 CATEGORIES = {

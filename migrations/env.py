@@ -1,7 +1,7 @@
 from alembic import context
 from sqlalchemy import Connection
 
-from buurtplus.db import make_engine
+from buurtplus.core.db import make_engine
 from buurtplus.models import metadata
 
 config = context.config

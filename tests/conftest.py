@@ -6,9 +6,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from buurtplus.clock import FrozenClock
 from buurtplus.config import Settings
-from buurtplus.db import make_engine
+from buurtplus.core.clock import FrozenClock
+from buurtplus.core.db import make_engine
 from buurtplus.main import create_app
 from buurtplus.migrate import upgrade
 from tests.fixtures.databases import (

@@ -7,7 +7,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from buurtplus.db import make_engine, metadata
+from buurtplus.core.db import make_engine, metadata
 from buurtplus.migrate import alembic_config, downgrade, head_revisions, upgrade
 from tests.fixtures.databases import fresh_postgres_database, postgres_base_url
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import buurtplus.db
+import buurtplus.core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -39,8 +39,8 @@ def upgrade() -> None:
         sa.Column("contact_email", sa.String(length=254), nullable=True),
         sa.Column("contact_phone", sa.String(length=40), nullable=True),
         sa.Column("plus_mode", sa.Boolean(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
         sa.UniqueConstraint(
             "municipality_code", "name", name=op.f("uq_teams_municipality_code_name")
@@ -60,8 +60,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("token_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -72,8 +72,8 @@ def upgrade() -> None:
         sa.Column("team_role", sa.String(length=20), nullable=False),
         sa.Column("cpr_valid_until", sa.Date(), nullable=True),
         sa.Column("citizen_responder", sa.Boolean(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["team_id"],
             ["teams.id"],

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import buurtplus.db
+import buurtplus.core.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -199,7 +199,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("action", sa.String(length=60), nullable=False),
         sa.Column("object_type", sa.String(length=40), nullable=False),
@@ -231,8 +231,8 @@ def upgrade() -> None:
         sa.Column("advice_nl", sa.Text(), nullable=False),
         sa.Column("advice_en", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_categories")),
         sa.UniqueConstraint("code", name=op.f("uq_categories_code")),
     )
@@ -248,17 +248,17 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=200), nullable=True),
         sa.Column("postcode", sa.String(length=6), nullable=True),
         sa.Column("buurt_code", sa.String(length=10), nullable=True),
-        sa.Column("observed_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("observed_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("urgency", sa.String(length=10), nullable=False),
         sa.Column("emergency_called", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("outcome", sa.String(length=20), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("purged_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("purged_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["category_id"],
             ["categories.id"],
@@ -291,7 +291,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("signal_id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["signal_id"],
             ["signals.id"],
@@ -311,7 +311,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("signal_id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("action", sa.String(length=30), nullable=False),
         sa.Column("from_status", sa.String(length=20), nullable=True),
@@ -337,7 +337,7 @@ def upgrade() -> None:
         sa.Column("signal_id", sa.Uuid(), nullable=False),
         sa.Column("author_id", sa.Uuid(), nullable=False),
         sa.Column("message", sa.Text(), nullable=True),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["users.id"],
@@ -369,8 +369,8 @@ def upgrade() -> None:
         sa.column("advice_nl", sa.Text()),
         sa.column("advice_en", sa.Text()),
         sa.column("active", sa.Boolean()),
-        sa.column("created_at", buurtplus.db.UTCDateTime()),
-        sa.column("updated_at", buurtplus.db.UTCDateTime()),
+        sa.column("created_at", buurtplus.core.db.UTCDateTime()),
+        sa.column("updated_at", buurtplus.core.db.UTCDateTime()),
     )
     now = datetime.now(UTC)
     op.bulk_insert(

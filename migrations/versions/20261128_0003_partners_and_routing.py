@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import buurtplus.db
+import buurtplus.core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -33,8 +33,8 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partners")),
         sa.UniqueConstraint("name", name=op.f("uq_partners_name")),
     )
@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("secret_hash", sa.String(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["partner_id"],
             ["partners.id"],
@@ -100,8 +100,8 @@ def upgrade() -> None:
         sa.Column("fallback_partner_id", sa.Uuid(), nullable=True),
         sa.Column("ack_minutes", sa.Integer(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["fallback_partner_id"],
             ["partners.id"],
@@ -127,12 +127,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("routing_rule_name", sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column("routing_explanation", sa.Text(), nullable=True))
         batch_op.add_column(
-            sa.Column("ack_deadline", buurtplus.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("ack_deadline", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("ack_minutes", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("fallback_partner_id", sa.Uuid(), nullable=True))
         batch_op.add_column(
-            sa.Column("escalated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("escalated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
             sa.Column(

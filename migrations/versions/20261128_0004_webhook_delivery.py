@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import buurtplus.db
+import buurtplus.core.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -34,15 +34,17 @@ def upgrade() -> None:
         ),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("disabled_reason", sa.String(length=200), nullable=True),
-        sa.Column("disabled_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("disabled_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("secret", sa.String(length=100), nullable=False),
         sa.Column("previous_secret", sa.String(length=100), nullable=True),
         sa.Column(
-            "previous_secret_expires_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True
+            "previous_secret_expires_at",
+            buurtplus.core.db.UTCDateTime(timezone=True),
+            nullable=True,
         ),
-        sa.Column("failing_since", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("failing_since", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["partner_id"],
             ["partners.id"],
@@ -68,7 +70,7 @@ def upgrade() -> None:
         sa.Column("partner_id", sa.Uuid(), nullable=False),
         sa.Column("type", sa.String(length=40), nullable=False),
         sa.Column("signal_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["partner_id"],
@@ -101,13 +103,13 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempt_count", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("leased_by", sa.String(length=120), nullable=True),
-        sa.Column("lease_until", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["endpoint_id"],
             ["webhook_endpoints.id"],
@@ -151,7 +153,7 @@ def upgrade() -> None:
         "webhook_attempts",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("delivery_id", sa.Uuid(), nullable=False),
-        sa.Column("attempted_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempted_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("response_excerpt", sa.Text(), nullable=True),

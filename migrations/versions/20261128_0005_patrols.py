@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import buurtplus.db
+import buurtplus.core.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("token_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -40,8 +40,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("team_id", sa.Uuid(), nullable=False),
         sa.Column("created_by", sa.Uuid(), nullable=False),
-        sa.Column("planned_start", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("planned_end", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("planned_start", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("planned_end", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "route",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -49,13 +49,13 @@ def upgrade() -> None:
         ),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("started_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("cancelled_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("cancel_reason", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by"],
             ["users.id"],
@@ -80,13 +80,13 @@ def upgrade() -> None:
         sa.Column("patrol_id", sa.Uuid(), nullable=False),
         sa.Column("author_id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=True),
-        sa.Column("observed_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("observed_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("latitude", sa.Float(), nullable=True),
         sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("kind", sa.String(length=30), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["users.id"],
@@ -119,7 +119,7 @@ def upgrade() -> None:
         "patrol_participants",
         sa.Column("patrol_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("joined_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("joined_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["patrol_id"],
             ["patrols.id"],

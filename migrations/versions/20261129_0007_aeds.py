@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import buurtplus.db
+import buurtplus.core.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -51,15 +51,15 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("last_checked_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_checked_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("source_id", sa.String(length=120), nullable=True),
         sa.Column("visibility", sa.String(length=20), nullable=False),
         sa.Column("maintainer_partner_id", sa.Uuid(), nullable=True),
         sa.Column("signal_id", sa.Uuid(), nullable=True),
-        sa.Column("retired_at", buurtplus.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("retired_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["maintainer_partner_id"],
             ["partners.id"],
@@ -93,7 +93,7 @@ def upgrade() -> None:
         sa.Column("aed_id", sa.Uuid(), nullable=False),
         sa.Column("patrol_id", sa.Uuid(), nullable=True),
         sa.Column("checked_by", sa.Uuid(), nullable=False),
-        sa.Column("checked_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("display_ok", sa.Boolean(), nullable=False),
         sa.Column("cabinet_ok", sa.Boolean(), nullable=False),
         sa.Column("kit_present", sa.Boolean(), nullable=False),
@@ -107,7 +107,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("signal_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", buurtplus.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", buurtplus.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["aed_id"], ["aeds.id"], name=op.f("fk_aed_checks_aed_id_aeds"), ondelete="CASCADE"
         ),

@@ -57,10 +57,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
-    from buurtplus.clock import SystemClock
-    from buurtplus.db import make_engine
+    from buurtplus.background import BackgroundWork
+    from buurtplus.core.clock import SystemClock
+    from buurtplus.core.db import make_engine
     from buurtplus.observability import configure_logging
-    from buurtplus.worker import BackgroundWork
 
     configure_logging(level=settings.log_level, as_json=settings.log_json)
     engine = make_engine(settings.database_url)
@@ -93,10 +93,10 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
-    from buurtplus.clock import SystemClock
-    from buurtplus.db import make_engine, transaction
-    from buurtplus.domain.access import UserRole
-    from buurtplus.domain.errors import DomainError
+    from buurtplus.core.actor import UserRole
+    from buurtplus.core.clock import SystemClock
+    from buurtplus.core.db import make_engine, transaction
+    from buurtplus.core.errors import DomainError
     from buurtplus.domain.users.service import create_user
 
     if args.password_stdin:
@@ -130,8 +130,8 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
-    from buurtplus.clock import SystemClock
-    from buurtplus.db import make_engine, transaction
+    from buurtplus.core.clock import SystemClock
+    from buurtplus.core.db import make_engine, transaction
     from buurtplus.demo import seed_demo
 
     if not settings.demo:
@@ -150,9 +150,9 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retention_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from buurtplus.clock import SystemClock
-    from buurtplus.db import make_engine
-    from buurtplus.worker import purge_personal_content
+    from buurtplus.background import purge_personal_content
+    from buurtplus.core.clock import SystemClock
+    from buurtplus.core.db import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -192,11 +192,11 @@ class ProgressBar:
 
 def cmd_aeds_import(args: argparse.Namespace, settings: Settings) -> int:
     import buurtplus.models  # noqa: F401 - every table, for the foreign keys between them
-    from buurtplus.clock import SystemClock
-    from buurtplus.db import make_engine, transaction
+    from buurtplus.core.clock import SystemClock
+    from buurtplus.core.db import make_engine, transaction
+    from buurtplus.core.errors import DomainError
     from buurtplus.domain.aeds.formats import FileFormat, guess_format
     from buurtplus.domain.aeds.transfer import Outcome, import_aeds
-    from buurtplus.domain.errors import DomainError
 
     path = Path(args.file)
     try:

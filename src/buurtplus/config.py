@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        default="sqlite:///./buurtplus.db",
+        default="sqlite:///./buurtplus.core.db",
         description="SQLAlchemy URL: a SQLite file, or postgresql+psycopg://user@host/db",
     )
     demo: bool = Field(default=False, description="Allow demo accounts and the default secret")

@@ -8,11 +8,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from buurtplus.clock import Clock
-from buurtplus.delivery.models import WebhookEndpoint
-from buurtplus.delivery.outbox import EventType
+from buurtplus.core.actor import Actor, TeamRole, UserRole
+from buurtplus.core.clock import Clock
 from buurtplus.demo_aeds import seed_aeds
-from buurtplus.domain.access import Actor, TeamRole, UserRole
+from buurtplus.domain.categories.models import Category
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.partners.service import create_partner
 from buurtplus.domain.patrols.service import (
@@ -26,14 +25,16 @@ from buurtplus.domain.patrols.service import (
     take_step,
 )
 from buurtplus.domain.patrols.workflow import ObservationKind, PatrolAction
+from buurtplus.domain.routing.management import create_rule
 from buurtplus.domain.signals.dispatch import route_new_signal
-from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.service import RouteHook, SignalDraft, submit_signal
 from buurtplus.domain.teams.models import Team
-from buurtplus.domain.teams.service import TeamDraft, add_member, create_team
+from buurtplus.domain.teams.service import TeamDraft, add_member, create_team, load_actor
 from buurtplus.domain.users.models import User
-from buurtplus.domain.users.service import create_user, load_actor
-from buurtplus.routing.rules import create_rule
+from buurtplus.domain.users.service import create_user
+from buurtplus.outbox.events import EventType
+from buurtplus.outbox.models import WebhookEndpoint
 from buurtplus.routing.strategies.rules import RulesRouter
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo credential, demo mode only

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
+from buurtplus.core.actor import Actor
+from buurtplus.core.clock import Clock
 from buurtplus.domain.aeds.checks import CheckDraft, check_aed
 from buurtplus.domain.aeds.service import create_aed, update_aed
 from buurtplus.domain.partners.models import Partner
-from buurtplus.routing.base import Router
+from buurtplus.domain.routing.router import Router
 
 
 @dataclass(frozen=True)

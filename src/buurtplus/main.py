@@ -32,13 +32,13 @@ from buurtplus.api.routes import (
     webhooks,
 )
 from buurtplus.api.schemas.aeds import AedImportFile
-from buurtplus.clock import Clock, SystemClock
+from buurtplus.background import BackgroundWork, address_guard
 from buurtplus.config import Settings, check_servable, get_settings
-from buurtplus.db import make_engine
+from buurtplus.core.clock import Clock, SystemClock
+from buurtplus.core.db import make_engine
 from buurtplus.domain.users.throttle import LoginThrottle
 from buurtplus.routing.registry import load_router
 from buurtplus.security import TokenIssuer, configure_password_hashing
-from buurtplus.worker import BackgroundWork, address_guard
 
 API_PREFIX = "/api/v1"
 

@@ -1,9 +1,9 @@
 """Every table of the application, imported so SQLModel.metadata knows them all (Alembic)."""
 
-from buurtplus.db import metadata
-from buurtplus.delivery.models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent
+from buurtplus.core.audit.models import AuditEvent
+from buurtplus.core.db import metadata
 from buurtplus.domain.aeds.models import Aed, AedCheck
-from buurtplus.domain.audit.models import AuditEvent
+from buurtplus.domain.categories.models import Category
 from buurtplus.domain.partners.models import Partner, PartnerClient
 from buurtplus.domain.patrols.models import (
     CalendarFeedToken,
@@ -11,16 +11,11 @@ from buurtplus.domain.patrols.models import (
     PatrolObservation,
     PatrolParticipant,
 )
-from buurtplus.domain.signals.models import (
-    Category,
-    Feedback,
-    IdempotencyKey,
-    Signal,
-    SignalEvent,
-)
+from buurtplus.domain.routing.models import RoutingRule
+from buurtplus.domain.signals.models import Feedback, IdempotencyKey, Signal, SignalEvent
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User
-from buurtplus.routing.models import RoutingRule
+from buurtplus.outbox.models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Aed",

@@ -1,10 +1,11 @@
-"""Structured logs, each line carrying the id of the request it belongs to."""
+"""Structured logs: each line carries the id of the request it belongs to and every field the
+code gave it in `extra` (signal_id, endpoint_id, counts), written by python-json-logger."""
 
-import json
 import logging
 import sys
 from contextvars import ContextVar
-from datetime import UTC, datetime
+
+from pythonjsonlogger.json import JsonFormatter
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -15,30 +16,23 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        request_id = getattr(record, "request_id", None)
-        if request_id:
-            entry["request_id"] = request_id
-        for key in ("method", "path", "status", "duration_ms"):
-            if hasattr(record, key):
-                entry[key] = getattr(record, key)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id,
+    the exception if any, and whatever else the record carries."""
+    return JsonFormatter(
+        "{levelname}{name}{message}",
+        style="{",
+        timestamp="time",
+        rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+        json_ensure_ascii=False,
+    )
 
 
 def configure_logging(*, level: str, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RequestIdFilter())
     if as_json:
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(json_formatter())
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")

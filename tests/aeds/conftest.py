@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.teams.models import Team

@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from buurtplus.clock import FrozenClock
-from buurtplus.delivery.models import WebhookEvent
+from buurtplus.background import expire_aed_dates
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.signals.models import Signal
+from buurtplus.outbox.models import WebhookEvent
 from buurtplus.routing.strategies.rules import RulesRouter
-from buurtplus.worker import expire_aed_dates
 from tests.aeds.conftest import AEDS, World
 from tests.fixtures.factories import Factory
 

@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from buurtplus.clock import FrozenClock
-from buurtplus.delivery.models import WebhookEvent
+from buurtplus.background import purge_personal_content
+from buurtplus.core.audit.models import AuditEvent
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.aeds.models import Aed, AedCheck
-from buurtplus.domain.audit.models import AuditEvent
-from buurtplus.worker import purge_personal_content
+from buurtplus.outbox.models import WebhookEvent
 from tests.aeds.conftest import AEDS, IN_DAPPERBUURT, IN_OOSTERPARK, World
 from tests.fixtures.factories import Factory
 

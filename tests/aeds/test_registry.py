@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from buurtplus.domain.audit.models import AuditEvent
+from buurtplus.core.audit.models import AuditEvent
 from tests.aeds.conftest import AEDS, IN_DAPPERBUURT, IN_OOSTERPARK, PROBLEM, World
 from tests.fixtures.factories import Factory
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from buurtplus.db import transaction
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
+from buurtplus.core.db import transaction
 from buurtplus.domain.teams.models import Team
 from tests.api.test_patrol_observations import NOW_END, NOW_START, seen
 from tests.fixtures.factories import Factory

@@ -5,8 +5,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jose import jwt
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import TeamRole, UserRole
+from buurtplus.core.actor import TeamRole, UserRole
+from buurtplus.core.clock import FrozenClock
 from tests.conftest import TEST_SECRET
 from tests.fixtures.factories import PASSWORD, Factory
 

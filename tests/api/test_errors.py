@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
 from tests.conftest import CORS_ORIGIN
 from tests.fixtures.factories import Factory
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.patrols.models import Patrol
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User

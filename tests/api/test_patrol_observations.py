@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.patrols.models import Patrol, PatrolObservation
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.models import Team

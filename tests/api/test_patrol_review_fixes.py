@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import UserRole
+from buurtplus.background import purge_personal_content
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.patrols.models import Patrol
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
-from buurtplus.worker import purge_personal_content
 from tests.fixtures.factories import Factory
 
 PATROLS = "/api/v1/patrols"

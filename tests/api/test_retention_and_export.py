@@ -6,12 +6,12 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import UserRole
+from buurtplus.background import purge_personal_content
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.signals.models import Feedback, Signal, SignalEvent
 from buurtplus.domain.users.models import User
 from buurtplus.main import create_app
-from buurtplus.worker import purge_personal_content
 from tests.conftest import make_settings
 from tests.fixtures.factories import Factory
 from tests.fixtures.server import run_cli

@@ -5,12 +5,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import UserRole
+from buurtplus.background import escalate_missed_deadlines
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
-from buurtplus.worker import escalate_missed_deadlines
 from tests.fixtures.factories import Factory
 
 SIGNALS = "/api/v1/signals"

@@ -7,7 +7,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
 from tests.fixtures.factories import Factory
 
 schema = schemathesis.pytest.from_fixture("api_schema")

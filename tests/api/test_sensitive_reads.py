@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from buurtplus.api import routes
-from buurtplus.domain.audit.models import AuditEvent
+from buurtplus.core.audit.models import AuditEvent
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
 from tests.fixtures.world import MARKERS

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.access import TeamRole, UserRole
+from buurtplus.core.actor import TeamRole, UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User

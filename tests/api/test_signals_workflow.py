@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User

@@ -3,8 +3,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.db import transaction
-from buurtplus.domain.access import TeamRole, UserRole
+from buurtplus.core.actor import TeamRole, UserRole
+from buurtplus.core.db import transaction
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
 

@@ -1,7 +1,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
 from tests.fixtures.factories import Factory
 
 USERS = "/api/v1/users"

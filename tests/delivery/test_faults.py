@@ -16,14 +16,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from buurtplus.clock import FrozenClock
 from buurtplus.config import Settings
-from buurtplus.db import transaction
-from buurtplus.delivery.models import Delivery, DeliveryAttempt, WebhookEvent
+from buurtplus.core.clock import FrozenClock
+from buurtplus.core.db import transaction
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
 from buurtplus.main import create_app
+from buurtplus.outbox.models import Delivery, DeliveryAttempt, WebhookEvent
 from tests.conftest import make_settings
 from tests.delivery.conftest import LOOPBACK, add_endpoint, report
 from tests.fixtures.factories import Factory

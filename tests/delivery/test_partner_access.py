@@ -5,13 +5,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from buurtplus.clock import FrozenClock
-from buurtplus.db import transaction
-from buurtplus.delivery.models import WebhookEvent
-from buurtplus.domain.access import UserRole
+from buurtplus.background import purge_personal_content
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
+from buurtplus.core.db import transaction
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
-from buurtplus.worker import purge_personal_content
+from buurtplus.outbox.models import WebhookEvent
 from tests.delivery.conftest import report
 from tests.fixtures.factories import Factory
 

@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from buurtplus.clock import FrozenClock
-from buurtplus.db import transaction
-from buurtplus.delivery.models import Delivery, WebhookEvent
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
+from buurtplus.core.db import transaction
 from buurtplus.delivery.worker import DeliveryWorker
-from buurtplus.domain.access import UserRole
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
+from buurtplus.outbox.models import Delivery, WebhookEvent
 from tests.delivery.conftest import add_endpoint, report
 from tests.fixtures.factories import Factory
 from tests.fixtures.receiver import Receiver, Reply

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from buurtplus.clock import FrozenClock
-from buurtplus.domain.errors import TooManyAttempts
+from buurtplus.core.clock import FrozenClock
+from buurtplus.core.errors import TooManyAttempts
 from buurtplus.domain.users.throttle import LoginThrottle
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from buurtplus.domain.access import UserRole
+from buurtplus.core.actor import UserRole
 from buurtplus.domain.teams.models import Team
 from tests.fixtures.factories import Factory
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from buurtplus.clock import FrozenClock
+from buurtplus.core.actor import UserRole
+from buurtplus.core.clock import FrozenClock
 from buurtplus.main import create_app
 from buurtplus.routing.registry import RouterPluginError, load_router
 from tests.conftest import make_settings
@@ -38,7 +39,7 @@ PLUGIN = """
     from sqlmodel import select
 
     from buurtplus.domain.partners.models import Partner
-    from buurtplus.routing.base import Decision
+    from buurtplus.domain.routing.router import Decision
 
 
     class EverythingToOne:
@@ -159,3 +160,69 @@ def test_a_failing_router_never_loses_a_report(
 
     assert response.status_code == 201
     assert response.json()["status"] == "unroutable"
+
+
+def test_the_gap_report_asks_the_static_router_in_force(
+    tmp_path: Path, clean_database: str, clock: FrozenClock
+) -> None:
+    """Under the static router the report names what the file leaves out, not what the
+    (unused) rules table would miss; with a default nothing is left out."""
+    mapping = tmp_path / "routing.toml"
+    mapping.write_text('[categories]\nloneliness = "Wijkteam"\n', encoding="utf-8")
+    app = create_app(
+        make_settings(clean_database, router="static", routing_static_file=str(mapping)),
+        clock=clock,
+    )
+    make = Factory(app)
+    make.partner("Wijkteam")
+    team = make.team(plus_mode=True)
+    admin = make.user(UserRole.admin)
+
+    with TestClient(app) as client:
+        report = client.get(
+            "/api/v1/routing/gaps", params={"municipality": "GM0363"}, headers=make.auth(admin)
+        )
+    app.state.engine.dispose()
+
+    assert report.status_code == 200
+    uncovered = {gap["category"] for gap in report.json()["items"]}
+    assert "loneliness" not in uncovered
+    assert {"public_space", "domestic_violence"} <= uncovered
+    gap = next(g for g in report.json()["items"] if g["category"] == "public_space")
+    assert gap["team_id"] == str(team.id)
+    assert gap["uncovered_now"] is True
+    assert len(gap["uncovered_hours"]) == 7 * 24
+
+    mapping.write_text('default = "Wijkteam"\n', encoding="utf-8")
+    app = create_app(
+        make_settings(clean_database, router="static", routing_static_file=str(mapping)),
+        clock=clock,
+    )
+    with TestClient(app) as client:
+        report = client.get(
+            "/api/v1/routing/gaps", params={"municipality": "GM0363"}, headers=make.auth(admin)
+        )
+    app.state.engine.dispose()
+    assert report.status_code == 200
+    assert report.json()["items"] == []
+
+
+def test_a_router_that_cannot_answer_what_ifs_says_so_in_the_gap_report(
+    plugin_path: Path, clean_database: str, clock: FrozenClock
+) -> None:
+    install_plugin(plugin_path, "central", "bp_plugin:EverythingToOne", PLUGIN)
+    app = create_app(make_settings(clean_database, router="central"), clock=clock)
+    make = Factory(app)
+    make.team(plus_mode=True)
+    admin = make.user(UserRole.admin)
+
+    with TestClient(app) as client:
+        report = client.get(
+            "/api/v1/routing/gaps", params={"municipality": "GM0363"}, headers=make.auth(admin)
+        )
+    app.state.engine.dispose()
+
+    assert report.status_code == 501
+    assert report.headers["content-type"] == "application/problem+json"
+    assert report.json()["type"] == "urn:buurtplus:problem:gap-report-not-supported"
+    assert "preview" in report.json()["detail"]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from buurtplus.routing.base import SignalFacts
-from buurtplus.routing.models import RoutingRule
+from buurtplus.domain.routing.models import RoutingRule
+from buurtplus.domain.routing.router import SignalFacts
 from buurtplus.routing.strategies.rules import CompiledRule, RulesRouter
 
 CATEGORIES = {

@@ -9,15 +9,14 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from buurtplus.api.errors import Unauthenticated
-from buurtplus.clock import Clock
 from buurtplus.config import Settings
-from buurtplus.db import transaction
-from buurtplus.domain.access import Actor, UserRole
-from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.pagination import MAX_LIMIT
+from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import transaction
+from buurtplus.core.pagination import MAX_LIMIT
 from buurtplus.domain.partners.models import PartnerClient
+from buurtplus.domain.teams.service import load_actor
 from buurtplus.domain.users.models import User
-from buurtplus.domain.users.service import load_actor
 from buurtplus.security import InvalidToken, TokenIssuer
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
@@ -121,8 +120,8 @@ CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 
 
 def require_admin(actor: CurrentActor) -> Actor:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an admin may do this.")
+    """Refuse a non-admin before the request body is read; the service checks again."""
+    actor.require_admin("may do this")
     return actor
 
 

@@ -12,12 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from buurtplus.domain.errors import (
+from buurtplus.core.errors import (
     Conflict,
     DomainError,
     InvalidCredentials,
     InvalidInput,
     NotFound,
+    NotSupported,
     PermissionDenied,
     PreconditionFailed,
     TooManyAttempts,
@@ -65,6 +66,7 @@ STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     InvalidCredentials: HTTPStatus.BAD_REQUEST,
     TooManyAttempts: HTTPStatus.TOO_MANY_REQUESTS,
     PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
+    NotSupported: HTTPStatus.NOT_IMPLEMENTED,
 }
 
 
@@ -243,6 +245,7 @@ _DESCRIPTIONS = {
     413: "Request body too large",
     422: "Invalid input; nothing was stored",
     429: "Too many attempts; see Retry-After",
+    501: "The configuration in force cannot do this",
 }
 
 

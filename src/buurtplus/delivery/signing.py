@@ -3,23 +3,13 @@
 import base64
 import hashlib
 import hmac
-import secrets
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
-SECRET_BYTES = 32
-
-
-def generate_secret() -> str:
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def _key(secret: str) -> bytes:
-    return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+from buurtplus.outbox.secrets import secret_key
 
 
 def sign(secret: str, *, message_id: str, timestamp: int, body: bytes) -> str:
     signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
 

@@ -154,6 +154,14 @@ class AddressGuard:
                 raise AddressRefused(f"Refused address: {reason}.")
         return parts
 
+    def url_refusal(self, url: str) -> str | None:
+        """Why a webhook URL may not be saved, or None (`domain.webhooks.UrlCheck`)."""
+        try:
+            self.check_url(url)
+        except AddressRefused as exc:
+            return str(exc)
+        return None
+
     def resolve(self, url: str, resolver: Resolver | None = None) -> tuple[SplitResult, str]:
         """The URL's parts and one address it resolves to that may be sent to."""
         parts = self.check_url(url)

@@ -17,21 +17,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.db import transaction
-from buurtplus.delivery import wakeup
-from buurtplus.delivery.models import (
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import transaction
+from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
+from buurtplus.delivery.sender import AttemptResult, WebhookSender
+from buurtplus.delivery.signing import webhook_headers
+from buurtplus.outbox import wakeup
+from buurtplus.outbox.events import NOTIFY_CHANNEL
+from buurtplus.outbox.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
     WebhookEndpoint,
     WebhookEvent,
 )
-from buurtplus.delivery.outbox import NOTIFY_CHANNEL
-from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
-from buurtplus.delivery.sender import AttemptResult, WebhookSender
-from buurtplus.delivery.signing import webhook_headers
-from buurtplus.domain.audit.service import record
 
 log = logging.getLogger("buurtplus.delivery")
 
@@ -172,12 +173,11 @@ def disable_endpoint(
     endpoint.disabled_reason = reason
     endpoint.disabled_at = clock.now()
     session.add(endpoint)
-    record(
+    audit(
         session,
-        actor=None,
-        action="webhook_endpoint.disabled",
-        object_type="webhook_endpoint",
-        object_id=endpoint.id,
+        None,
+        AuditAction.webhook_endpoint_disabled,
+        endpoint.id,
         clock=clock,
         partner_id=str(endpoint.partner_id),
         reason=reason,

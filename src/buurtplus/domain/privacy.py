@@ -5,18 +5,20 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
-from buurtplus.domain.audit.service import record
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.domain.categories.models import Category
 from buurtplus.domain.patrols.models import (
     CalendarFeedToken,
     Patrol,
     PatrolObservation,
     PatrolParticipant,
 )
-from buurtplus.domain.signals.access import DetailLevel, allowed_actions
-from buurtplus.domain.signals.models import Category, Feedback, Signal, SignalEvent
+from buurtplus.domain.signals.models import Feedback, Signal, SignalEvent
 from buurtplus.domain.signals.service import SignalView
+from buurtplus.domain.signals.visibility import DetailLevel, allowed_actions
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User
 from buurtplus.domain.users.service import get_user
@@ -86,15 +88,7 @@ def export_personal_data(session: Session, *, actor: Actor, clock: Clock) -> Per
         )
     )
     feed_token = session.get(CalendarFeedToken, user.id)
-    record(
-        session,
-        actor=actor,
-        action="user.export",
-        object_type="user",
-        object_id=user.id,
-        clock=clock,
-        signals=len(signals),
-    )
+    audit(session, actor, AuditAction.user_export, user.id, clock=clock, signals=len(signals))
     return PersonalData(
         user=user,
         memberships=[(m, t) for m, t in memberships],

@@ -4,7 +4,7 @@ point group. A broken or duplicate plugin stops the start with a clear message."
 from importlib.metadata import entry_points
 from typing import Any
 
-from buurtplus.routing.base import Router
+from buurtplus.domain.routing.router import Router
 from buurtplus.routing.strategies.rules import RulesRouter
 from buurtplus.routing.strategies.static import StaticRouter
 

@@ -32,7 +32,8 @@ from buurtplus.api.schemas.aeds import (
 )
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.teams import BuurtCode
-from buurtplus.domain.access import Actor
+from buurtplus.core.actor import Actor
+from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.aeds import checks, maintenance, nearby, service
 from buurtplus.domain.aeds.areas import reach_of
 from buurtplus.domain.aeds.availability import AvailabilityAt
@@ -40,8 +41,7 @@ from buurtplus.domain.aeds.errors import StaleAed
 from buurtplus.domain.aeds.models import AedCheck
 from buurtplus.domain.aeds.service import AedFilter, AedView
 from buurtplus.domain.aeds.vocabulary import AedStatus
-from buurtplus.domain.pagination import DEFAULT_LIMIT
-from buurtplus.routing.base import Router
+from buurtplus.domain.routing.router import Router
 
 router = APIRouter(prefix="/aeds", tags=["aeds"])
 

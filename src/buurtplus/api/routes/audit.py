@@ -7,8 +7,8 @@ from buurtplus.api.deps import AdminActor, Cursor, Limit, SessionDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.audit import AuditEventPage, AuditEventRead
 from buurtplus.api.schemas.common import Moment
-from buurtplus.domain.audit.service import list_events
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.core.audit.service import list_events
+from buurtplus.core.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/audit-events", tags=["audit"])
     responses=problems(401, 403, 422),
 )
 def list_audit_events(
-    _: AdminActor,
+    admin: AdminActor,
     session: SessionDep,
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
     object_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -32,6 +32,7 @@ def list_audit_events(
 ) -> AuditEventPage:
     page = list_events(
         session,
+        actor=admin,
         actor_id=actor_id,
         object_id=object_id,
         action=action,

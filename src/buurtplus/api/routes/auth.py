@@ -5,7 +5,7 @@ from fastapi import APIRouter, Form, Request
 from buurtplus.api.deps import ClockDep, ReadSessionDep, TokenIssuerDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.auth import Token
-from buurtplus.domain.errors import InvalidCredentials
+from buurtplus.core.errors import InvalidCredentials
 from buurtplus.domain.partners.service import authenticate_client, client_key
 from buurtplus.domain.users.service import authenticate, normalise_email
 from buurtplus.domain.users.throttle import LoginThrottle

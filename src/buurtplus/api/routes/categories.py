@@ -10,8 +10,8 @@ from buurtplus.api.schemas.categories import (
     CategoryRead,
     CategoryUpdate,
 )
-from buurtplus.domain.pagination import MAX_LIMIT
-from buurtplus.domain.signals import service
+from buurtplus.core.pagination import MAX_LIMIT
+from buurtplus.domain.categories import service
 
 router = APIRouter(prefix="/categories", tags=["categories"])
 

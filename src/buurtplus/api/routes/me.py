@@ -17,8 +17,8 @@ from buurtplus.api.schemas.patrols import (
 )
 from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
 from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
-from buurtplus.domain.access import Actor, TeamRole
-from buurtplus.domain.errors import PermissionDenied
+from buurtplus.core.actor import Actor, TeamRole
+from buurtplus.core.errors import PermissionDenied
 from buurtplus.domain.patrols.feed import (
     feed_token_issued_at,
     issue_feed_token,
@@ -45,7 +45,7 @@ def _require_person(actor: Actor) -> None:
 )
 def read_me(actor: CurrentActor, session: SessionDep) -> MeRead:
     _require_person(actor)
-    user = get_user(session, user_id=actor.user_id)
+    user = get_user(session, actor=actor, user_id=actor.user_id)
     teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
     return MeRead(
         **UserRead.model_validate(user).model_dump(),

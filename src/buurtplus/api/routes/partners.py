@@ -14,7 +14,7 @@ from buurtplus.api.schemas.partners import (
     PartnerRead,
     PartnerUpdate,
 )
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.partners import service
 
 router = APIRouter(prefix="/partners", tags=["partners"])

@@ -36,8 +36,8 @@ from buurtplus.api.schemas.patrols import (
     TeamStatsRead,
 )
 from buurtplus.api.schemas.signals import Advice, Location, SignalSubmitted
-from buurtplus.domain.access import Actor
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.core.actor import Actor
+from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.patrols import service
 from buurtplus.domain.patrols.calendar import patrols_calendar
 from buurtplus.domain.patrols.errors import StalePatrol
@@ -52,8 +52,8 @@ from buurtplus.domain.patrols.service import (
 )
 from buurtplus.domain.patrols.stats import team_figures
 from buurtplus.domain.patrols.workflow import PatrolAction, PatrolStatus
+from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.dispatch import route_new_signal
-from buurtplus.routing.base import Router
 
 router = APIRouter(tags=["patrols"])
 

@@ -18,12 +18,12 @@ from buurtplus.api.schemas.routing import (
     RuleUpdate,
 )
 from buurtplus.api.schemas.teams import MunicipalityCode
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.routing import gaps
+from buurtplus.domain.routing import management as rules
+from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.dispatch import preview_facts
-from buurtplus.routing import gaps, rules
-from buurtplus.routing.base import Router
-from buurtplus.routing.strategies.rules import RulesRouter
 
 router = APIRouter(prefix="/routing", tags=["routing"])
 
@@ -158,7 +158,7 @@ def preview_routing(
     "/gaps",
     summary="Category x area combinations that no rule covers, now or in any hour of the week",
     response_model=GapReport,
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 422, 501),
 )
 def routing_gaps(
     municipality: Annotated[MunicipalityCode, Query()],
@@ -167,10 +167,10 @@ def routing_gaps(
     session: SessionDep,
     clock: ClockDep,
 ) -> GapReport:
-    active = request.app.state.router
-    rules_router = active if isinstance(active, RulesRouter) else RulesRouter()
     now = clock.now()
-    found = gaps.routing_gaps(session, router=rules_router, municipality=municipality, now=now)
+    found = gaps.routing_gaps(
+        session, router=request.app.state.router, municipality=municipality, now=now
+    )
     return GapReport(
         municipality=municipality,
         evaluated_at=now,

@@ -34,16 +34,16 @@ from buurtplus.api.schemas.signals import (
     StepRequest,
     WithdrawRequest,
 )
-from buurtplus.domain.access import Actor
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.core.actor import Actor
+from buurtplus.core.pagination import DEFAULT_LIMIT
+from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals import service
-from buurtplus.domain.signals.access import sees_event_detail
 from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand, route_new_signal
 from buurtplus.domain.signals.errors import StaleSignal
 from buurtplus.domain.signals.models import SignalEvent
 from buurtplus.domain.signals.service import SignalDraft, SignalFilter, SignalView
+from buurtplus.domain.signals.visibility import sees_event_detail
 from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
-from buurtplus.routing.base import Router
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 

@@ -1,5 +1,4 @@
 import uuid
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Response, status
 
@@ -15,15 +14,15 @@ from buurtplus.api.schemas.teams import (
     TeamRead,
     TeamUpdate,
 )
-from buurtplus.clock import Clock
-from buurtplus.domain.access import TeamRole
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.core.actor import TeamRole
+from buurtplus.core.clock import Clock
+from buurtplus.core.opening_hours import AMSTERDAM
+from buurtplus.core.pagination import DEFAULT_LIMIT
+from buurtplus.domain.departures import service as departures
 from buurtplus.domain.teams import service
 from buurtplus.domain.teams.service import Member, TeamDraft
 
 router = APIRouter(prefix="/teams", tags=["teams"])
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @router.get(
@@ -86,7 +85,7 @@ def update_team(
 def delete_team(
     team_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> None:
-    service.delete_team(session, actor=actor, team_id=team_id, clock=clock)
+    departures.dissolve_team(session, actor=actor, team_id=team_id, clock=clock)
 
 
 def _member_read(member: Member, clock: Clock) -> TeamMemberRead:
@@ -204,4 +203,4 @@ def remove_team_member(
     session: SessionDep,
     clock: ClockDep,
 ) -> None:
-    service.remove_member(session, actor=actor, team_id=team_id, user_id=user_id, clock=clock)
+    departures.remove_member(session, actor=actor, team_id=team_id, user_id=user_id, clock=clock)

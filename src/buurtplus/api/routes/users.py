@@ -5,7 +5,8 @@ from fastapi import APIRouter, status
 from buurtplus.api.deps import AdminActor, ClockDep, Cursor, Limit, SessionDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.core.pagination import DEFAULT_LIMIT
+from buurtplus.domain.departures import service as departures
 from buurtplus.domain.users import service
 from buurtplus.domain.users.service import UserChanges
 
@@ -19,9 +20,9 @@ router = APIRouter(prefix="/users", tags=["users"])
     responses=problems(401, 403, 422),
 )
 def list_users(
-    _: AdminActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    actor: AdminActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> UserPage:
-    page = service.list_users(session, limit=limit, cursor=cursor)
+    page = service.list_users(session, actor=actor, limit=limit, cursor=cursor)
     return UserPage(
         items=[UserRead.model_validate(u) for u in page.items], next_cursor=page.next_cursor
     )
@@ -56,8 +57,8 @@ def create_user(
     response_model=UserRead,
     responses=problems(401, 403, 404, 422),
 )
-def get_user(user_id: uuid.UUID, _: AdminActor, session: SessionDep) -> UserRead:
-    return UserRead.model_validate(service.get_user(session, user_id=user_id))
+def get_user(user_id: uuid.UUID, actor: AdminActor, session: SessionDep) -> UserRead:
+    return UserRead.model_validate(service.get_user(session, actor=actor, user_id=user_id))
 
 
 @router.patch(
@@ -69,7 +70,7 @@ def get_user(user_id: uuid.UUID, _: AdminActor, session: SessionDep) -> UserRead
 def update_user(
     user_id: uuid.UUID, body: UserUpdate, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> UserRead:
-    user = service.update_user(
+    user = departures.change_account(
         session, actor=actor, user_id=user_id, changes=UserChanges(**body.changes()), clock=clock
     )
     return UserRead.model_validate(user)

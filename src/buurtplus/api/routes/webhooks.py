@@ -21,11 +21,11 @@ from buurtplus.api.schemas.webhooks import (
     RecoverResult,
     SecretRotation,
 )
-from buurtplus.delivery import service
-from buurtplus.delivery.models import DeliveryStatus
-from buurtplus.delivery.outbox import EventType
+from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.delivery.ssrf import AddressGuard
-from buurtplus.domain.pagination import DEFAULT_LIMIT
+from buurtplus.domain.webhooks import service
+from buurtplus.outbox.events import EventType
+from buurtplus.outbox.models import DeliveryStatus
 
 router = APIRouter(tags=["webhooks"])
 

@@ -7,7 +7,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from buurtplus.api.schemas.common import InputModel, Page, PatchModel
 from buurtplus.api.schemas.signals import CategoryCode
-from buurtplus.domain.signals.access import CategoryGroup, Sensitivity
+from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"\S")]
 AdviceText = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]

@@ -14,7 +14,7 @@ from buurtplus.api.schemas.signals import (
     Postcode,
 )
 from buurtplus.api.schemas.teams import BuurtCode
-from buurtplus.domain.geo import check_route
+from buurtplus.core.geo import check_route
 from buurtplus.domain.patrols.workflow import ObservationKind, PatrolAction, PatrolStatus
 from buurtplus.domain.signals.workflow import Urgency
 

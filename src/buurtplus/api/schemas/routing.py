@@ -8,7 +8,7 @@ from pydantic.json_schema import SkipJsonSchema
 from buurtplus.api.schemas.common import ONE_LINE, InputModel, Moment, Page, PatchModel
 from buurtplus.api.schemas.signals import CategoryCode
 from buurtplus.api.schemas.teams import BuurtCode, MunicipalityCode
-from buurtplus.domain.signals.access import CategoryGroup
+from buurtplus.domain.categories.models import CategoryGroup
 from buurtplus.domain.signals.workflow import Urgency
 
 RuleName = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=ONE_LINE)]

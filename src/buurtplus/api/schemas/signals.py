@@ -14,7 +14,8 @@ from pydantic import (
 
 from buurtplus.api.schemas.common import InputModel, Moment, Page
 from buurtplus.api.schemas.teams import BuurtCode
-from buurtplus.domain.signals.access import CategoryGroup, DetailLevel, Sensitivity
+from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
+from buurtplus.domain.signals.visibility import DetailLevel
 from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
 
 CategoryCode = Annotated[

@@ -6,8 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from buurtplus.api.schemas.common import ONE_LINE, Email, InputModel, Name, Page, PatchModel
-from buurtplus.domain.access import TeamRole
-from buurtplus.domain.geo import check_area
+from buurtplus.core.actor import TeamRole
+from buurtplus.core.geo import check_area
 
 MunicipalityCode = Annotated[
     str,

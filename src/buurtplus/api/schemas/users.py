@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from buurtplus.api.schemas.common import Email, InputModel, Name, Page, PatchModel
-from buurtplus.domain.access import TeamRole, UserRole
+from buurtplus.core.actor import TeamRole, UserRole
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
 

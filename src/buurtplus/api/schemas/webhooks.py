@@ -7,10 +7,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from buurtplus.api.schemas.common import InputModel, Moment, Name, Page, PatchModel
-from buurtplus.delivery.models import DeliveryAttempt, WebhookEndpoint, WebhookEvent
-from buurtplus.delivery.outbox import EventType
-from buurtplus.delivery.service import DeliveryRecord
-from buurtplus.domain.pagination import Page as DomainPage
+from buurtplus.core.pagination import Page as DomainPage
+from buurtplus.domain.webhooks.service import DeliveryRecord
+from buurtplus.outbox.events import EventType
+from buurtplus.outbox.models import DeliveryAttempt, WebhookEndpoint, WebhookEvent
 
 SIGNAL_EVENT_TYPES: list[EventType] = [t for t in EventType if t != EventType.ping]
 

@@ -14,7 +14,7 @@ from shapely import prepared
 from shapely.geometry import Point, shape
 from sqlmodel import Session, col, select
 
-from buurtplus.domain.access import Actor, TeamRole
+from buurtplus.core.actor import Actor, TeamRole
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.teams.models import Team
 

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from opening_hours import OpeningHours, State
 
+from buurtplus.core.opening_hours import AMSTERDAM
+from buurtplus.core.opening_hours import parse_opening_hours as parse_osm_hours
 from buurtplus.domain.aeds.errors import InvalidOpeningHours
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 class Availability(StrEnum):
@@ -33,9 +32,9 @@ class AvailabilityAt:
 def parse_opening_hours(expression: str) -> OpeningHours:
     """The parsed expression; InvalidOpeningHours when opening-hours-py refuses it."""
     try:
-        return OpeningHours(expression, timezone=AMSTERDAM, country="NL")
-    except Exception as exc:  # the parser raises its own error types
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        return parse_osm_hours(expression)
+    except ValueError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "unreadable"
         raise InvalidOpeningHours(expression, reason[:200]) from exc
 
 

@@ -8,26 +8,28 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor, UserRole
+from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.opening_hours import AMSTERDAM
+from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.aeds.areas import reach_of, team_area
-from buurtplus.domain.aeds.availability import AMSTERDAM
 from buurtplus.domain.aeds.errors import AedRetired, NotOnThatPatrol
 from buurtplus.domain.aeds.models import Aed, AedCheck
 from buurtplus.domain.aeds.service import get_aed
 from buurtplus.domain.aeds.vocabulary import PROBLEM_EN, PROBLEM_NL, Problem
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
+from buurtplus.domain.categories.models import Category
 from buurtplus.domain.patrols.models import Patrol, PatrolParticipant
+from buurtplus.domain.routing.router import Decision, Router, RuleCheck, SignalFacts
 from buurtplus.domain.signals.dispatch import route_new_signal
-from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.service import SignalDraft, submit_signal
 from buurtplus.domain.signals.workflow import SignalStatus
 from buurtplus.domain.teams.models import Team, TeamMembership
+from buurtplus.domain.teams.service import load_actor
 from buurtplus.domain.users.models import User
-from buurtplus.domain.users.service import load_actor
-from buurtplus.routing.base import Decision, Router, RuleCheck, SignalFacts
 
 FINAL = (SignalStatus.closed, SignalStatus.withdrawn)
 MAINTAINER_ACK_MINUTES = 24 * 60
@@ -144,12 +146,11 @@ def raise_aed_signal(
         route=route,
     )
     aed.signal_id = submission.view.signal.id
-    record(
+    audit(
         session,
-        actor=reporter,
-        action="aed.signal",
-        object_type="aed",
-        object_id=aed.id,
+        reporter,
+        AuditAction.aed_signal,
+        aed.id,
         clock=clock,
         signal_id=str(aed.signal_id),
         problems=[str(p) for p in problems],
@@ -167,12 +168,11 @@ def mark_not_ready(
     aed.updated_at = clock.now()
     session.add(aed)
     if was_ready:
-        record(
+        audit(
             session,
-            actor=actor,
-            action="aed.not_ready",
-            object_type="aed",
-            object_id=aed.id,
+            actor,
+            AuditAction.aed_not_ready,
+            aed.id,
             clock=clock,
             problems=[str(p) for p in problems],
         )
@@ -271,24 +271,16 @@ def check_aed(
     elif not aed.ready:
         aed.ready = True
         aed.not_ready_reasons = []
-        record(
-            session,
-            actor=actor,
-            action="aed.ready",
-            object_type="aed",
-            object_id=aed.id,
-            clock=clock,
-        )
+        audit(session, actor, AuditAction.aed_ready, aed.id, clock=clock)
     aed.updated_at = now
     session.add(aed)
     session.add(check)
     session.flush()
-    record(
+    audit(
         session,
-        actor=actor,
-        action="aed.check",
-        object_type="aed",
-        object_id=aed.id,
+        actor,
+        AuditAction.aed_check,
+        aed.id,
         clock=clock,
         check_id=str(check.id),
         passed=check.passed,

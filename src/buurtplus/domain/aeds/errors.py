@@ -1,4 +1,4 @@
-from buurtplus.domain.errors import InvalidInput, NotFound, PreconditionFailed
+from buurtplus.core.errors import InvalidInput, NotFound, PreconditionFailed
 
 
 class AedNotFound(NotFound):

@@ -8,14 +8,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
+from buurtplus.core.actor import Actor
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.aeds.areas import Reach, TeamArea, reach_of, team_area
 from buurtplus.domain.aeds.checks import today
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.aeds.service import AedView, view_of
-from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
 from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from buurtplus.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, UTCDateTime
 
 # Every UPDATE of an AED says WHERE version = <the version read>, and raises it by one.
 _VERSION = Column("version", Integer, nullable=False)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from buurtplus.domain.access import Actor
+from buurtplus.core.actor import Actor
 from buurtplus.domain.aeds.areas import reach_of
 from buurtplus.domain.aeds.availability import Availability
 from buurtplus.domain.aeds.geodesy import bounding_box, distance_m

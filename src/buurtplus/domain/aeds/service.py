@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import flush_or_raise
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.aeds.areas import Reach, reach_of
 from buurtplus.domain.aeds.availability import (
     Availability,
@@ -30,9 +33,6 @@ from buurtplus.domain.aeds.errors import (
 )
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.aeds.vocabulary import AedStatus
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
 from buurtplus.domain.partners.models import Partner
 
 # Fields an AED is registered with; the rest (readiness, checks, signals) the system keeps.
@@ -111,13 +111,8 @@ def _require_manager_of_place(reach: Reach, aed: Aed) -> None:
 
 def _flush(session: Session, aed: Aed) -> None:
     session.add(aed)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except StaleDataError as exc:
-        raise StaleAed() from exc
-    except IntegrityError as exc:  # the only unique column besides the id
-        raise SourceTaken(aed.source) from exc
+    # The source is the only unique column besides the id.
+    flush_or_raise(session, stale=StaleAed(), conflict=SourceTaken(aed.source))
 
 
 def _ensure_source_free(session: Session, aed: Aed) -> None:
@@ -139,12 +134,11 @@ def create_aed(session: Session, *, actor: Actor, fields: dict[str, Any], clock:
     validate(session, aed)
     _ensure_source_free(session, aed)
     _flush(session, aed)
-    record(
+    audit(
         session,
-        actor=actor,
-        action="aed.create",
-        object_type="aed",
-        object_id=aed.id,
+        actor,
+        AuditAction.aed_create,
+        aed.id,
         clock=clock,
         status=aed.status,
         source=aed.source,
@@ -199,15 +193,7 @@ def update_aed(
     details: dict[str, Any] = {"fields": sorted(changes)}
     if aed.status != before:
         details.update(from_status=before, to_status=aed.status)
-    record(
-        session,
-        actor=actor,
-        action="aed.update",
-        object_type="aed",
-        object_id=aed.id,
-        clock=clock,
-        **details,
-    )
+    audit(session, actor, AuditAction.aed_update, aed.id, clock=clock, **details)
     return view_of(reach, aed, clock.now())
 
 
@@ -230,12 +216,11 @@ def retire_aed(
     aed.retired_at = aed.updated_at = clock.now()
     aed.status = AedStatus.inactive
     _flush(session, aed)
-    record(
+    audit(
         session,
-        actor=actor,
-        action="aed.retire",
-        object_type="aed",
-        object_id=aed.id,
+        actor,
+        AuditAction.aed_retire,
+        aed.id,
         clock=clock,
         from_status=before,
         to_status=aed.status,

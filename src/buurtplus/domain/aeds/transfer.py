@@ -11,8 +11,11 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor, UserRole
+from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import PermissionDenied
 from buurtplus.domain.aeds.areas import Reach, reach_of
 from buurtplus.domain.aeds.formats import (
     WRITERS,
@@ -24,8 +27,6 @@ from buurtplus.domain.aeds.formats import (
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.aeds.service import DEFAULTS, visible_clause
 from buurtplus.domain.aeds.tags import coordinates, fields_from_tags
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
 from buurtplus.domain.partners.models import Partner
 
 CHUNK = 500
@@ -221,12 +222,11 @@ def import_aeds(
         else:
             savepoint.commit()
     report = ImportReport(dry_run=dry_run, rows=results)
-    record(
+    audit(
         session,
-        actor=actor,
-        action="aed.import",
-        object_type="aed",
-        object_id=None,
+        actor,
+        AuditAction.aed_import,
+        None,
         clock=clock,
         format=fmt,
         dry_run=dry_run,
@@ -245,14 +245,5 @@ def export_aeds(session: Session, *, actor: Actor, fmt: FileFormat, clock: Clock
         statement = statement.where(visible)
     aeds = session.exec(statement.order_by(col(Aed.created_at), col(Aed.id)))
     items = [ExportItem(a, reach.sees_contact(a)) for a in aeds if reach.reads(a)]
-    record(
-        session,
-        actor=actor,
-        action="aed.export",
-        object_type="aed",
-        object_id=None,
-        clock=clock,
-        format=fmt,
-        count=len(items),
-    )
+    audit(session, actor, AuditAction.aed_export, None, clock=clock, format=fmt, count=len(items))
     return WRITERS[fmt](items)

@@ -1,4 +1,4 @@
-from buurtplus.domain.errors import Conflict, InvalidInput
+from buurtplus.core.errors import Conflict, InvalidInput
 
 
 class TeamHasNoArea(Conflict):

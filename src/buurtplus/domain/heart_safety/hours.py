@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from opening_hours import OpeningHours, State
 
-from buurtplus.routing.strategies.rules import AMSTERDAM, parse_time_window
+from buurtplus.core import opening_hours as osm_hours
+from buurtplus.core.opening_hours import AMSTERDAM
 
 HOURS_PER_WEEK = 168
 ALL_HOURS = (1 << HOURS_PER_WEEK) - 1
@@ -91,7 +92,7 @@ def parse_opening_hours(expression: str | None) -> OpeningHours | None:
     if expression is None or not expression.strip():
         return None
     try:
-        return parse_time_window(expression)
+        return osm_hours.parse_opening_hours(expression)
     except ValueError:
         return None
 

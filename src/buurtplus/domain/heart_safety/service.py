@@ -9,8 +9,9 @@ from typing import Literal
 from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, func, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
+from buurtplus.core.actor import Actor
+from buurtplus.core.clock import Clock
+from buurtplus.core.opening_hours import AMSTERDAM
 from buurtplus.domain.aeds.areas import Reach, reach_of
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.heart_safety.coverage import AedSite
@@ -34,7 +35,6 @@ from buurtplus.domain.heart_safety.report import CoverageReport, coverage_report
 from buurtplus.domain.heart_safety.responders import ResponderReadiness, responder_readiness
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.teams.service import get_team
-from buurtplus.routing.strategies.rules import AMSTERDAM
 
 # A town, not a province: bigger areas are refused rather than computed slowly.
 MAX_AREA_KM2 = 1000.0

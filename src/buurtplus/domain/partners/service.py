@@ -3,14 +3,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import InvalidCredentials, PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import flush_or_raise
+from buurtplus.core.errors import InvalidCredentials, PermissionDenied
+from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.errors import (
     ClientNotFound,
     PartnerInUse,
@@ -19,11 +20,6 @@ from buurtplus.domain.partners.errors import (
 )
 from buurtplus.domain.partners.models import Partner, PartnerClient
 from buurtplus.security import hash_password, verify_password
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an admin manages partner organisations.")
 
 
 def get_partner(session: Session, *, actor: Actor, partner_id: uuid.UUID) -> Partner:
@@ -57,28 +53,17 @@ def _flush_partner(session: Session, partner: Partner) -> None:
     if clash is not None:
         raise PartnerNameTaken(partner.name)
     session.add(partner)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise PartnerNameTaken(partner.name) from exc
+    flush_or_raise(session, conflict=PartnerNameTaken(partner.name))
 
 
 def create_partner(
     session: Session, *, actor: Actor, fields: dict[str, Any], clock: Clock
 ) -> Partner:
-    _require_admin(actor)
+    actor.require_admin("manages partner organisations")
     now = clock.now()
     partner = Partner(**fields, created_at=now, updated_at=now)
     _flush_partner(session, partner)
-    record(
-        session,
-        actor=actor,
-        action="partner.create",
-        object_type="partner",
-        object_id=partner.id,
-        clock=clock,
-    )
+    audit(session, actor, AuditAction.partner_create, partner.id, clock=clock)
     return partner
 
 
@@ -90,45 +75,24 @@ def update_partner(
     changes: dict[str, Any],
     clock: Clock,
 ) -> Partner:
-    _require_admin(actor)
+    actor.require_admin("manages partner organisations")
     partner = get_partner(session, actor=actor, partner_id=partner_id)
     for name, value in changes.items():
         setattr(partner, name, value)
     partner.updated_at = clock.now()
     _flush_partner(session, partner)
-    record(
-        session,
-        actor=actor,
-        action="partner.update",
-        object_type="partner",
-        object_id=partner.id,
-        clock=clock,
-        fields=sorted(changes),
+    audit(
+        session, actor, AuditAction.partner_update, partner.id, clock=clock, fields=sorted(changes)
     )
     return partner
 
 
 def delete_partner(session: Session, *, actor: Actor, partner_id: uuid.UUID, clock: Clock) -> None:
-    _require_admin(actor)
+    actor.require_admin("manages partner organisations")
     partner = get_partner(session, actor=actor, partner_id=partner_id)
     session.delete(partner)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise PartnerInUse() from exc
-    record(
-        session,
-        actor=actor,
-        action="partner.delete",
-        object_type="partner",
-        object_id=partner_id,
-        clock=clock,
-    )
-
-
-def _may_manage_clients(actor: Actor, partner_id: uuid.UUID) -> bool:
-    return actor.is_admin or (actor.partner_id == partner_id and not actor.is_client)
+    flush_or_raise(session, conflict=PartnerInUse())
+    audit(session, actor, AuditAction.partner_delete, partner_id, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -141,7 +105,7 @@ def create_client(
     session: Session, *, actor: Actor, partner_id: uuid.UUID, name: str, clock: Clock
 ) -> IssuedClient:
     get_partner(session, actor=actor, partner_id=partner_id)
-    if not _may_manage_clients(actor, partner_id):
+    if not actor.can_manage_partner(partner_id):
         raise PermissionDenied("Only the partner's own people or an admin manage its clients.")
     secret = "bpcs_" + secrets.token_urlsafe(32)
     client = PartnerClient(
@@ -149,12 +113,11 @@ def create_client(
     )
     session.add(client)
     session.flush()
-    record(
+    audit(
         session,
-        actor=actor,
-        action="partner_client.create",
-        object_type="partner_client",
-        object_id=client.id,
+        actor,
+        AuditAction.partner_client_create,
+        client.id,
         clock=clock,
         partner_id=str(partner_id),
     )
@@ -165,7 +128,7 @@ def list_clients(
     session: Session, *, actor: Actor, partner_id: uuid.UUID, limit: int, cursor: str | None
 ) -> Page[PartnerClient]:
     get_partner(session, actor=actor, partner_id=partner_id)
-    if not _may_manage_clients(actor, partner_id):
+    if not actor.can_manage_partner(partner_id):
         raise PermissionDenied("Only the partner's own people or an admin manage its clients.")
     return paginate(
         session,
@@ -181,7 +144,7 @@ def revoke_client(
     session: Session, *, actor: Actor, partner_id: uuid.UUID, client_id: uuid.UUID, clock: Clock
 ) -> PartnerClient:
     get_partner(session, actor=actor, partner_id=partner_id)
-    if not _may_manage_clients(actor, partner_id):
+    if not actor.can_manage_partner(partner_id):
         raise PermissionDenied("Only the partner's own people or an admin manage its clients.")
     client = session.get(PartnerClient, client_id)
     if client is None or client.partner_id != partner_id:
@@ -189,14 +152,7 @@ def revoke_client(
     client.active = False
     session.add(client)
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="partner_client.revoke",
-        object_type="partner_client",
-        object_id=client.id,
-        clock=clock,
-    )
+    audit(session, actor, AuditAction.partner_client_revoke, client.id, clock=clock)
     return client
 
 

@@ -1,4 +1,4 @@
-from buurtplus.domain.errors import (
+from buurtplus.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,

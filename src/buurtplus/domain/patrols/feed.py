@@ -11,16 +11,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor, UserRole
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
+from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import PermissionDenied
 from buurtplus.domain.patrols.models import CalendarFeedToken, Patrol
 from buurtplus.domain.patrols.service import PatrolView, patrol_views
 from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team
+from buurtplus.domain.teams.service import load_actor
 from buurtplus.domain.users.models import User
-from buurtplus.domain.users.service import load_actor
 
 TOKEN_PREFIX = "bpf_"  # noqa: S105 - marks the kind of secret, is not one
 # How far back a feed goes; calendar apps keep what they saw before.
@@ -57,14 +58,7 @@ def issue_feed_token(session: Session, *, actor: Actor, clock: Clock) -> IssuedT
     stored.created_at = now
     session.add(stored)
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="feed_token.issue",
-        object_type="user",
-        object_id=actor.user_id,
-        clock=clock,
-    )
+    audit(session, actor, AuditAction.feed_token_issue, actor.user_id, clock=clock)
     return IssuedToken(token=token, created_at=now)
 
 
@@ -81,14 +75,7 @@ def revoke_feed_token(session: Session, *, actor: Actor, clock: Clock) -> None:
         return
     session.delete(stored)
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="feed_token.revoke",
-        object_type="user",
-        object_id=actor.user_id,
-        clock=clock,
-    )
+    audit(session, actor, AuditAction.feed_token_revoke, actor.user_id, clock=clock)
 
 
 def actor_for_feed_token(session: Session, *, token: str) -> Actor | None:

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from buurtplus.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, UTCDateTime
 
 # Every UPDATE of a patrol says WHERE version = <the version read>, and raises it by one.
 _VERSION = Column("version", Integer, nullable=False)

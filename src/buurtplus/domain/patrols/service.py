@@ -1,8 +1,6 @@
 """Patrols: planning rounds, signing up and off, walking them, logging what was seen, and
 turning an observation into a signal."""
 
-import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -11,14 +9,17 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor, UserRole
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
+from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import flush_or_raise
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.idempotency import fingerprint, insert_once
+from buurtplus.core.pagination import Page, paginate
+from buurtplus.domain.categories.models import Category
 from buurtplus.domain.patrols.errors import (
     ActualTimeInvalid,
     AlreadyPromoted,
@@ -52,7 +53,7 @@ from buurtplus.domain.patrols.workflow import (
     PatrolStatus,
     next_status,
 )
-from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.service import (
     CLOCK_SKEW,
     RouteHook,
@@ -219,11 +220,7 @@ def _check_times(start: datetime, end: datetime) -> None:
 def _save(session: Session, patrol: Patrol) -> None:
     """Flush a change; a concurrent change in between (the version guard) stores nothing."""
     session.add(patrol)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except StaleDataError as exc:
-        raise StalePatrol() from exc
+    flush_or_raise(session, stale=StalePatrol())
 
 
 def _check_version(patrol: Patrol, expected_version: int | None) -> None:
@@ -254,15 +251,7 @@ def create_patrol(
     )
     session.add(patrol)
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="patrol.create",
-        object_type="patrol",
-        object_id=patrol.id,
-        clock=clock,
-        team_id=str(team.id),
-    )
+    audit(session, actor, AuditAction.patrol_create, patrol.id, clock=clock, team_id=str(team.id))
     return _view(session, actor, patrol)
 
 
@@ -290,15 +279,7 @@ def update_patrol(
         setattr(patrol, name, value.astimezone(UTC) if isinstance(value, datetime) else value)
     patrol.updated_at = clock.now()
     _save(session, patrol)
-    record(
-        session,
-        actor=actor,
-        action="patrol.update",
-        object_type="patrol",
-        object_id=patrol.id,
-        clock=clock,
-        fields=sorted(changes),
-    )
+    audit(session, actor, AuditAction.patrol_update, patrol.id, clock=clock, fields=sorted(changes))
     return _view(session, actor, patrol)
 
 
@@ -344,14 +325,8 @@ def take_step(
     patrol.status = target
     patrol.updated_at = now
     _save(session, patrol)
-    record(
-        session,
-        actor=actor,
-        action=f"patrol.{action}",
-        object_type="patrol",
-        object_id=patrol.id,
-        clock=clock,
-        to_status=target,
+    audit(
+        session, actor, AuditAction.step("patrol", action), patrol.id, clock=clock, to_status=target
     )
     return PatrolView(
         patrol,
@@ -421,15 +396,7 @@ def sign_up(
         _save(session, patrol)
     except IntegrityError as exc:  # a concurrent sign-up of the same person
         raise AlreadySignedUp() from exc
-    record(
-        session,
-        actor=actor,
-        action="patrol.sign_up",
-        object_type="patrol",
-        object_id=patrol.id,
-        clock=clock,
-        user_id=str(target),
-    )
+    audit(session, actor, AuditAction.patrol_sign_up, patrol.id, clock=clock, user_id=str(target))
     return _view(session, actor, patrol)
 
 
@@ -447,15 +414,7 @@ def sign_off(
     session.delete(participation)
     patrol.updated_at = clock.now()
     _save(session, patrol)
-    record(
-        session,
-        actor=actor,
-        action="patrol.sign_off",
-        object_type="patrol",
-        object_id=patrol.id,
-        clock=clock,
-        user_id=str(user_id),
-    )
+    audit(session, actor, AuditAction.patrol_sign_off, patrol.id, clock=clock, user_id=str(user_id))
 
 
 # --- observations -------------------------------------------------------------------------
@@ -471,14 +430,13 @@ class ObservationDraft:
     client_id: uuid.UUID | None = None
 
     def fingerprint(self) -> str:
-        def plain(value: Any) -> Any:
-            # The same instant is the same observation, whatever zone the phone wrote it in.
-            if isinstance(value, datetime):
-                return value.astimezone(UTC).isoformat()
-            return str(value)
-
-        canonical = json.dumps(asdict(self), sort_keys=True, default=plain)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        # The same instant is the same observation, whatever zone the phone wrote it in.
+        return fingerprint(
+            {
+                name: value.astimezone(UTC) if isinstance(value, datetime) else value
+                for name, value in asdict(self).items()
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -518,12 +476,11 @@ def _observation_views(
         signal_id, sensitive = links.get(observation.id, (None, False))
         withheld = sensitive and not (actor.is_admin or actor.user_id == observation.author_id)
         if sensitive and not withheld:  # like a signal: every sight of sensitive content
-            record(
+            audit(
                 session,
-                actor=actor,
-                action="observation.read",
-                object_type="patrol_observation",
-                object_id=observation.id,
+                actor,
+                AuditAction.observation_read,
+                observation.id,
                 clock=clock,
                 signal_id=str(signal_id),
             )
@@ -588,9 +545,9 @@ def log_observation(
     patrol = _visible_patrol(session, actor, patrol_id, lock=True)
     if actor.user_id not in _participant_ids(session, patrol.id):
         raise PermissionDenied("Only the patrol's participants log observations.")
-    fingerprint = draft.fingerprint()
+    request_hash = draft.fingerprint()
     earlier = _earlier_observation(
-        session, actor=actor, patrol=patrol, draft=draft, fingerprint=fingerprint
+        session, actor=actor, patrol=patrol, draft=draft, fingerprint=request_hash
     )
     if earlier is not None:
         (view,) = _observation_views(session, actor, [earlier], clock)
@@ -610,29 +567,25 @@ def log_observation(
         longitude=draft.longitude,
         kind=draft.kind,
         note=draft.note,
-        request_hash=fingerprint,
+        request_hash=request_hash,
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(observation)
-            session.flush()
-    except IntegrityError:
-        # A concurrent retry of the same observation won the race: answer with it. (The
-        # rolled-back savepoint has taken the new row out of the session already.)
-        earlier = _earlier_observation(
-            session, actor=actor, patrol=patrol, draft=draft, fingerprint=fingerprint
-        )
-        if earlier is None:
-            raise
+    # A concurrent retry of the same observation may win the race: then answer with it.
+    earlier = insert_once(
+        session,
+        lambda: session.add(observation),
+        lambda: _earlier_observation(
+            session, actor=actor, patrol=patrol, draft=draft, fingerprint=request_hash
+        ),
+    )
+    if earlier is not None:
         (view,) = _observation_views(session, actor, [earlier], clock)
         return Logged(view, replayed=True)
-    record(
+    audit(
         session,
-        actor=actor,
-        action="observation.create",
-        object_type="patrol_observation",
-        object_id=observation.id,
+        actor,
+        AuditAction.observation_create,
+        observation.id,
         clock=clock,
         patrol_id=str(patrol.id),
         kind=draft.kind,
@@ -748,12 +701,11 @@ def promote_observation(
     submission = submit_signal(
         session, actor=actor, draft=draft, idempotency_key=None, clock=clock, route=route
     )
-    record(
+    audit(
         session,
-        actor=actor,
-        action="observation.promote",
-        object_type="patrol_observation",
-        object_id=observation.id,
+        actor,
+        AuditAction.observation_promote,
+        observation.id,
         clock=clock,
         signal_id=str(submission.view.signal.id),
     )

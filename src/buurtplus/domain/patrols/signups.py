@@ -5,7 +5,7 @@ observations lose their personal content with age."""
 import uuid
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from buurtplus.domain.patrols.models import Patrol, PatrolObservation, PatrolParticipant
 from buurtplus.domain.patrols.workflow import OPEN_STATUSES
@@ -50,3 +50,15 @@ def purge_observation_content(session: Session, *, before: datetime) -> int:
         session.add(observation)
     session.flush()
     return len(expired)
+
+
+def count_team_rounds(session: Session, *, team_id: uuid.UUID) -> dict[str, int]:
+    """How many rounds and observations a team holds (they go when the team is deleted)."""
+    patrols = session.exec(select(func.count()).where(Patrol.team_id == team_id)).one()
+    observations = session.exec(
+        select(func.count())
+        .select_from(PatrolObservation)
+        .join(Patrol, col(Patrol.id) == PatrolObservation.patrol_id)
+        .where(Patrol.team_id == team_id)
+    ).one()
+    return {"patrols": patrols, "observations": observations}

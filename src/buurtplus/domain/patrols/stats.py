@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from buurtplus.domain.access import Actor
-from buurtplus.domain.errors import PermissionDenied
+from buurtplus.core.actor import Actor
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.domain.categories.models import Category, Sensitivity
 from buurtplus.domain.patrols.errors import InvalidPeriod
 from buurtplus.domain.patrols.models import Patrol, PatrolObservation, PatrolParticipant
 from buurtplus.domain.patrols.workflow import PAIR, ObservationKind, PatrolStatus
-from buurtplus.domain.signals.access import Sensitivity
-from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.workflow import Outcome, SignalStatus
 from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team

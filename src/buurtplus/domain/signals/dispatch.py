@@ -7,24 +7,26 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.domain.categories.models import Category
 from buurtplus.domain.partners.errors import UnknownPartner
 from buurtplus.domain.partners.models import Partner
-from buurtplus.domain.signals.access import DetailLevel, allowed_actions, detail_level
+from buurtplus.domain.routing.router import Decision, Router, SignalFacts
 from buurtplus.domain.signals.errors import (
     OutsideServiceArea,
     PartnerDeclined,
     UnknownCategory,
 )
-from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.service import SignalView, check_step, get_signal, save_step
+from buurtplus.domain.signals.visibility import DetailLevel, allowed_actions, detail_level
 from buurtplus.domain.signals.workflow import SignalAction, SignalStatus
 from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team
-from buurtplus.routing.base import Decision, Router, SignalFacts
 
 log = logging.getLogger("buurtplus.dispatch")
 
@@ -220,14 +222,7 @@ def _escalate(session: Session, signal: Signal, *, now: datetime, clock: Clock) 
     fallback = signal.fallback_partner_id
     if fallback is None or fallback == signal.partner_id:
         session.add(signal)
-        record(
-            session,
-            actor=None,
-            action="signal.escalation_without_fallback",
-            object_type="signal",
-            object_id=signal.id,
-            clock=clock,
-        )
+        audit(session, None, AuditAction.signal_escalation_without_fallback, signal.id, clock=clock)
         return 0
     missed = session.get(Partner, signal.partner_id) if signal.partner_id else None
     decision = Decision(

@@ -1,20 +1,10 @@
-from buurtplus.domain.errors import (
+from buurtplus.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
 )
-
-
-class CategoryNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__("No such category.")
-
-
-class CategoryCodeTaken(Conflict):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"A category with code {code!r} exists already.")
 
 
 class UnknownCategory(InvalidInput):

@@ -21,10 +21,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from buurtplus.clock import Clock
-from buurtplus.delivery.outbox import EventType, drop_personal_fields, enqueue_event
-from buurtplus.domain.signals.models import Category, Signal
+from buurtplus.core.clock import Clock
+from buurtplus.domain.categories.models import Category
+from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.workflow import SignalAction
+from buurtplus.outbox.events import EventType, drop_personal_fields, enqueue_event
 
 API = "/api/v1"
 # What retention purges from stored events, as it does from the signal.

@@ -4,25 +4,7 @@ from datetime import datetime
 from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from buurtplus.db import JSONType, UTCDateTime
-
-
-class Category(SQLModel, table=True):
-    __tablename__ = "categories"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    code: str = Field(sa_type=String(40), unique=True)
-    label_nl: str = Field(sa_type=String(120))
-    label_en: str = Field(sa_type=String(120))
-    group: str = Field(sa_type=String(20))
-    sensitivity: str = Field(sa_type=String(20))
-    requires_plus: bool = Field(default=False)
-    advice_nl: str = Field(sa_type=Text)
-    advice_en: str = Field(sa_type=Text)
-    active: bool = Field(default=True)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-
+from buurtplus.core.db import JSONType, UTCDateTime
 
 # Every UPDATE of a signal says WHERE version = <the version read>, and raises it by one.
 _VERSION = Column("version", Integer, nullable=False)

@@ -1,5 +1,3 @@
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -7,28 +5,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.delivery.outbox import keep_commit_order
-from buurtplus.domain.access import Actor, TeamRole, UserRole
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
-from buurtplus.domain.signals.access import (
-    DetailLevel,
-    Sensitivity,
-    allowed_actions,
-    detail_level,
-    may_read_feedback,
-    may_write_feedback,
-)
+from buurtplus.core.actor import Actor, TeamRole, UserRole
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import flush_or_raise
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.idempotency import fingerprint, insert_once
+from buurtplus.core.pagination import Page, paginate
+from buurtplus.domain.categories.models import Category, Sensitivity
 from buurtplus.domain.signals.errors import (
     BuurtOutsideTeamMunicipality,
-    CategoryCodeTaken,
-    CategoryNotFound,
     IdempotencyKeyReused,
     NotAReporter,
     ObservedInFuture,
@@ -46,7 +35,14 @@ from buurtplus.domain.signals.events import (
     announce_step,
     forget_personal_content,
 )
-from buurtplus.domain.signals.models import Category, Feedback, IdempotencyKey, Signal, SignalEvent
+from buurtplus.domain.signals.models import Feedback, IdempotencyKey, Signal, SignalEvent
+from buurtplus.domain.signals.visibility import (
+    DetailLevel,
+    allowed_actions,
+    detail_level,
+    may_read_feedback,
+    may_write_feedback,
+)
 from buurtplus.domain.signals.workflow import (
     Outcome,
     SignalAction,
@@ -55,86 +51,10 @@ from buurtplus.domain.signals.workflow import (
     next_status,
 )
 from buurtplus.domain.teams.models import Team
+from buurtplus.outbox.events import keep_commit_order
 
 # Phones' clocks drift; an observation a little "in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=5)
-
-# --- categories ---------------------------------------------------------------------------
-
-
-def list_categories(
-    session: Session, *, include_inactive: bool, limit: int, cursor: str | None
-) -> Page[Category]:
-    statement = select(Category)
-    if not include_inactive:
-        statement = statement.where(col(Category.active).is_(True))
-    return paginate(
-        session,
-        statement,
-        order=(Category.created_at, Category.id),
-        limit=limit,
-        cursor=cursor,
-        key=lambda c: (c.created_at, c.id),
-    )
-
-
-def get_category(session: Session, *, code: str) -> Category:
-    category = session.exec(select(Category).where(Category.code == code)).first()
-    if category is None:
-        raise CategoryNotFound()
-    return category
-
-
-def create_category(
-    session: Session, *, actor: Actor, fields: dict[str, Any], clock: Clock
-) -> Category:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an admin manages categories.")
-    if session.exec(select(Category).where(Category.code == fields["code"])).first():
-        raise CategoryCodeTaken(fields["code"])
-    now = clock.now()
-    category = Category(**fields, created_at=now, updated_at=now)
-    session.add(category)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise CategoryCodeTaken(fields["code"]) from exc
-    record(
-        session,
-        actor=actor,
-        action="category.create",
-        object_type="category",
-        object_id=category.id,
-        clock=clock,
-        code=category.code,
-    )
-    return category
-
-
-def update_category(
-    session: Session, *, actor: Actor, code: str, changes: dict[str, Any], clock: Clock
-) -> Category:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an admin manages categories.")
-    category = get_category(session, code=code)
-    for name, value in changes.items():
-        setattr(category, name, value)
-    category.updated_at = clock.now()
-    session.add(category)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="category.update",
-        object_type="category",
-        object_id=category.id,
-        clock=clock,
-        code=category.code,
-        fields=sorted(changes),
-    )
-    return category
-
 
 # --- advice -------------------------------------------------------------------------------
 
@@ -183,16 +103,12 @@ class SignalDraft:
     observation_id: uuid.UUID | None = None
 
     def fingerprint(self) -> str:
-        def plain(value: Any) -> Any:
-            return value.isoformat() if isinstance(value, datetime) else str(value)
-
         fields = asdict(self)
         # Left out when unset, so a report's fingerprint is what it was before patrols existed.
         for link in ("patrol_id", "observation_id"):
             if fields[link] is None:
                 del fields[link]
-        canonical = json.dumps(fields, sort_keys=True, default=plain)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return fingerprint(fields)
 
 
 @dataclass(frozen=True)
@@ -250,9 +166,9 @@ def submit_signal(
     route: RouteHook | None = None,
 ) -> Submission:
     """Store a reported signal (or return the one this retry already stored) with advice."""
-    fingerprint = draft.fingerprint()
+    request_hash = draft.fingerprint()
     earlier = _earlier_submission(
-        session, actor=actor, draft=draft, key=idempotency_key, fingerprint=fingerprint
+        session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
     )
     if earlier is not None:
         return _submission(session, actor, earlier, replayed=True)
@@ -290,55 +206,48 @@ def submit_signal(
         patrol_id=draft.patrol_id,
         observation_id=draft.observation_id,
         status=SignalStatus.submitted,
-        request_hash=fingerprint,
+        request_hash=request_hash,
         created_at=now,
         updated_at=now,
     )
-    try:
-        with session.begin_nested():
-            # The signal first: the rows below refer to it.
-            session.add(signal)
-            session.flush()
+
+    def store() -> None:
+        # The signal first: the rows below refer to it.
+        session.add(signal)
+        session.flush()
+        session.add(
+            SignalEvent(
+                signal_id=signal.id,
+                version=1,
+                created_at=now,
+                actor_id=actor.user_id,
+                action="submit",
+                from_status=None,
+                to_status=signal.status,
+            )
+        )
+        if idempotency_key is not None:
             session.add(
-                SignalEvent(
+                IdempotencyKey(
+                    user_id=actor.user_id,
+                    key=idempotency_key,
+                    request_hash=request_hash,
                     signal_id=signal.id,
-                    version=1,
                     created_at=now,
-                    actor_id=actor.user_id,
-                    action="submit",
-                    from_status=None,
-                    to_status=signal.status,
                 )
             )
-            if idempotency_key is not None:
-                session.add(
-                    IdempotencyKey(
-                        user_id=actor.user_id,
-                        key=idempotency_key,
-                        request_hash=fingerprint,
-                        signal_id=signal.id,
-                        created_at=now,
-                    )
-                )
-            session.flush()
-    except IntegrityError:
-        # A concurrent retry of the same report won the race: answer with its signal.
+
+    def stored_by_a_retry() -> Signal | None:
         session.expunge_all()
-        earlier = _earlier_submission(
-            session, actor=actor, draft=draft, key=idempotency_key, fingerprint=fingerprint
+        return _earlier_submission(
+            session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
         )
-        if earlier is None:
-            raise
+
+    # A concurrent retry of the same report may win the race: then answer with its signal.
+    earlier = insert_once(session, store, stored_by_a_retry)
+    if earlier is not None:
         return _submission(session, actor, earlier, replayed=True)
-    record(
-        session,
-        actor=actor,
-        action="signal.create",
-        object_type="signal",
-        object_id=signal.id,
-        clock=clock,
-        category=category.code,
-    )
+    audit(session, actor, AuditAction.signal_create, signal.id, clock=clock, category=category.code)
     if route is not None:
         route(session, signal, category)
     return _submission(session, actor, signal, replayed=False)
@@ -382,14 +291,8 @@ def _view(
     if level is None:
         return None
     if level == DetailLevel.full and category.sensitivity == Sensitivity.sensitive:
-        record(
-            session,
-            actor=actor,
-            action="signal.read",
-            object_type="signal",
-            object_id=signal.id,
-            clock=clock,
-            category=category.code,
+        audit(
+            session, actor, AuditAction.signal_read, signal.id, clock=clock, category=category.code
         )
     return SignalView(signal, category, level, allowed_actions(actor, signal))
 
@@ -529,17 +432,12 @@ def save_step(
             note=note,
         )
     )
-    try:
-        with session.begin_nested():
-            session.flush()
-    except (StaleDataError, IntegrityError) as exc:
-        raise StaleSignal() from exc
-    record(
+    flush_or_raise(session, conflict=StaleSignal(), stale=StaleSignal())
+    audit(
         session,
-        actor=actor,
-        action=f"signal.{action}",
-        object_type="signal",
-        object_id=signal.id,
+        actor,
+        AuditAction.step("signal", action),
+        signal.id,
         clock=clock,
         to_status=signal.status,
         partner_id=str(signal.partner_id) if signal.partner_id else None,
@@ -604,14 +502,7 @@ def add_feedback(
     )
     session.add(feedback)
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="feedback.create",
-        object_type="signal",
-        object_id=signal.id,
-        clock=clock,
-    )
+    audit(session, actor, AuditAction.feedback_create, signal.id, clock=clock)
     announce_feedback(session, signal, clock=clock)
     return feedback
 
@@ -648,12 +539,11 @@ def list_feedback(
     )
     category = session.get(Category, signal.category_id)
     if category is not None and category.sensitivity == Sensitivity.sensitive:
-        record(
+        audit(
             session,
-            actor=actor,
-            action="feedback.read",
-            object_type="signal",
-            object_id=signal.id,
+            actor,
+            AuditAction.feedback_read,
+            signal.id,
             clock=clock,
             category=category.code,
         )
@@ -718,15 +608,7 @@ def purge_expired_content(session: Session, *, retention_days: int, clock: Clock
     forget_personal_content(session, ids)
     session.flush()
     if expired:
-        record(
-            session,
-            actor=None,
-            action="signal.purge",
-            object_type="signal",
-            object_id=None,
-            clock=clock,
-            count=len(expired),
-        )
+        audit(session, None, AuditAction.signal_purge, None, clock=clock, count=len(expired))
     return PurgeReport(
         signals=len(expired), feedback_messages=len(feedback), history_notes=len(notes)
     )

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from buurtplus.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, UTCDateTime
 
 
 class Team(SQLModel, table=True):

@@ -1,25 +1,23 @@
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor, TeamRole, UserRole
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
-from buurtplus.domain.patrols.models import Patrol, PatrolObservation
-from buurtplus.domain.patrols.signups import drop_open_signups
-from buurtplus.domain.signals.models import Signal
+from buurtplus.core.actor import Actor, TeamRole, UserRole
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import flush_or_raise
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.teams.errors import (
     AlreadyMember,
     BuurtOutsideMunicipality,
     InAnotherTeam,
     MemberNotFound,
-    TeamHasSignals,
     TeamNameTaken,
     TeamNotFound,
     UnknownAccount,
@@ -62,16 +60,12 @@ def _ensure_name_free(session: Session, *, team: Team) -> None:
 def _flush_team(session: Session, team: Team) -> None:
     _ensure_name_free(session, team=team)
     session.add(team)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:  # a concurrent writer took the name in between
-        raise TeamNameTaken(team.name) from exc
+    # A concurrent writer may take the name between the check and the flush.
+    flush_or_raise(session, conflict=TeamNameTaken(team.name))
 
 
 def create_team(session: Session, *, actor: Actor, draft: TeamDraft, clock: Clock) -> Team:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an admin creates teams.")
+    actor.require_admin("creates teams")
     _check_buurt_codes(draft.municipality_code, draft.buurt_codes)
     now = clock.now()
     team = Team(
@@ -87,12 +81,11 @@ def create_team(session: Session, *, actor: Actor, draft: TeamDraft, clock: Cloc
         updated_at=now,
     )
     _flush_team(session, team)
-    record(
+    audit(
         session,
-        actor=actor,
-        action="team.create",
-        object_type="team",
-        object_id=team.id,
+        actor,
+        AuditAction.team_create,
+        team.id,
         clock=clock,
         municipality_code=team.municipality_code,
         plus_mode=team.plus_mode,
@@ -139,46 +132,57 @@ def update_team(
     _check_buurt_codes(team.municipality_code, team.buurt_codes)
     team.updated_at = clock.now()
     _flush_team(session, team)
-    record(
-        session,
-        actor=actor,
-        action="team.update",
-        object_type="team",
-        object_id=team.id,
-        clock=clock,
-        changed=sorted(changes),
-    )
+    audit(session, actor, AuditAction.team_update, team.id, clock=clock, changed=sorted(changes))
     return team
 
 
-def delete_team(session: Session, *, actor: Actor, team_id: uuid.UUID, clock: Clock) -> None:
+def delete_team(
+    session: Session,
+    *,
+    actor: Actor,
+    team_id: uuid.UUID,
+    clock: Clock,
+    held: Mapping[str, int] | None = None,
+) -> None:
+    """Delete the team with its memberships; `held` counts what other features held for it
+    and lose with it (see `domain.departures`), for the audit record."""
     team = get_team(session, actor=actor, team_id=team_id)
-    if not actor.is_admin:
-        raise PermissionDenied("Only an admin deletes a team.")
-    if session.exec(select(Signal.id).where(Signal.team_id == team_id).limit(1)).first():
-        raise TeamHasSignals()
-    patrols = session.exec(select(func.count()).where(Patrol.team_id == team_id)).one()
-    observations = session.exec(
-        select(func.count())
-        .select_from(PatrolObservation)
-        .join(Patrol, col(Patrol.id) == PatrolObservation.patrol_id)
-        .where(Patrol.team_id == team_id)
-    ).one()
+    actor.require_admin("deletes a team")
     members = session.exec(select(func.count()).where(TeamMembership.team_id == team_id)).one()
     session.delete(team)
     session.flush()
-    # The delete takes its memberships, patrols and observations with it: say how many.
-    record(
+    audit(
         session,
-        actor=actor,
-        action="team.delete",
-        object_type="team",
-        object_id=team_id,
+        actor,
+        AuditAction.team_delete,
+        team_id,
         clock=clock,
         name=team.name,
         members=members,
-        patrols=patrols,
-        observations=observations,
+        **(held or {}),
+    )
+
+
+def drop_memberships(session: Session, *, user_id: uuid.UUID) -> None:
+    """Take the account out of every team (it is no longer a volunteer)."""
+    for membership in session.exec(select(TeamMembership).where(TeamMembership.user_id == user_id)):
+        session.delete(membership)
+    session.flush()
+
+
+def load_actor(session: Session, *, user: User) -> Actor:
+    """Who the account acts as: its role, and for a volunteer the teams it belongs to."""
+    # Only volunteers act within teams, whatever rows may say.
+    memberships = (
+        session.exec(select(TeamMembership).where(TeamMembership.user_id == user.id)).all()
+        if user.role == UserRole.volunteer
+        else []
+    )
+    return Actor(
+        user_id=user.id,
+        role=UserRole(user.role),
+        team_roles={m.team_id: TeamRole(m.team_role) for m in memberships},
+        partner_id=user.partner_id if user.role == UserRole.partner else None,
     )
 
 
@@ -260,17 +264,13 @@ def add_member(
         updated_at=now,
     )
     session.add(membership)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:  # added by a concurrent request in between
-        raise AlreadyMember() from exc
-    record(
+    # A concurrent request may add the same member in between.
+    flush_or_raise(session, conflict=AlreadyMember())
+    audit(
         session,
-        actor=actor,
-        action="member.add",
-        object_type="team",
-        object_id=team_id,
+        actor,
+        AuditAction.member_add,
+        team_id,
         clock=clock,
         user_id=str(user.id),
         team_role=team_role,
@@ -303,12 +303,11 @@ def update_member(
     member.membership.updated_at = clock.now()
     session.add(member.membership)
     session.flush()
-    record(
+    audit(
         session,
-        actor=actor,
-        action="member.update",
-        object_type="team",
-        object_id=team_id,
+        actor,
+        AuditAction.member_update,
+        team_id,
         clock=clock,
         user_id=str(user_id),
         changed=sorted(changes),
@@ -329,14 +328,5 @@ def remove_member(
     if not (actor.can_manage_team(team_id) or user_id == actor.user_id):
         raise PermissionDenied("Only the team's coordinator or an admin removes members.")
     session.delete(member.membership)
-    drop_open_signups(session, user_id=user_id, team_id=team_id, now=clock.now())
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="member.remove",
-        object_type="team",
-        object_id=team_id,
-        clock=clock,
-        user_id=str(user_id),
-    )
+    audit(session, actor, AuditAction.member_remove, team_id, clock=clock, user_id=str(user_id))

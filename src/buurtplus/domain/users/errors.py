@@ -1,4 +1,4 @@
-from buurtplus.domain.errors import Conflict, NotFound
+from buurtplus.core.errors import Conflict, NotFound
 
 
 class UserNotFound(NotFound):

@@ -1,18 +1,17 @@
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor, TeamRole, UserRole
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import InvalidCredentials
-from buurtplus.domain.pagination import Page, paginate
+from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import flush_or_raise
+from buurtplus.core.errors import InvalidCredentials
+from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.errors import PartnerNotAllowed, PartnerRequired, UnknownPartner
 from buurtplus.domain.partners.models import Partner
-from buurtplus.domain.patrols.signups import drop_open_signups
-from buurtplus.domain.teams.models import TeamMembership
 from buurtplus.domain.users.errors import EmailTaken, SelfLockout, UserNotFound
 from buurtplus.domain.users.models import User
 from buurtplus.security import hash_password, verify_password
@@ -26,7 +25,10 @@ def find_user_by_email(session: Session, *, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
-def get_user(session: Session, *, user_id: uuid.UUID) -> User:
+def get_user(session: Session, *, user_id: uuid.UUID, actor: Actor | None = None) -> User:
+    """An account; someone else's only for an admin (`actor` None: the system looks it up)."""
+    if actor is not None and actor.user_id != user_id:
+        actor.require_admin("reads other accounts")
     user = session.get(User, user_id)
     if user is None:
         raise UserNotFound()
@@ -54,6 +56,8 @@ def create_user(
     actor: Actor | None = None,
 ) -> User:
     """Create an account; `actor` is the admin doing it (None: the command line)."""
+    if actor is not None:
+        actor.require_admin("manages accounts")
     _check_partner(session, role, partner_id)
     if find_user_by_email(session, email=email) is not None:
         raise EmailTaken(normalise_email(email))
@@ -68,17 +72,13 @@ def create_user(
         updated_at=now,
     )
     session.add(user)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:  # a concurrent request took the address in between
-        raise EmailTaken(user.email) from exc
-    record(
+    # A concurrent request may take the address in between.
+    flush_or_raise(session, conflict=EmailTaken(user.email))
+    audit(
         session,
-        actor=actor,
-        action="user.create",
-        object_type="user",
-        object_id=user.id,
+        actor,
+        AuditAction.user_create,
+        user.id,
         clock=clock,
         role=user.role,
         partner_id=str(partner_id) if partner_id else None,
@@ -94,22 +94,8 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
     return user
 
 
-def load_actor(session: Session, *, user: User) -> Actor:
-    # Only volunteers act within teams, whatever rows may say.
-    memberships = (
-        session.exec(select(TeamMembership).where(TeamMembership.user_id == user.id)).all()
-        if user.role == UserRole.volunteer
-        else []
-    )
-    return Actor(
-        user_id=user.id,
-        role=UserRole(user.role),
-        team_roles={m.team_id: TeamRole(m.team_role) for m in memberships},
-        partner_id=user.partner_id if user.role == UserRole.partner else None,
-    )
-
-
-def list_users(session: Session, *, limit: int, cursor: str | None) -> Page[User]:
+def list_users(session: Session, *, actor: Actor, limit: int, cursor: str | None) -> Page[User]:
+    actor.require_admin("lists accounts")
     return paginate(
         session,
         select(User),
@@ -132,6 +118,9 @@ class UserChanges:
 def update_user(
     session: Session, *, actor: Actor, user_id: uuid.UUID, changes: UserChanges, clock: Clock
 ) -> User:
+    """Change the account itself; what other features hold for it follows in
+    `domain.departures.change_account`."""
+    actor.require_admin("manages accounts")
     user = get_user(session, user_id=user_id)
     before = (user.role, user.is_active, user.partner_id, user.full_name)
     if user.id == actor.user_id and (
@@ -149,12 +138,6 @@ def update_user(
     if changes.full_name is not None:
         user.full_name = changes.full_name
     if changes.role is not None and changes.role != user.role:
-        if changes.role != UserRole.volunteer:
-            # Team roles are for volunteers only: an admin or partner keeps no team access.
-            for membership in session.exec(
-                select(TeamMembership).where(TeamMembership.user_id == user.id)
-            ):
-                session.delete(membership)
         user.role = changes.role
         revoke_tokens = True
     if changes.is_active is not None and changes.is_active != user.is_active:
@@ -163,10 +146,6 @@ def update_user(
     if changes.password is not None:
         user.password_hash = hash_password(changes.password)
         revoke_tokens = True
-    if (changes.role is not None and changes.role != UserRole.volunteer) or (
-        changes.is_active is False
-    ):
-        drop_open_signups(session, user_id=user.id, now=clock.now())
     if revoke_tokens:
         user.token_version += 1
     user.updated_at = clock.now()
@@ -182,12 +161,11 @@ def update_user(
         )
         if old != new
     ]
-    record(
+    audit(
         session,
-        actor=actor,
-        action="user.update",
-        object_type="user",
-        object_id=user.id,
+        actor,
+        AuditAction.user_update,
+        user.id,
         clock=clock,
         changed=changed + (["password"] if changes.password is not None else []),
         role=user.role,

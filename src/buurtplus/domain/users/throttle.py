@@ -11,8 +11,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from buurtplus.clock import Clock
-from buurtplus.domain.errors import TooManyAttempts
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import TooManyAttempts
 
 
 @dataclass

@@ -4,24 +4,14 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from opening_hours import OpeningHours, State
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from buurtplus.routing.base import Decision, RuleCheck, SignalFacts
-from buurtplus.routing.models import RoutingRule
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-def parse_time_window(expression: str) -> OpeningHours:
-    """Raise ValueError unless `expression` is a valid OSM opening_hours value."""
-    try:
-        return OpeningHours(expression, timezone=AMSTERDAM, country="NL")
-    except Exception as exc:  # the parser raises its own error types
-        raise ValueError(str(exc).strip()) from exc
+from buurtplus.core.opening_hours import AMSTERDAM, parse_opening_hours
+from buurtplus.domain.routing.models import RoutingRule
+from buurtplus.domain.routing.router import Decision, RuleCheck, SignalFacts, WhatIf
 
 
 @dataclass(frozen=True)
@@ -60,7 +50,7 @@ class CompiledRule:
             team_ids=frozenset(rule.team_ids),
             urgencies=frozenset(rule.urgencies),
             time_window=rule.time_window,
-            window=parse_time_window(rule.time_window) if rule.time_window else None,
+            window=parse_opening_hours(rule.time_window) if rule.time_window else None,
             partner_id=rule.partner_id,
             fallback_partner_id=rule.fallback_partner_id,
             ack_minutes=rule.ack_minutes,
@@ -224,6 +214,10 @@ class RulesRouter:
                 + "."
             ),
         )
+
+    def what_if(self, session: Session) -> WhatIf:
+        self._refresh(session)
+        return self.decide_compiled
 
     def explain(self, session: Session, facts: SignalFacts) -> list[RuleCheck]:
         self._refresh(session)

@@ -12,10 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from buurtplus.domain.partners.models import Partner
-from buurtplus.routing.base import Decision, RuleCheck, SignalFacts
+from buurtplus.domain.routing.router import Decision, RuleCheck, SignalFacts, WhatIf
 
 DEFAULT_ACK_MINUTES = 24 * 60
 
@@ -70,12 +70,31 @@ class StaticRouter:
         partner = session.exec(select(Partner).where(Partner.name == name)).first()
         if partner is None or partner.id in exclude:
             return None
+        return self._decision(facts, name, partner.id)
+
+    def _decision(self, facts: SignalFacts, name: str, partner_id: uuid.UUID) -> Decision:
         how = "listed" if facts.category in self.mapping else "the default"
         return Decision(
-            partner_id=partner.id,
+            partner_id=partner_id,
             ack_minutes=self.ack_minutes,
             explanation=f"Static map: {facts.category} goes to {name} ({how}).",
         )
+
+    def what_if(self, session: Session) -> WhatIf:
+        """A category is covered when the file names it (or has a default) and that partner
+        exists; time and place do not matter to this router."""
+        names = set(self.mapping.values()) | ({self.default} if self.default else set())
+        ids = {
+            p.name: p.id for p in session.exec(select(Partner).where(col(Partner.name).in_(names)))
+        }
+
+        def decide(facts: SignalFacts) -> Decision | None:
+            name = self._partner_name(facts.category)
+            if name is None or name not in ids:
+                return None
+            return self._decision(facts, name, ids[name])
+
+        return decide
 
     def explain(self, session: Session, facts: SignalFacts) -> list[RuleCheck]:
         return []

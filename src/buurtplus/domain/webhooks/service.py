@@ -4,12 +4,18 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.delivery.errors import (
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import InvalidCursor, PermissionDenied
+from buurtplus.core.pagination import Page, paginate
+from buurtplus.domain.partners.service import get_partner
+from buurtplus.domain.webhooks.errors import (
     DeliveryNotFound,
     EndpointDisabled,
     EndpointNotFound,
@@ -17,21 +23,15 @@ from buurtplus.delivery.errors import (
     InvalidWebhookUrl,
     RecoverRangeTooLong,
 )
-from buurtplus.delivery.models import (
+from buurtplus.outbox.events import EventType, add_deliveries, announce, enqueue_event
+from buurtplus.outbox.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
     WebhookEndpoint,
     WebhookEvent,
 )
-from buurtplus.delivery.outbox import EventType, add_deliveries, announce, enqueue_event
-from buurtplus.delivery.signing import generate_secret
-from buurtplus.delivery.ssrf import AddressGuard, AddressRefused
-from buurtplus.domain.access import Actor
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import InvalidCursor, PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
-from buurtplus.domain.partners.service import get_partner
+from buurtplus.outbox.secrets import generate_secret
 
 # One recovery covers at most this much time; a longer outage is recovered in parts.
 MAX_RECOVER_RANGE = timedelta(days=31)
@@ -39,14 +39,9 @@ MAX_RECOVER_RANGE = timedelta(days=31)
 # --- who may -------------------------------------------------------------------------------
 
 
-def _may_manage(actor: Actor, partner_id: uuid.UUID) -> bool:
-    """The partner's own people (not its systems) and the platform admin."""
-    return actor.is_admin or (actor.partner_id == partner_id and not actor.is_client)
-
-
 def _require_manager(session: Session, actor: Actor, partner_id: uuid.UUID) -> None:
     get_partner(session, actor=actor, partner_id=partner_id)
-    if not _may_manage(actor, partner_id):
+    if not actor.can_manage_partner(partner_id):
         raise PermissionDenied("Only the partner's own people or an admin manage its webhooks.")
 
 
@@ -59,11 +54,16 @@ class IssuedEndpoint:
     secret: str
 
 
-def _checked_url(guard: AddressGuard, url: str) -> str:
-    try:
-        guard.check_url(url)
-    except AddressRefused as exc:
-        raise InvalidWebhookUrl(str(exc)) from exc
+class UrlCheck(Protocol):
+    """What the delivery side refuses to send to (its SSRF guard), asked when a URL is saved."""
+
+    def url_refusal(self, url: str) -> str | None: ...
+
+
+def _checked_url(guard: UrlCheck, url: str) -> str:
+    reason = guard.url_refusal(url)
+    if reason is not None:
+        raise InvalidWebhookUrl(reason)
     return url
 
 
@@ -76,7 +76,7 @@ def create_endpoint(
     event_types: Sequence[str],
     description: str | None,
     enabled: bool,
-    guard: AddressGuard,
+    guard: UrlCheck,
     clock: Clock,
 ) -> IssuedEndpoint:
     _require_manager(session, actor, partner_id)
@@ -94,7 +94,7 @@ def create_endpoint(
     )
     session.add(endpoint)
     session.flush()
-    _audit(session, actor, "webhook_endpoint.create", endpoint, clock, url=endpoint.url)
+    _audit(session, actor, AuditAction.webhook_endpoint_create, endpoint, clock, url=endpoint.url)
     return IssuedEndpoint(endpoint=endpoint, secret=secret)
 
 
@@ -112,7 +112,7 @@ def _managed_endpoint(
     session: Session, actor: Actor, partner_id: uuid.UUID, endpoint_id: uuid.UUID
 ) -> WebhookEndpoint:
     endpoint = get_endpoint(session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id)
-    if not _may_manage(actor, partner_id):
+    if not actor.can_manage_partner(partner_id):
         raise PermissionDenied("Only the partner's own people or an admin manage its webhooks.")
     return endpoint
 
@@ -153,7 +153,7 @@ def update_endpoint(
     partner_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     changes: Mapping[str, Any],
-    guard: AddressGuard,
+    guard: UrlCheck,
     clock: Clock,
 ) -> WebhookEndpoint:
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
@@ -176,7 +176,9 @@ def update_endpoint(
     endpoint.updated_at = clock.now()
     session.add(endpoint)
     session.flush()
-    _audit(session, actor, "webhook_endpoint.update", endpoint, clock, fields=sorted(changes))
+    _audit(
+        session, actor, AuditAction.webhook_endpoint_update, endpoint, clock, fields=sorted(changes)
+    )
     if (
         endpoint.enabled
         and session.exec(
@@ -193,7 +195,7 @@ def delete_endpoint(
     session: Session, *, actor: Actor, partner_id: uuid.UUID, endpoint_id: uuid.UUID, clock: Clock
 ) -> None:
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
-    _audit(session, actor, "webhook_endpoint.delete", endpoint, clock)
+    _audit(session, actor, AuditAction.webhook_endpoint_delete, endpoint, clock)
     session.delete(endpoint)
     session.flush()
 
@@ -221,7 +223,7 @@ def rotate_secret(
     _audit(
         session,
         actor,
-        "webhook_endpoint.rotate_secret",
+        AuditAction.webhook_endpoint_rotate_secret,
         endpoint,
         clock,
         grace_seconds=int(grace.total_seconds()),
@@ -248,7 +250,7 @@ def send_test_ping(
         clock=clock,
         only_endpoint=endpoint,
     )
-    _audit(session, actor, "webhook_endpoint.test", endpoint, clock)
+    _audit(session, actor, AuditAction.webhook_endpoint_test, endpoint, clock)
     delivery = session.exec(select(Delivery).where(Delivery.event_seq == event.seq)).one()
     return _records(session, [delivery])[0]
 
@@ -293,7 +295,7 @@ def recover_deliveries(
     _audit(
         session,
         actor,
-        "webhook_endpoint.recover",
+        AuditAction.webhook_endpoint_recover,
         endpoint,
         clock,
         since=since.isoformat(),
@@ -306,17 +308,16 @@ def recover_deliveries(
 def _audit(
     session: Session,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     endpoint: WebhookEndpoint,
     clock: Clock,
     **details: Any,
 ) -> None:
-    record(
+    audit(
         session,
-        actor=actor,
-        action=action,
-        object_type="webhook_endpoint",
-        object_id=endpoint.id,
+        actor,
+        action,
+        endpoint.id,
         clock=clock,
         partner_id=str(endpoint.partner_id),
         **details,
@@ -409,7 +410,7 @@ def retry_delivery(
 ) -> DeliveryRecord:
     """Send one delivery again now, with a fresh retry schedule and the same webhook-id."""
     delivery = _visible_delivery(session, actor, delivery_id)
-    if not _may_manage(actor, delivery.partner_id):
+    if not actor.can_manage_partner(delivery.partner_id):
         raise PermissionDenied("Only the partner's own people or an admin redeliver.")
     delivery.status = DeliveryStatus.pending
     delivery.attempt_count = 0
@@ -419,12 +420,11 @@ def retry_delivery(
     session.add(delivery)
     session.flush()
     announce(session)
-    record(
+    audit(
         session,
-        actor=actor,
-        action="webhook_delivery.retry",
-        object_type="webhook_delivery",
-        object_id=delivery.id,
+        actor,
+        AuditAction.webhook_delivery_retry,
+        delivery.id,
         clock=clock,
         partner_id=str(delivery.partner_id),
     )

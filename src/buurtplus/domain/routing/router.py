@@ -1,9 +1,11 @@
-"""What a router sees and what it decides. Third-party routers implement `Router`."""
+"""What a router sees and what it decides: the interface the signal intake owns.
+Third-party routers implement `Router`, and `WhatIfRouter` to take part in the gap report."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlmodel import Session
 
@@ -49,3 +51,15 @@ class Router(Protocol):
     ) -> Decision | None: ...
 
     def explain(self, session: Session, facts: SignalFacts) -> list[RuleCheck]: ...
+
+
+# Decides an imagined signal against one state of the router's configuration.
+WhatIf = Callable[[SignalFacts], Decision | None]
+
+
+@runtime_checkable
+class WhatIfRouter(Protocol):
+    """A router that can answer many imagined signals at once: the gap report asks it about
+    every category, area, urgency and hour of the week."""
+
+    def what_if(self, session: Session) -> WhatIf: ...

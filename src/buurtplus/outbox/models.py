@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from buurtplus.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, UTCDateTime
 
 # Integer keys that are a rowid alias on SQLite and 64-bit on PostgreSQL.
 _BigId = BigInteger().with_variant(Integer, "sqlite")

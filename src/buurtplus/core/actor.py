@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from buurtplus.core.errors import PermissionDenied
+
 
 class UserRole(StrEnum):
     """The kind of account."""
@@ -43,3 +45,12 @@ class Actor:
 
     def can_manage_team(self, team_id: uuid.UUID) -> bool:
         return self.is_admin or self.team_roles.get(team_id) == TeamRole.coordinator
+
+    def can_manage_partner(self, partner_id: uuid.UUID) -> bool:
+        """The partner's own people (not its systems) and the platform admin."""
+        return self.is_admin or (self.partner_id == partner_id and not self.is_client)
+
+    def require_admin(self, to: str) -> None:
+        """Refuse unless an admin acts; `to` ends "Only an admin ...", e.g. "deletes a team"."""
+        if not self.is_admin:
+            raise PermissionDenied(f"Only an admin {to}.")

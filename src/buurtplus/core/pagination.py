@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, tuple_
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from buurtplus.domain.errors import InvalidCursor
+from buurtplus.core.errors import InvalidCursor
 
 T = TypeVar("T")
 

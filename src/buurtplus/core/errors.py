@@ -44,3 +44,7 @@ class TooManyAttempts(DomainError):
 
 class PreconditionFailed(DomainError):
     """The client acted on a copy that is no longer current."""
+
+
+class NotSupported(DomainError):
+    """The configuration in force (a plugin, a setting) cannot do this."""

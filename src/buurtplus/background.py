@@ -7,22 +7,22 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from buurtplus.clock import Clock
 from buurtplus.config import Settings
-from buurtplus.db import transaction
-from buurtplus.delivery.outbox import purge_delivery_log
+from buurtplus.core.clock import Clock
+from buurtplus.core.db import transaction
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.aeds.checks import aeds_with_expired_dates, expire_aed, today
 from buurtplus.domain.aeds.retention import purge_aed_personal_content
 from buurtplus.domain.patrols.signups import purge_observation_content
+from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
 from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
-from buurtplus.routing.base import Router
+from buurtplus.outbox.events import purge_delivery_log
 from buurtplus.routing.registry import load_router
 
-log = logging.getLogger("buurtplus.worker")
+log = logging.getLogger("buurtplus.background")
 
 
 def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock) -> PurgeReport:

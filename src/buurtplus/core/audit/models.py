@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Integer, String
 from sqlmodel import Field, SQLModel
 
-from buurtplus.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, UTCDateTime
 
 
 class AuditEvent(SQLModel, table=True):

@@ -12,9 +12,9 @@ from sqlalchemy import delete, func, text, update
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.delivery import wakeup
-from buurtplus.delivery.models import Delivery, WebhookEndpoint, WebhookEvent
+from buurtplus.core.clock import Clock
+from buurtplus.outbox import wakeup
+from buurtplus.outbox.models import Delivery, WebhookEndpoint, WebhookEvent
 
 NOTIFY_CHANNEL = "buurtplus_deliveries"
 # Any constant: the advisory lock that orders event-writing transactions on PostgreSQL.

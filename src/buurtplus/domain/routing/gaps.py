@@ -1,4 +1,5 @@
-"""Where no rule reaches: category x area combinations that no routing rule covers."""
+"""Where routing reaches no partner: category x area combinations that the router in force
+leaves uncovered, now or in some hour of the week."""
 
 import uuid
 from dataclasses import dataclass, replace
@@ -6,10 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from buurtplus.domain.signals.models import Category
+from buurtplus.core.errors import NotSupported
+from buurtplus.core.opening_hours import AMSTERDAM
+from buurtplus.domain.categories.models import Category
+from buurtplus.domain.routing.router import Router, SignalFacts, WhatIf, WhatIfRouter
 from buurtplus.domain.teams.models import Team
-from buurtplus.routing.base import SignalFacts
-from buurtplus.routing.strategies.rules import AMSTERDAM, RulesRouter
 
 URGENCIES = ("normal", "high", "acute")
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -40,10 +42,20 @@ def week_moments(now: datetime) -> list[tuple[str, list[datetime]]]:
     return hours
 
 
+class GapReportNotSupported(NotSupported):
+    def __init__(self) -> None:
+        super().__init__(
+            "The router in force cannot answer what-if questions, so it cannot report gaps; "
+            "use POST /api/v1/routing/preview to try one signal."
+        )
+
+
 def routing_gaps(
-    session: Session, *, router: RulesRouter, municipality: str, now: datetime
+    session: Session, *, router: Router, municipality: str, now: datetime
 ) -> list[Gap]:
-    router.rules(session)  # load the current rules
+    if not isinstance(router, WhatIfRouter):
+        raise GapReportNotSupported()
+    decide = router.what_if(session)
     categories = session.exec(
         select(Category).where(col(Category.active).is_(True)).order_by(col(Category.code))
     ).all()
@@ -66,14 +78,14 @@ def routing_gaps(
                     at=now,
                     buurt_code=buurt,
                 )
-                gap = _gap(router, base, hours, order)
+                gap = _gap(decide, base, hours, order)
                 if gap is not None:
                     gaps.append(gap)
     return gaps
 
 
 def _gap(
-    router: RulesRouter,
+    decide: WhatIf,
     base: SignalFacts,
     hours: list[tuple[str, list[datetime]]],
     order: list[str],
@@ -86,9 +98,9 @@ def _gap(
         missing = {
             label
             for label, moments in hours
-            if any(router.decide_compiled(replace(facts, at=at)) is None for at in moments)
+            if any(decide(replace(facts, at=at)) is None for at in moments)
         }
-        now_missing = router.decide_compiled(facts) is None
+        now_missing = decide(facts) is None
         if missing or now_missing:
             urgencies.append(urgency)
             uncovered_hours |= missing

@@ -2,25 +2,15 @@
 
 from enum import StrEnum
 
-from buurtplus.domain.access import Actor, TeamRole
-from buurtplus.domain.signals.models import Category, Signal, SignalEvent
+from buurtplus.core.actor import Actor, TeamRole
+from buurtplus.domain.categories.models import Category, Sensitivity
+from buurtplus.domain.signals.models import Signal, SignalEvent
 from buurtplus.domain.signals.workflow import (
     FINAL_STATUSES,
     SignalAction,
     SignalStatus,
     next_status,
 )
-
-
-class Sensitivity(StrEnum):
-    normal = "normal"
-    sensitive = "sensitive"
-
-
-class CategoryGroup(StrEnum):
-    safety = "safety"
-    social = "social"
-    heart_safety = "heart_safety"
 
 
 class DetailLevel(StrEnum):

@@ -5,15 +5,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
-from buurtplus.domain.audit.service import record
-from buurtplus.domain.errors import InvalidInput, NotFound, PermissionDenied
-from buurtplus.domain.pagination import Page, paginate
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import InvalidInput, NotFound
+from buurtplus.core.opening_hours import parse_opening_hours
+from buurtplus.core.pagination import Page, paginate
+from buurtplus.domain.categories.models import Category
 from buurtplus.domain.partners.models import Partner
-from buurtplus.domain.signals.models import Category
-from buurtplus.routing.models import RoutingRule
-from buurtplus.routing.strategies.rules import parse_time_window
+from buurtplus.domain.routing.models import RoutingRule
 
 
 class RuleNotFound(NotFound):
@@ -25,15 +26,10 @@ class InvalidRule(InvalidInput):
     pass
 
 
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Only an admin manages routing rules.")
-
-
 def _validate(session: Session, rule: RoutingRule) -> None:
     if rule.time_window:
         try:
-            parse_time_window(rule.time_window)
+            parse_opening_hours(rule.time_window)
         except ValueError as exc:
             raise InvalidRule("time_window", f"not a valid opening_hours value: {exc}") from exc
     if rule.categories:
@@ -54,25 +50,18 @@ def _validate(session: Session, rule: RoutingRule) -> None:
 def create_rule(
     session: Session, *, actor: Actor, fields: dict[str, Any], clock: Clock
 ) -> RoutingRule:
-    _require_admin(actor)
+    actor.require_admin("manages routing rules")
     now = clock.now()
     rule = RoutingRule(**fields, created_at=now, updated_at=now)
     _validate(session, rule)
     session.add(rule)
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="routing_rule.create",
-        object_type="routing_rule",
-        object_id=rule.id,
-        clock=clock,
-    )
+    audit(session, actor, AuditAction.routing_rule_create, rule.id, clock=clock)
     return rule
 
 
 def get_rule(session: Session, *, actor: Actor, rule_id: uuid.UUID) -> RoutingRule:
-    _require_admin(actor)
+    actor.require_admin("manages routing rules")
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
         raise RuleNotFound()
@@ -82,7 +71,7 @@ def get_rule(session: Session, *, actor: Actor, rule_id: uuid.UUID) -> RoutingRu
 def list_rules(
     session: Session, *, actor: Actor, limit: int, cursor: str | None
 ) -> Page[RoutingRule]:
-    _require_admin(actor)
+    actor.require_admin("manages routing rules")
     return paginate(
         session,
         select(RoutingRule),
@@ -105,12 +94,11 @@ def update_rule(
     rule.revision += 1
     session.add(rule)
     session.flush()
-    record(
+    audit(
         session,
-        actor=actor,
-        action="routing_rule.update",
-        object_type="routing_rule",
-        object_id=rule.id,
+        actor,
+        AuditAction.routing_rule_update,
+        rule.id,
         clock=clock,
         fields=sorted(changes),
     )
@@ -121,11 +109,4 @@ def delete_rule(session: Session, *, actor: Actor, rule_id: uuid.UUID, clock: Cl
     rule = get_rule(session, actor=actor, rule_id=rule_id)
     session.delete(rule)
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="routing_rule.delete",
-        object_type="routing_rule",
-        object_id=rule_id,
-        clock=clock,
-    )
+    audit(session, actor, AuditAction.routing_rule_delete, rule_id, clock=clock)

@@ -1,4 +1,4 @@
-from buurtplus.domain.errors import Conflict, InvalidInput, NotFound
+from buurtplus.core.errors import Conflict, InvalidInput, NotFound
 
 
 class EndpointNotFound(NotFound):

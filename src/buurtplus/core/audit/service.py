@@ -4,29 +4,30 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from buurtplus.clock import Clock
-from buurtplus.domain.access import Actor
-from buurtplus.domain.audit.models import AuditEvent
-from buurtplus.domain.pagination import Page, paginate
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.models import AuditEvent
+from buurtplus.core.clock import Clock
+from buurtplus.core.pagination import Page, paginate
 
 
-def record(
+def audit(
     session: Session,
-    *,
     actor: Actor | None,
-    action: str,
-    object_type: str,
+    action: AuditAction,
     object_id: uuid.UUID | None,
+    *,
     clock: Clock,
     **details: Any,
 ) -> None:
-    """Append one audit event; `details` never holds personal content, only ids and codes."""
+    """Append one audit event; `details` never holds personal content or a secret, only ids,
+    codes and counts. `actor` is None for the system itself (a job, the router)."""
     session.add(
         AuditEvent(
             created_at=clock.now(),
             actor_id=actor.user_id if actor else None,
-            action=action,
-            object_type=object_type,
+            action=action.value,
+            object_type=action.object_type,
             object_id=object_id,
             details=details,
         )
@@ -36,6 +37,7 @@ def record(
 def list_events(
     session: Session,
     *,
+    actor: Actor,
     actor_id: uuid.UUID | None,
     object_id: uuid.UUID | None,
     action: str | None,
@@ -44,6 +46,7 @@ def list_events(
     limit: int,
     cursor: str | None,
 ) -> Page[AuditEvent]:
+    actor.require_admin("reads the audit log")
     statement = select(AuditEvent)
     if actor_id is not None:
         statement = statement.where(AuditEvent.actor_id == actor_id)
