@@ -18,7 +18,7 @@ from buurtplus.domain.aeds.retention import purge_aed_personal_content
 from buurtplus.domain.patrols.signups import purge_observation_content
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
-from buurtplus.domain.signals.service import PurgeReport, purge_expired_content
+from buurtplus.domain.signals.retention import PurgeReport, purge_expired_content
 from buurtplus.outbox.events import purge_delivery_log
 from buurtplus.routing.registry import load_router
 

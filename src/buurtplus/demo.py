@@ -11,7 +11,6 @@ from sqlmodel import Session, select
 from buurtplus.core.actor import Actor, TeamRole, UserRole
 from buurtplus.core.clock import Clock
 from buurtplus.demo_aeds import seed_aeds
-from buurtplus.domain.categories.models import Category
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.partners.service import create_partner
 from buurtplus.domain.patrols.service import (
@@ -26,9 +25,7 @@ from buurtplus.domain.patrols.service import (
 )
 from buurtplus.domain.patrols.workflow import ObservationKind, PatrolAction
 from buurtplus.domain.routing.management import create_rule
-from buurtplus.domain.signals.dispatch import route_new_signal
-from buurtplus.domain.signals.models import Signal
-from buurtplus.domain.signals.service import RouteHook, SignalDraft, submit_signal
+from buurtplus.domain.signals.intake import SignalDraft, submit_signal
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.teams.service import TeamDraft, add_member, create_team, load_actor
 from buurtplus.domain.users.models import User
@@ -167,9 +164,7 @@ def seed_demo(session: Session, *, clock: Clock, receiver_url: str) -> bool:
             draft=draft,
             idempotency_key=None,
             clock=clock,
-            route=lambda s, signal, category: route_new_signal(
-                s, signal, category, router=router, clock=clock
-            ),
+            router=router,
         )
     seed_aeds(
         session,
@@ -198,13 +193,6 @@ class _At:
 
     def now(self) -> datetime:
         return self.moment
-
-
-def _routing_at(router: RulesRouter, moment: datetime) -> RouteHook:
-    def route(session: Session, signal: Signal, category: Category) -> None:
-        route_new_signal(session, signal, category, router=router, clock=_At(moment))
-
-    return route
 
 
 DEMO_ROUTE = {
@@ -288,7 +276,7 @@ def seed_patrols(
                     observation_id=logged.view.observation.id,
                     promotion=Promotion(buurt_code="BU0363MA01"),
                     clock=_At(moment),
-                    route=_routing_at(router, moment),
+                    router=router,
                 )
         end = start + timedelta(hours=2)
         take_step(

@@ -17,7 +17,7 @@ from buurtplus.domain.patrols.models import (
     PatrolParticipant,
 )
 from buurtplus.domain.signals.models import Feedback, Signal, SignalEvent
-from buurtplus.domain.signals.service import SignalView
+from buurtplus.domain.signals.reading import SignalView
 from buurtplus.domain.signals.visibility import DetailLevel, allowed_actions
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User

@@ -53,7 +53,6 @@ from buurtplus.domain.patrols.service import (
 from buurtplus.domain.patrols.stats import team_figures
 from buurtplus.domain.patrols.workflow import PatrolAction, PatrolStatus
 from buurtplus.domain.routing.router import Router
-from buurtplus.domain.signals.dispatch import route_new_signal
 
 router = APIRouter(tags=["patrols"])
 
@@ -444,9 +443,7 @@ def promote_observation(
         observation_id=observation_id,
         promotion=Promotion(**body.model_dump()) if body else Promotion(),
         clock=clock,
-        route=lambda s, signal, category: route_new_signal(
-            s, signal, category, router=active, clock=clock
-        ),
+        router=active,
     )
     view = submission.view
     response.headers["ETag"] = f'"{view.signal.version}"'

@@ -37,11 +37,13 @@ from buurtplus.api.schemas.signals import (
 from buurtplus.core.actor import Actor
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.routing.router import Router
-from buurtplus.domain.signals import service
-from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand, route_new_signal
+from buurtplus.domain.signals import feedback as feedback_service
+from buurtplus.domain.signals import intake, reading, steps
+from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand
 from buurtplus.domain.signals.errors import StaleSignal
+from buurtplus.domain.signals.intake import SignalDraft
 from buurtplus.domain.signals.models import SignalEvent
-from buurtplus.domain.signals.service import SignalDraft, SignalFilter, SignalView
+from buurtplus.domain.signals.reading import SignalFilter, SignalView
 from buurtplus.domain.signals.visibility import sees_event_detail
 from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
 
@@ -143,15 +145,13 @@ def report_signal(
         team_id=body.team_id,
     )
     active: Router = request.app.state.router
-    submission = service.submit_signal(
+    submission = intake.submit_signal(
         session,
         actor=actor,
         draft=draft,
         idempotency_key=idempotency_key,
         clock=clock,
-        route=lambda s, signal, category: route_new_signal(
-            s, signal, category, router=active, clock=clock
-        ),
+        router=active,
     )
     response.headers["ETag"] = etag(submission.view)
     response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
@@ -190,7 +190,7 @@ def list_signals(
         created_from=created_from,
         created_to=created_to,
     )
-    page = service.list_signals(
+    page = reading.list_signals(
         session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
     )
     return SignalPage(items=[signal_read(v) for v in page.items], next_cursor=page.next_cursor)
@@ -210,7 +210,7 @@ def get_signal(
     session: SessionDep,
     clock: ClockDep,
 ) -> SignalRead:
-    view = service.get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
+    view = reading.get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
     response.headers["ETag"] = etag(view)
     return signal_read(view)
 
@@ -230,7 +230,7 @@ def get_signal_history(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> SignalEventPage:
-    view, page = service.signal_history(
+    view, page = reading.signal_history(
         session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor, clock=clock
     )
     return SignalEventPage(
@@ -262,7 +262,7 @@ def _step(
     note: str | None,
     outcome: Outcome | None = None,
 ) -> SignalRead:
-    view = service.take_action(
+    view = steps.take_action(
         session,
         actor=actor,
         signal_id=signal_id,
@@ -402,10 +402,10 @@ def add_feedback(
     session: SessionDep,
     clock: ClockDep,
 ) -> FeedbackRead:
-    feedback = service.add_feedback(
+    written = feedback_service.add_feedback(
         session, actor=actor, signal_id=signal_id, message=body.message, clock=clock
     )
-    return FeedbackRead.model_validate(feedback, from_attributes=True)
+    return FeedbackRead.model_validate(written, from_attributes=True)
 
 
 @router.get(
@@ -423,7 +423,7 @@ def list_feedback(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> FeedbackPage:
-    page = service.list_feedback(
+    page = feedback_service.list_feedback(
         session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor, clock=clock
     )
     return FeedbackPage(

@@ -20,12 +20,10 @@ from buurtplus.domain.aeds.errors import AedRetired, NotOnThatPatrol
 from buurtplus.domain.aeds.models import Aed, AedCheck
 from buurtplus.domain.aeds.service import get_aed
 from buurtplus.domain.aeds.vocabulary import PROBLEM_EN, PROBLEM_NL, Problem
-from buurtplus.domain.categories.models import Category
 from buurtplus.domain.patrols.models import Patrol, PatrolParticipant
 from buurtplus.domain.routing.router import Decision, Router, RuleCheck, SignalFacts
-from buurtplus.domain.signals.dispatch import route_new_signal
+from buurtplus.domain.signals.intake import SignalDraft, submit_signal
 from buurtplus.domain.signals.models import Signal
-from buurtplus.domain.signals.service import SignalDraft, submit_signal
 from buurtplus.domain.signals.workflow import SignalStatus
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.teams.service import load_actor
@@ -124,9 +122,6 @@ def raise_aed_signal(
         else router
     )
 
-    def route(s: Session, signal: Signal, cat: Category) -> None:
-        route_new_signal(s, signal, cat, router=active, clock=clock)
-
     submission = submit_signal(
         session,
         actor=reporter,
@@ -143,7 +138,7 @@ def raise_aed_signal(
         ),
         idempotency_key=None,
         clock=clock,
-        route=route,
+        router=active,
     )
     aed.signal_id = submission.view.signal.id
     audit(

@@ -53,16 +53,11 @@ from buurtplus.domain.patrols.workflow import (
     PatrolStatus,
     next_status,
 )
+from buurtplus.domain.routing.router import Router
+from buurtplus.domain.signals.advice import advice_for
+from buurtplus.domain.signals.intake import CLOCK_SKEW, SignalDraft, Submission, submit_signal
 from buurtplus.domain.signals.models import Signal
-from buurtplus.domain.signals.service import (
-    CLOCK_SKEW,
-    RouteHook,
-    SignalDraft,
-    Submission,
-    advice_for,
-    get_signal,
-    submit_signal,
-)
+from buurtplus.domain.signals.reading import get_signal
 from buurtplus.domain.signals.workflow import Urgency
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User
@@ -648,7 +643,7 @@ def promote_observation(
     observation_id: uuid.UUID,
     promotion: Promotion,
     clock: Clock,
-    route: RouteHook | None = None,
+    router: Router | None = None,
 ) -> Submission:
     """Report a signal made of an observation, through the ordinary intake (routing, Plus mode,
     advice, audit); the signal and the observation point at each other. An observation becomes
@@ -699,7 +694,7 @@ def promote_observation(
         observation_id=observation.id,
     )
     submission = submit_signal(
-        session, actor=actor, draft=draft, idempotency_key=None, clock=clock, route=route
+        session, actor=actor, draft=draft, idempotency_key=None, clock=clock, router=router
     )
     audit(
         session,

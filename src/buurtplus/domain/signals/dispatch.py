@@ -22,7 +22,8 @@ from buurtplus.domain.signals.errors import (
     UnknownCategory,
 )
 from buurtplus.domain.signals.models import Signal
-from buurtplus.domain.signals.service import SignalView, check_step, get_signal, save_step
+from buurtplus.domain.signals.reading import SignalView, get_signal
+from buurtplus.domain.signals.steps import check_step, save_step
 from buurtplus.domain.signals.visibility import DetailLevel, allowed_actions, detail_level
 from buurtplus.domain.signals.workflow import SignalAction, SignalStatus
 from buurtplus.domain.teams.errors import TeamNotFound
