@@ -15,6 +15,7 @@ from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.pagination import MAX_LIMIT
 from buurtplus.domain.partners.models import PartnerClient
+from buurtplus.domain.routing.router import Router
 from buurtplus.domain.teams.service import load_actor
 from buurtplus.domain.users.models import User
 from buurtplus.security import InvalidToken, TokenIssuer
@@ -82,7 +83,16 @@ def get_read_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_router(request: Request) -> Router:
+    """The router in force (BUURTPLUS_ROUTER), loaded once at start."""
+    router: Router = request.app.state.router
+    return router
+
+
 ClockDep = Annotated[Clock, Depends(get_clock)]
+RouterDep = Annotated[Router, Depends(get_router)]
 TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 # scope="function": commit before the response is sent, so a 2xx means it is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

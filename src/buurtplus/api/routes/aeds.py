@@ -1,13 +1,14 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
     Cursor,
     Limit,
+    RouterDep,
     SessionDep,
     SettingsDep,
     version_from_if_match,
@@ -41,7 +42,6 @@ from buurtplus.domain.aeds.errors import StaleAed
 from buurtplus.domain.aeds.models import AedCheck
 from buurtplus.domain.aeds.service import AedFilter, AedView
 from buurtplus.domain.aeds.vocabulary import AedStatus
-from buurtplus.domain.routing.router import Router
 
 router = APIRouter(prefix="/aeds", tags=["aeds"])
 
@@ -351,12 +351,11 @@ def check_read(check: AedCheck, *, actor: Actor, manages: bool) -> AedCheckRead:
 def check_aed(
     aed_id: uuid.UUID,
     body: AedCheckCreate,
-    request: Request,
+    active: RouterDep,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
 ) -> AedCheckResult:
-    active: Router = request.app.state.router
     result = checks.check_aed(
         session,
         actor=actor,

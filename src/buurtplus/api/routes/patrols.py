@@ -2,13 +2,14 @@ import uuid
 from datetime import UTC, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
     Cursor,
     Limit,
+    RouterDep,
     SessionDep,
     TokenIssuerDep,
     audited_read,
@@ -52,7 +53,6 @@ from buurtplus.domain.patrols.service import (
 )
 from buurtplus.domain.patrols.stats import team_figures
 from buurtplus.domain.patrols.workflow import PatrolAction, PatrolStatus
-from buurtplus.domain.routing.router import Router
 
 router = APIRouter(tags=["patrols"])
 
@@ -428,14 +428,13 @@ def list_observations(
 def promote_observation(
     patrol_id: uuid.UUID,
     observation_id: uuid.UUID,
-    request: Request,
+    active: RouterDep,
     response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
     body: ObservationPromote | None = None,
 ) -> SignalSubmitted:
-    active: Router = request.app.state.router
     submission = service.promote_observation(
         session,
         actor=actor,

@@ -1,9 +1,17 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from buurtplus.api.deps import AdminActor, ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.deps import (
+    AdminActor,
+    ClockDep,
+    CurrentActor,
+    Cursor,
+    Limit,
+    RouterDep,
+    SessionDep,
+)
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.routing import (
     DecisionRead,
@@ -22,7 +30,6 @@ from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.routing import gaps
 from buurtplus.domain.routing import management as rules
-from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.dispatch import preview_facts
 
 router = APIRouter(prefix="/routing", tags=["routing"])
@@ -116,12 +123,11 @@ def delete_rule(
 )
 def preview_routing(
     body: PreviewRequest,
-    request: Request,
+    active: RouterDep,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
 ) -> PreviewResult:
-    active: Router = request.app.state.router
     facts = preview_facts(
         session,
         actor=actor,
@@ -162,15 +168,13 @@ def preview_routing(
 )
 def routing_gaps(
     municipality: Annotated[MunicipalityCode, Query()],
-    request: Request,
+    active: RouterDep,
     actor: AdminActor,
     session: SessionDep,
     clock: ClockDep,
 ) -> GapReport:
     now = clock.now()
-    found = gaps.routing_gaps(
-        session, router=request.app.state.router, municipality=municipality, now=now
-    )
+    found = gaps.routing_gaps(session, router=active, municipality=municipality, now=now)
     return GapReport(
         municipality=municipality,
         evaluated_at=now,

@@ -1,13 +1,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
     Cursor,
     Limit,
+    RouterDep,
     SessionDep,
     audited_read,
     version_from_if_match,
@@ -36,7 +37,6 @@ from buurtplus.api.schemas.signals import (
 )
 from buurtplus.core.actor import Actor
 from buurtplus.core.pagination import DEFAULT_LIMIT
-from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals import feedback as feedback_service
 from buurtplus.domain.signals import intake, reading, steps
 from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand
@@ -123,7 +123,7 @@ def expected_version(if_match: str | None) -> int | None:
 )
 def report_signal(
     body: SignalCreate,
-    request: Request,
+    active: RouterDep,
     response: Response,
     actor: CurrentActor,
     session: SessionDep,
@@ -144,7 +144,6 @@ def report_signal(
         buurt_code=body.buurt_code,
         team_id=body.team_id,
     )
-    active: Router = request.app.state.router
     submission = intake.submit_signal(
         session,
         actor=actor,
@@ -470,7 +469,7 @@ def route_signal(
 def reject_routed_signal(
     signal_id: uuid.UUID,
     body: RejectRequest,
-    request: Request,
+    active: RouterDep,
     response: Response,
     actor: CurrentActor,
     session: SessionDep,
@@ -483,7 +482,7 @@ def reject_routed_signal(
         signal_id=signal_id,
         reason=body.reason,
         expected_version=expected_version(if_match),
-        router=request.app.state.router,
+        router=active,
         clock=clock,
     )
     response.headers["ETag"] = etag(view)
