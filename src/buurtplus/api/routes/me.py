@@ -17,7 +17,7 @@ from buurtplus.api.schemas.patrols import (
 )
 from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
 from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
-from buurtplus.core.actor import Actor, TeamRole
+from buurtplus.core.actor import Actor
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.domain.patrols.feed import (
     feed_token_issued_at,
@@ -95,7 +95,7 @@ def export_me(
             MembershipExport(
                 team_id=t.id,
                 team_name=t.name,
-                team_role=TeamRole(m.team_role),
+                team_role=m.team_role,
                 cpr_valid_until=m.cpr_valid_until,
                 citizen_responder=m.citizen_responder,
                 joined_at=m.created_at,

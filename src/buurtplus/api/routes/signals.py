@@ -81,7 +81,7 @@ def signal_read(view: SignalView) -> SignalRead:
             sensitivity=c.sensitivity,
         ),
         detail_level=view.level,
-        status=SignalStatus(s.status),
+        status=s.status,
         outcome=s.outcome,
         buurt_code=s.buurt_code,
         observed_at=s.observed_at,

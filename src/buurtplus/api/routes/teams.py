@@ -14,7 +14,6 @@ from buurtplus.api.schemas.teams import (
     TeamRead,
     TeamUpdate,
 )
-from buurtplus.core.actor import TeamRole
 from buurtplus.core.clock import Clock
 from buurtplus.core.opening_hours import AMSTERDAM
 from buurtplus.core.pagination import DEFAULT_LIMIT
@@ -96,7 +95,7 @@ def _member_read(member: Member, clock: Clock) -> TeamMemberRead:
         user_id=m.user_id,
         email=member.user.email,
         full_name=member.user.full_name,
-        team_role=TeamRole(m.team_role),
+        team_role=m.team_role,
         cpr_valid_until=m.cpr_valid_until,
         cpr_valid=m.cpr_valid_until is not None and m.cpr_valid_until >= today,
         citizen_responder=m.citizen_responder,

@@ -4,7 +4,8 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.domain.aeds.vocabulary import Access, AedStatus, Visibility
 
 # Every UPDATE of an AED says WHERE version = <the version read>, and raises it by one.
 _VERSION = Column("version", Integer, nullable=False)
@@ -31,7 +32,7 @@ class Aed(SQLModel, table=True):
     defibrillator_location: str | None = Field(default=None, sa_type=String(500))
     indoor: bool = Field(default=False)
     level: str | None = Field(default=None, sa_type=String(20))
-    access: str = Field(sa_type=String(20))
+    access: Access = Field(sa_type=StrEnumType(Access, 20))
     opening_hours: str | None = Field(default=None, sa_type=String(500))
     cabinet_locked: bool = Field(default=False)
     # Write-only secret: never in a response, export, event, audit detail or log line.
@@ -46,7 +47,7 @@ class Aed(SQLModel, table=True):
     battery_expiry: date | None = Field(default=None, index=True)
     # Not indexed (nor retired_at): a handful of values, and an index on them would tempt the
     # planner away from the spatial index in nearby searches.
-    status: str = Field(sa_type=String(20))
+    status: AedStatus = Field(sa_type=StrEnumType(AedStatus, 20))
     # Not ready: a check failed or a date expired; cleared by a check that passes.
     ready: bool = Field(default=True)
     not_ready_reasons: list[str] = Field(default_factory=list, sa_type=JSONType)
@@ -54,7 +55,7 @@ class Aed(SQLModel, table=True):
     # Where the record came from: None for one entered by hand ("manual"), else e.g.
     # "osm:node/123" or "csv:AED-0042"; an import updates the AED with the same source.
     source_id: str | None = Field(default=None, sa_type=String(120), unique=True)
-    visibility: str = Field(sa_type=String(20))
+    visibility: Visibility = Field(sa_type=StrEnumType(Visibility, 20))
     maintainer_partner_id: uuid.UUID | None = Field(
         default=None, foreign_key="partners.id", ondelete="RESTRICT", index=True
     )

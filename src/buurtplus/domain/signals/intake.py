@@ -211,7 +211,5 @@ def _submission(session: Session, actor: Actor, signal: Signal, *, replayed: boo
     category = session.get(Category, signal.category_id)
     assert category is not None
     view = SignalView(signal, category, DetailLevel.full, allowed_actions(actor, signal))
-    advice = advice_for(
-        category, urgency=Urgency(signal.urgency), emergency_called=signal.emergency_called
-    )
+    advice = advice_for(category, urgency=signal.urgency, emergency_called=signal.emergency_called)
     return Submission(view=view, advice=advice, replayed=replayed)

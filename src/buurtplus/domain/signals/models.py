@@ -4,7 +4,8 @@ from datetime import datetime
 from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.domain.signals.workflow import Outcome, SignalStatus, Urgency
 
 # Every UPDATE of a signal says WHERE version = <the version read>, and raises it by one.
 _VERSION = Column("version", Integer, nullable=False)
@@ -26,10 +27,10 @@ class Signal(SQLModel, table=True):
     postcode: str | None = Field(default=None, sa_type=String(6))
     buurt_code: str | None = Field(default=None, sa_type=String(10), index=True)
     observed_at: datetime = Field(sa_type=UTCDateTime)
-    urgency: str = Field(sa_type=String(10))
+    urgency: Urgency = Field(sa_type=StrEnumType(Urgency, 10))
     emergency_called: bool = Field(default=False)
-    status: str = Field(sa_type=String(20), index=True)
-    outcome: str | None = Field(default=None, sa_type=String(20))
+    status: SignalStatus = Field(sa_type=StrEnumType(SignalStatus, 20), index=True)
+    outcome: Outcome | None = Field(default=None, sa_type=StrEnumType(Outcome, 20))
     # The routing decision in force.
     partner_id: uuid.UUID | None = Field(
         default=None, foreign_key="partners.id", ondelete="RESTRICT", index=True
@@ -79,8 +80,8 @@ class SignalEvent(SQLModel, table=True):
     # The partner organisation the actor acted for: its notes are its own.
     actor_partner_id: uuid.UUID | None = Field(default=None)
     action: str = Field(sa_type=String(30))
-    from_status: str | None = Field(default=None, sa_type=String(20))
-    to_status: str = Field(sa_type=String(20))
+    from_status: SignalStatus | None = Field(default=None, sa_type=StrEnumType(SignalStatus, 20))
+    to_status: SignalStatus = Field(sa_type=StrEnumType(SignalStatus, 20))
     # A reason or remark; personal content, purged with the signal.
     note: str | None = Field(default=None, sa_type=Text)
 

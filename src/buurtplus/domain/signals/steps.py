@@ -39,7 +39,7 @@ def check_step(
     """The status `action` leads to, if the viewer may take it on this version (If-Match)."""
     if expected_version is not None and expected_version != view.signal.version:
         raise StaleSignal()
-    status = SignalStatus(view.signal.status)
+    status = view.signal.status
     target = next_status(status, action)
     if target is None:
         raise TransitionNotAllowed(action, status)
@@ -54,7 +54,7 @@ def save_step(
     *,
     actor: Actor | None,
     action: SignalAction,
-    from_status: str,
+    from_status: SignalStatus,
     from_partner_id: uuid.UUID | None,
     note: str | None,
     clock: Clock,
@@ -103,7 +103,7 @@ def take_action(
 ) -> SignalView:
     view = get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
     signal = view.signal
-    status = SignalStatus(signal.status)
+    status = signal.status
     target = check_step(view, action, expected_version)
     if action == SignalAction.close and outcome is None:
         raise OutcomeRequired()

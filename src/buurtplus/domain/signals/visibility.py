@@ -45,7 +45,7 @@ ACTION_ORDER = (
 
 def allowed_actions(actor: Actor, signal: Signal) -> list[SignalAction]:
     """The workflow steps this actor may take on the signal now."""
-    status = SignalStatus(signal.status)
+    status = signal.status
     if status in FINAL_STATUSES:
         return []
     allowed: set[SignalAction] = set()

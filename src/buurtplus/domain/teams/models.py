@@ -5,7 +5,8 @@ from typing import Any
 from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.actor import TeamRole
+from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
 
 
 class Team(SQLModel, table=True):
@@ -34,7 +35,7 @@ class TeamMembership(SQLModel, table=True):
     user_id: uuid.UUID = Field(
         foreign_key="users.id", ondelete="CASCADE", primary_key=True, index=True
     )
-    team_role: str = Field(sa_type=String(20))
+    team_role: TeamRole = Field(sa_type=StrEnumType(TeamRole, 20))
     cpr_valid_until: date | None = Field(default=None)
     citizen_responder: bool = Field(default=False)
     created_at: datetime = Field(sa_type=UTCDateTime)

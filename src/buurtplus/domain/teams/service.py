@@ -180,8 +180,8 @@ def load_actor(session: Session, *, user: User) -> Actor:
     )
     return Actor(
         user_id=user.id,
-        role=UserRole(user.role),
-        team_roles={m.team_id: TeamRole(m.team_role) for m in memberships},
+        role=user.role,
+        team_roles={m.team_id: m.team_role for m in memberships},
         partner_id=user.partner_id if user.role == UserRole.partner else None,
     )
 

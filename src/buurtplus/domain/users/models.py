@@ -4,7 +4,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import UTCDateTime
+from buurtplus.core.actor import UserRole
+from buurtplus.core.db import StrEnumType, UTCDateTime
 
 
 class User(SQLModel, table=True):
@@ -14,7 +15,7 @@ class User(SQLModel, table=True):
     email: str = Field(sa_type=String(254), unique=True)
     full_name: str = Field(sa_type=String(200))
     password_hash: str = Field(sa_type=String(255))
-    role: str = Field(sa_type=String(20))
+    role: UserRole = Field(sa_type=StrEnumType(UserRole, 20))
     is_active: bool = Field(default=True)
     # Partner accounts act for one partner organisation.
     partner_id: uuid.UUID | None = Field(

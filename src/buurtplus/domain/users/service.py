@@ -127,7 +127,7 @@ def update_user(
         changes.is_active is False or (changes.role not in (None, UserRole.admin))
     ):
         raise SelfLockout()
-    role = changes.role or UserRole(user.role)
+    role = changes.role or user.role
     partner_id = changes.partner_id or (user.partner_id if role == UserRole.partner else None)
     _check_partner(session, role, partner_id)
     if partner_id != user.partner_id:
