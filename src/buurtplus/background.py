@@ -14,35 +14,19 @@ from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.aeds.checks import aeds_with_expired_dates, expire_aed, today
-from buurtplus.domain.aeds.retention import purge_aed_personal_content
-from buurtplus.domain.patrols.signups import purge_observation_content
+from buurtplus.domain.retention import RetentionReport, apply_retention
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
-from buurtplus.domain.signals.retention import PurgeReport, purge_expired_content
-from buurtplus.outbox.events import purge_delivery_log
 from buurtplus.routing.registry import load_router
 
 log = logging.getLogger("buurtplus.background")
 
 
-def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock) -> PurgeReport:
+def purge_personal_content(engine: Engine, *, retention_days: int, clock: Clock) -> RetentionReport:
     with transaction(engine) as session:
-        report = purge_expired_content(session, retention_days=retention_days, clock=clock)
-        cutoff = clock.now() - timedelta(days=retention_days)
-        purged_log = purge_delivery_log(session, before=cutoff, clock=clock)
-        observations = purge_observation_content(session, before=cutoff)
-        aed_fields = purge_aed_personal_content(session, before=cutoff)
-    if aed_fields:
-        log.info("AED check notes and contacts purged", extra={"rows": aed_fields})
-    if observations:
-        log.info("observation content purged", extra={"observations": observations})
-    if purged_log:
-        log.info("delivery log purged", extra={"events": purged_log})
-    if report.signals:
-        log.info(
-            "retention purge",
-            extra={"signals": report.signals, "feedback": report.feedback_messages},
-        )
+        report = apply_retention(session, retention_days=retention_days, clock=clock)
+    if any(vars(report).values()):
+        log.info("retention purge", extra=vars(report))
     return report
 
 

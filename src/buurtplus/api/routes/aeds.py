@@ -17,7 +17,6 @@ from buurtplus.api.errors import problems
 from buurtplus.api.schemas.aeds import (
     AedCheckCreate,
     AedCheckPage,
-    AedCheckRead,
     AedCheckResult,
     AedCreate,
     AedMaintenanceItem,
@@ -27,19 +26,18 @@ from buurtplus.api.schemas.aeds import (
     AedPage,
     AedRead,
     AedUpdate,
-    AvailabilityRead,
     Latitude,
     Longitude,
+    aed_read,
+    availability_read,
+    check_read,
 )
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.teams import BuurtCode
-from buurtplus.core.actor import Actor
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.aeds import checks, maintenance, nearby, service
 from buurtplus.domain.aeds.areas import reach_of
-from buurtplus.domain.aeds.availability import AvailabilityAt
 from buurtplus.domain.aeds.errors import StaleAed
-from buurtplus.domain.aeds.models import AedCheck
 from buurtplus.domain.aeds.service import AedFilter, AedView
 from buurtplus.domain.aeds.vocabulary import AedStatus
 
@@ -48,52 +46,6 @@ router = APIRouter(prefix="/aeds", tags=["aeds"])
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="The AED's ETag; a stale one gets 412")
 ]
-
-
-def _availability(at: AvailabilityAt) -> AvailabilityRead:
-    return AvailabilityRead(state=at.state, next_change=at.next_change, comment=at.comment)
-
-
-def aed_read(view: AedView) -> AedRead:
-    a = view.aed
-    return AedRead(
-        id=a.id,
-        latitude=a.latitude,
-        longitude=a.longitude,
-        addr_street=a.addr_street,
-        addr_housenumber=a.addr_housenumber,
-        addr_postcode=a.addr_postcode,
-        addr_city=a.addr_city,
-        buurt_code=a.buurt_code,
-        defibrillator_location=a.defibrillator_location,
-        indoor=a.indoor,
-        level=a.level,
-        access=a.access,
-        opening_hours=a.opening_hours,
-        availability=_availability(view.availability),
-        cabinet_locked=a.cabinet_locked,
-        cabinet_code_set=a.cabinet_code is not None,
-        operator=a.operator,
-        contact_name=a.contact_name if view.sees_contact else None,
-        contact_phone=a.contact_phone if view.sees_contact else None,
-        manufacturer=a.manufacturer,
-        model=a.model,
-        pads_expiry=a.pads_expiry,
-        battery_expiry=a.battery_expiry,
-        status=AedStatus(a.status),
-        ready=a.ready,
-        not_ready_reasons=a.not_ready_reasons,
-        last_checked_at=a.last_checked_at,
-        source=a.source,
-        visibility=a.visibility,
-        maintainer_partner_id=a.maintainer_partner_id,
-        signal_id=a.signal_id,
-        retired_at=a.retired_at,
-        may_manage=view.manages,
-        version=a.version,
-        created_at=a.created_at,
-        updated_at=a.updated_at,
-    )
 
 
 def _fields(values: dict[str, Any]) -> dict[str, Any]:
@@ -218,7 +170,7 @@ def nearby_aeds(
                 aed=aed_read(f.view),
                 distance_m=round(f.distance_m, 1),
                 walking_seconds=f.walking_seconds,
-                availability=_availability(f.view.availability),
+                availability=availability_read(f.view.availability),
             )
             for f in found
         ],
@@ -318,26 +270,6 @@ def retire_aed(
         aed_id=aed_id,
         expected_version=version_from_if_match(if_match, StaleAed),
         clock=clock,
-    )
-
-
-def check_read(check: AedCheck, *, actor: Actor, manages: bool) -> AedCheckRead:
-    shows_note = manages or check.checked_by == actor.user_id
-    return AedCheckRead(
-        id=check.id,
-        aed_id=check.aed_id,
-        patrol_id=check.patrol_id,
-        checked_by=check.checked_by,
-        checked_at=check.checked_at,
-        display_ok=check.display_ok,
-        cabinet_ok=check.cabinet_ok,
-        kit_present=check.kit_present,
-        pads_expiry=check.pads_expiry,
-        battery_expiry=check.battery_expiry,
-        note=check.note if shows_note else None,
-        passed=check.passed,
-        problems=check.problems,
-        signal_id=check.signal_id,
     )
 
 

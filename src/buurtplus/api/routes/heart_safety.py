@@ -9,14 +9,8 @@ from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.heart_safety import (
-    AedCountsRead,
     HeartSafetyRead,
-    HourCoverageRead,
-    RespondersRead,
-    ScopeRead,
-    StretchRead,
-    SuggestedSiteRead,
-    UncoveredRead,
+    heart_safety_read,
 )
 from buurtplus.api.schemas.teams import BuurtCode
 from buurtplus.domain.heart_safety import service
@@ -65,76 +59,6 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
         return None
     min_lon, min_lat, max_lon, max_lat = (float(v) for v in value.split(","))
     return min_lon, min_lat, max_lon, max_lat
-
-
-def heart_safety_read(result: service.HeartSafety) -> HeartSafetyRead:
-    report, readiness = result.report, result.responders
-    iso = report.monday.isocalendar()
-    shown = report.shown_hour
-    suggestion = report.suggestion
-    return HeartSafetyRead(
-        team_id=result.team_id,
-        scope=ScopeRead(
-            kind=result.scope.kind,
-            buurt_code=result.scope.buurt_code,
-            bbox=list(result.scope.bbox) if result.scope.bbox else None,
-        ),
-        week=f"{iso.year}-W{iso.week:02d}",
-        week_start=report.monday,
-        area_m2=round(report.area_m2, 1),
-        mean_covered_share=round(report.mean_share, 4),
-        hours=[
-            HourCoverageRead(
-                index=h.hour.index,
-                label=h.hour.label,
-                start=h.hour.start,
-                minutes=h.hour.minutes,
-                covered_share=round(h.covered_share, 4),
-                available_aeds=h.available_aeds,
-            )
-            for h in report.hours
-        ],
-        least_covered=[
-            StretchRead(
-                first_index=s.first.index,
-                label=s.first.label,
-                start=s.first.start,
-                hours=s.hours,
-                covered_share=s.covered_share,
-            )
-            for s in report.least_covered
-        ],
-        uncovered=UncoveredRead(
-            hour_index=shown.index,
-            label=shown.label,
-            start=shown.start,
-            area_m2=round(report.uncovered_m2, 1),
-            geometry=report.uncovered,
-        ),
-        suggested_site=None
-        if suggestion is None
-        else SuggestedSiteRead(
-            latitude=suggestion.lat,
-            longitude=suggestion.lon,
-            added_mean_m2=round(suggestion.added_mean_m2, 1),
-            added_mean_share=round(suggestion.added_mean_share, 4),
-            added_worst_hour_m2=round(suggestion.added_worst_hour_m2, 1),
-        ),
-        aeds=AedCountsRead(
-            considered=len(report.sites),
-            counted=report.counted_aeds,
-            uncertain_hours=report.uncertain_aeds,
-        ),
-        responders=RespondersRead(
-            responders=readiness.responders,
-            area_m2=round(readiness.area_m2, 1),
-            zones=round(readiness.zones, 3),
-            per_zone=round(readiness.per_zone, 2),
-            needed_low=readiness.needed_low,
-            needed_high=readiness.needed_high,
-            level=readiness.level,
-        ),
-    )
 
 
 @router.get(

@@ -2,12 +2,10 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
 from buurtplus.api.routes.patrols import observation_read
-from buurtplus.api.routes.signals import event_read, signal_read
 from buurtplus.api.schemas.patrols import (
     FeedTokenCreated,
     FeedTokenRead,
@@ -15,7 +13,12 @@ from buurtplus.api.schemas.patrols import (
     PatrolParticipationExport,
     TeamFeed,
 )
-from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
+from buurtplus.api.schemas.signals import (
+    FeedbackRead,
+    ReportedSignalExport,
+    event_read,
+    signal_read,
+)
 from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
 from buurtplus.core.actor import Actor
 from buurtplus.core.errors import PermissionDenied
@@ -26,7 +29,7 @@ from buurtplus.domain.patrols.feed import (
 )
 from buurtplus.domain.patrols.service import ObservationView
 from buurtplus.domain.privacy import export_personal_data
-from buurtplus.domain.teams.models import Team
+from buurtplus.domain.teams.service import my_teams
 from buurtplus.domain.users.service import get_user
 
 router = APIRouter(prefix="/me", tags=["me"])
@@ -46,14 +49,14 @@ def _require_person(actor: Actor) -> None:
 def read_me(actor: CurrentActor, session: SessionDep) -> MeRead:
     _require_person(actor)
     user = get_user(session, actor=actor, user_id=actor.user_id)
-    teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
+    teams = my_teams(session, actor=actor)
     return MeRead(
         **UserRead.model_validate(user).model_dump(),
         teams=[
             MyTeam(
                 team_id=t.id, name=t.name, team_role=actor.team_roles[t.id], plus_mode=t.plus_mode
             )
-            for t in sorted(teams, key=lambda t: t.name)
+            for t in teams
         ],
     )
 
@@ -139,7 +142,7 @@ def create_feed_token(
     request: Request, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> FeedTokenCreated:
     issued = issue_feed_token(session, actor=actor, clock=clock)
-    teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
+    teams = my_teams(session, actor=actor)
     return FeedTokenCreated(
         token=issued.token,
         created_at=issued.created_at,
@@ -153,7 +156,7 @@ def create_feed_token(
                     )
                 ),
             )
-            for team in sorted(teams, key=lambda t: t.name)
+            for team in teams
         ],
     )
 

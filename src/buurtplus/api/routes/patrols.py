@@ -18,7 +18,6 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import Unauthenticated, problems
-from buurtplus.api.routes.signals import signal_read
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.patrols import (
     CategoryFiguresRead,
@@ -36,7 +35,7 @@ from buurtplus.api.schemas.patrols import (
     PatrolUpdate,
     TeamStatsRead,
 )
-from buurtplus.api.schemas.signals import Advice, Location, SignalSubmitted
+from buurtplus.api.schemas.signals import Advice, Location, SignalSubmitted, signal_read
 from buurtplus.core.actor import Actor
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.patrols import service

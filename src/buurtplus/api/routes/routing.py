@@ -27,7 +27,7 @@ from buurtplus.api.schemas.routing import (
 )
 from buurtplus.api.schemas.teams import MunicipalityCode
 from buurtplus.core.pagination import DEFAULT_LIMIT
-from buurtplus.domain.partners.models import Partner
+from buurtplus.domain.partners.service import partner_name
 from buurtplus.domain.routing import gaps
 from buurtplus.domain.routing import management as rules
 from buurtplus.domain.signals.dispatch import preview_facts
@@ -138,11 +138,11 @@ def preview_routing(
         at=body.at or clock.now(),
     )
     decision = active.decide(session, facts, exclude=frozenset())
-    partner = session.get(Partner, decision.partner_id) if decision else None
+    name = partner_name(session, decision.partner_id) if decision else None
     return PreviewResult(
         decision=DecisionRead(
             partner_id=decision.partner_id,
-            partner_name=partner.name if partner else "?",
+            partner_name=name or "?",
             rule_id=decision.rule_id,
             rule_name=decision.rule_name,
             ack_minutes=decision.ack_minutes,

@@ -1,3 +1,5 @@
+"""Reporting signals and reading them: the volunteer's side, and every reader's lists."""
+
 import uuid
 from typing import Annotated
 
@@ -11,41 +13,26 @@ from buurtplus.api.deps import (
     RouterDep,
     SessionDep,
     audited_read,
-    version_from_if_match,
 )
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.signals import (
     Advice,
     CategoryCode,
-    CategoryRef,
-    CloseRequest,
-    FeedbackCreate,
-    FeedbackPage,
-    FeedbackRead,
-    Location,
-    RejectRequest,
-    RouteRequest,
     SignalCreate,
     SignalEventPage,
-    SignalEventRead,
     SignalPage,
     SignalRead,
     SignalSubmitted,
-    StepRequest,
-    WithdrawRequest,
+    event_read,
+    signal_etag,
+    signal_read,
 )
-from buurtplus.core.actor import Actor
 from buurtplus.core.pagination import DEFAULT_LIMIT
-from buurtplus.domain.signals import feedback as feedback_service
-from buurtplus.domain.signals import intake, reading, steps
-from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand
-from buurtplus.domain.signals.errors import StaleSignal
+from buurtplus.domain.signals import intake, reading
 from buurtplus.domain.signals.intake import SignalDraft
-from buurtplus.domain.signals.models import SignalEvent
-from buurtplus.domain.signals.reading import SignalFilter, SignalView
-from buurtplus.domain.signals.visibility import sees_event_detail
-from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
+from buurtplus.domain.signals.reading import SignalFilter
+from buurtplus.domain.signals.workflow import SignalStatus
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 
@@ -57,61 +44,6 @@ IdempotencyKeyHeader = Annotated[
         description="Any unique string; a retry with the same key returns the first result",
     ),
 ]
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", description="The signal's ETag; a stale one gets 412"),
-]
-
-
-def signal_read(view: SignalView) -> SignalRead:
-    s, c = view.signal, view.category
-    location = (
-        Location(latitude=s.latitude, longitude=s.longitude)
-        if view.full and s.latitude is not None and s.longitude is not None
-        else None
-    )
-    return SignalRead(
-        id=s.id,
-        team_id=s.team_id,
-        category=CategoryRef(
-            code=c.code,
-            label_nl=c.label_nl,
-            label_en=c.label_en,
-            group=c.group,
-            sensitivity=c.sensitivity,
-        ),
-        detail_level=view.level,
-        status=s.status,
-        outcome=s.outcome,
-        buurt_code=s.buurt_code,
-        observed_at=s.observed_at,
-        created_at=s.created_at,
-        updated_at=s.updated_at,
-        closed_at=s.closed_at,
-        allowed_transitions=view.actions,
-        version=s.version,
-        urgency=view.personal(Urgency(s.urgency)),
-        emergency_called=view.personal(s.emergency_called),
-        reporter_id=view.personal(s.reporter_id),
-        description=view.personal(s.description),
-        location=location,
-        address=view.personal(s.address),
-        postcode=view.personal(s.postcode),
-        purged=s.purged_at is not None,
-        partner_id=view.personal(s.partner_id),
-        ack_deadline=view.personal(s.ack_deadline),
-        routing_explanation=view.personal(s.routing_explanation),
-        patrol_id=s.patrol_id,
-        observation_id=s.observation_id,
-    )
-
-
-def etag(view: SignalView) -> str:
-    return f'"{view.signal.version}"'
-
-
-def expected_version(if_match: str | None) -> int | None:
-    return version_from_if_match(if_match, StaleSignal)
 
 
 @router.post(
@@ -152,7 +84,7 @@ def report_signal(
         clock=clock,
         router=active,
     )
-    response.headers["ETag"] = etag(submission.view)
+    response.headers["ETag"] = signal_etag(submission.view)
     response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -210,7 +142,7 @@ def get_signal(
     clock: ClockDep,
 ) -> SignalRead:
     view = reading.get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
-    response.headers["ETag"] = etag(view)
+    response.headers["ETag"] = signal_etag(view)
     return signal_read(view)
 
 
@@ -235,255 +167,3 @@ def get_signal_history(
     return SignalEventPage(
         items=[event_read(view, e, actor) for e in page.items], next_cursor=page.next_cursor
     )
-
-
-def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEventRead:
-    detail = view.full and sees_event_detail(actor, event)
-    return SignalEventRead(
-        id=event.id,
-        created_at=event.created_at,
-        action=event.action,
-        from_status=event.from_status,
-        to_status=SignalStatus(event.to_status),
-        actor_id=event.actor_id if detail else None,
-        note=event.note if detail else None,
-    )
-
-
-def _step(
-    response: Response,
-    session: SessionDep,
-    actor: CurrentActor,
-    clock: ClockDep,
-    signal_id: uuid.UUID,
-    action: SignalAction,
-    if_match: str | None,
-    note: str | None,
-    outcome: Outcome | None = None,
-) -> SignalRead:
-    view = steps.take_action(
-        session,
-        actor=actor,
-        signal_id=signal_id,
-        action=action,
-        expected_version=expected_version(if_match),
-        clock=clock,
-        note=note,
-        outcome=outcome,
-    )
-    response.headers["ETag"] = etag(view)
-    return signal_read(view)
-
-
-STEP_ERRORS = problems(401, 403, 404, 409, 412, 413, 422)
-
-
-@router.post(
-    "/{signal_id}/withdraw",
-    summary="Take back your own signal (before it is acknowledged)",
-    response_model=SignalRead,
-    responses=STEP_ERRORS,
-)
-def withdraw_signal(
-    signal_id: uuid.UUID,
-    response: Response,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    body: WithdrawRequest | None = None,
-    if_match: IfMatch = None,
-) -> SignalRead:
-    return _step(
-        response,
-        session,
-        actor,
-        clock,
-        signal_id,
-        SignalAction.withdraw,
-        if_match,
-        note=body.reason if body else None,
-    )
-
-
-@router.post(
-    "/{signal_id}/acknowledge",
-    summary="Acknowledge a routed signal",
-    response_model=SignalRead,
-    responses=STEP_ERRORS,
-)
-def acknowledge_signal(
-    signal_id: uuid.UUID,
-    response: Response,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    body: StepRequest | None = None,
-    if_match: IfMatch = None,
-) -> SignalRead:
-    return _step(
-        response,
-        session,
-        actor,
-        clock,
-        signal_id,
-        SignalAction.acknowledge,
-        if_match,
-        note=body.note if body else None,
-    )
-
-
-@router.post(
-    "/{signal_id}/start",
-    summary="Mark an acknowledged signal as in progress",
-    response_model=SignalRead,
-    responses=STEP_ERRORS,
-)
-def start_signal(
-    signal_id: uuid.UUID,
-    response: Response,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    body: StepRequest | None = None,
-    if_match: IfMatch = None,
-) -> SignalRead:
-    return _step(
-        response,
-        session,
-        actor,
-        clock,
-        signal_id,
-        SignalAction.start,
-        if_match,
-        note=body.note if body else None,
-    )
-
-
-@router.post(
-    "/{signal_id}/close",
-    summary="Close a signal with an outcome",
-    response_model=SignalRead,
-    responses=STEP_ERRORS,
-)
-def close_signal(
-    signal_id: uuid.UUID,
-    body: CloseRequest,
-    response: Response,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    if_match: IfMatch = None,
-) -> SignalRead:
-    return _step(
-        response,
-        session,
-        actor,
-        clock,
-        signal_id,
-        SignalAction.close,
-        if_match,
-        outcome=body.outcome,
-        note=body.note,
-    )
-
-
-@router.post(
-    "/{signal_id}/feedback",
-    summary="Write feedback (terugkoppeling) for the reporter and coordinator",
-    response_model=FeedbackRead,
-    status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 413, 422),
-)
-def add_feedback(
-    signal_id: uuid.UUID,
-    body: FeedbackCreate,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-) -> FeedbackRead:
-    written = feedback_service.add_feedback(
-        session, actor=actor, signal_id=signal_id, message=body.message, clock=clock
-    )
-    return FeedbackRead.model_validate(written, from_attributes=True)
-
-
-@router.get(
-    "/{signal_id}/feedback",
-    summary="Feedback on a signal, oldest first",
-    response_model=FeedbackPage,
-    responses=problems(401, 404, 422),
-)
-@audited_read
-def list_feedback(
-    signal_id: uuid.UUID,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> FeedbackPage:
-    page = feedback_service.list_feedback(
-        session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor, clock=clock
-    )
-    return FeedbackPage(
-        items=[FeedbackRead.model_validate(f, from_attributes=True) for f in page.items],
-        next_cursor=page.next_cursor,
-    )
-
-
-@router.post(
-    "/{signal_id}/route",
-    summary="Route a signal from the queue by hand (coordinator or admin)",
-    response_model=SignalRead,
-    responses=STEP_ERRORS,
-)
-def route_signal(
-    signal_id: uuid.UUID,
-    body: RouteRequest,
-    response: Response,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    if_match: IfMatch = None,
-) -> SignalRead:
-    view = route_by_hand(
-        session,
-        actor=actor,
-        signal_id=signal_id,
-        partner_id=body.partner_id,
-        ack_minutes=body.ack_minutes,
-        note=body.note,
-        expected_version=expected_version(if_match),
-        clock=clock,
-    )
-    response.headers["ETag"] = etag(view)
-    return signal_read(view)
-
-
-@router.post(
-    "/{signal_id}/reject",
-    summary='Say "not ours": the signal goes to the next partner that fits (partner)',
-    response_model=SignalRead,
-    responses=STEP_ERRORS,
-)
-def reject_routed_signal(
-    signal_id: uuid.UUID,
-    body: RejectRequest,
-    active: RouterDep,
-    response: Response,
-    actor: CurrentActor,
-    session: SessionDep,
-    clock: ClockDep,
-    if_match: IfMatch = None,
-) -> SignalRead:
-    view = reject_signal(
-        session,
-        actor=actor,
-        signal_id=signal_id,
-        reason=body.reason,
-        expected_version=expected_version(if_match),
-        router=active,
-        clock=clock,
-    )
-    response.headers["ETag"] = etag(view)
-    return signal_read(view)

@@ -13,13 +13,12 @@ from buurtplus.api.schemas.teams import (
     TeamPage,
     TeamRead,
     TeamUpdate,
+    member_read,
 )
-from buurtplus.core.clock import Clock
-from buurtplus.core.opening_hours import AMSTERDAM
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.departures import service as departures
 from buurtplus.domain.teams import service
-from buurtplus.domain.teams.service import Member, TeamDraft
+from buurtplus.domain.teams.service import TeamDraft
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
@@ -87,23 +86,6 @@ def delete_team(
     departures.dissolve_team(session, actor=actor, team_id=team_id, clock=clock)
 
 
-def _member_read(member: Member, clock: Clock) -> TeamMemberRead:
-    m = member.membership
-    today = clock.now().astimezone(AMSTERDAM).date()
-    return TeamMemberRead(
-        team_id=m.team_id,
-        user_id=m.user_id,
-        email=member.user.email,
-        full_name=member.user.full_name,
-        team_role=m.team_role,
-        cpr_valid_until=m.cpr_valid_until,
-        cpr_valid=m.cpr_valid_until is not None and m.cpr_valid_until >= today,
-        citizen_responder=m.citizen_responder,
-        created_at=m.created_at,
-        updated_at=m.updated_at,
-    )
-
-
 @router.get(
     "/{team_id}/members",
     summary="List a team's members",
@@ -120,7 +102,7 @@ def list_team_members(
 ) -> TeamMemberPage:
     page = service.list_members(session, actor=actor, team_id=team_id, limit=limit, cursor=cursor)
     return TeamMemberPage(
-        items=[_member_read(m, clock) for m in page.items], next_cursor=page.next_cursor
+        items=[member_read(m, clock) for m in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -148,7 +130,7 @@ def add_team_member(
         citizen_responder=body.citizen_responder,
         clock=clock,
     )
-    return _member_read(member, clock)
+    return member_read(member, clock)
 
 
 @router.get(
@@ -165,7 +147,7 @@ def get_team_member(
     clock: ClockDep,
 ) -> TeamMemberRead:
     member = service.get_member(session, actor=actor, team_id=team_id, user_id=user_id)
-    return _member_read(member, clock)
+    return member_read(member, clock)
 
 
 @router.patch(
@@ -185,7 +167,7 @@ def update_team_member(
     member = service.update_member(
         session, actor=actor, team_id=team_id, user_id=user_id, changes=body.changes(), clock=clock
     )
-    return _member_read(member, clock)
+    return member_read(member, clock)
 
 
 @router.delete(

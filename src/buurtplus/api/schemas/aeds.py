@@ -8,7 +8,10 @@ from pydantic.json_schema import SkipJsonSchema
 from buurtplus.api.schemas.common import ONE_LINE, InputModel, Name, Page, PatchModel
 from buurtplus.api.schemas.signals import Postcode
 from buurtplus.api.schemas.teams import BuurtCode, Phone
-from buurtplus.domain.aeds.availability import Availability
+from buurtplus.core.actor import Actor
+from buurtplus.domain.aeds.availability import Availability, AvailabilityAt
+from buurtplus.domain.aeds.models import AedCheck
+from buurtplus.domain.aeds.service import AedView
 from buurtplus.domain.aeds.tags import NL_LATITUDE, NL_LONGITUDE
 from buurtplus.domain.aeds.transfer import Outcome
 from buurtplus.domain.aeds.vocabulary import Access, AedStatus, Visibility
@@ -357,3 +360,69 @@ class AedImportFile(BaseModel):
     (`format=geojson`) or Overpass OSM JSON (`format=osm`); CSV goes as text/csv."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE_FILE]})
+
+
+def availability_read(at: AvailabilityAt) -> AvailabilityRead:
+    return AvailabilityRead(state=at.state, next_change=at.next_change, comment=at.comment)
+
+
+def aed_read(view: AedView) -> AedRead:
+    a = view.aed
+    return AedRead(
+        id=a.id,
+        latitude=a.latitude,
+        longitude=a.longitude,
+        addr_street=a.addr_street,
+        addr_housenumber=a.addr_housenumber,
+        addr_postcode=a.addr_postcode,
+        addr_city=a.addr_city,
+        buurt_code=a.buurt_code,
+        defibrillator_location=a.defibrillator_location,
+        indoor=a.indoor,
+        level=a.level,
+        access=a.access,
+        opening_hours=a.opening_hours,
+        availability=availability_read(view.availability),
+        cabinet_locked=a.cabinet_locked,
+        cabinet_code_set=a.cabinet_code is not None,
+        operator=a.operator,
+        contact_name=a.contact_name if view.sees_contact else None,
+        contact_phone=a.contact_phone if view.sees_contact else None,
+        manufacturer=a.manufacturer,
+        model=a.model,
+        pads_expiry=a.pads_expiry,
+        battery_expiry=a.battery_expiry,
+        status=AedStatus(a.status),
+        ready=a.ready,
+        not_ready_reasons=a.not_ready_reasons,
+        last_checked_at=a.last_checked_at,
+        source=a.source,
+        visibility=a.visibility,
+        maintainer_partner_id=a.maintainer_partner_id,
+        signal_id=a.signal_id,
+        retired_at=a.retired_at,
+        may_manage=view.manages,
+        version=a.version,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+    )
+
+
+def check_read(check: AedCheck, *, actor: Actor, manages: bool) -> AedCheckRead:
+    shows_note = manages or check.checked_by == actor.user_id
+    return AedCheckRead(
+        id=check.id,
+        aed_id=check.aed_id,
+        patrol_id=check.patrol_id,
+        checked_by=check.checked_by,
+        checked_at=check.checked_at,
+        display_ok=check.display_ok,
+        cabinet_ok=check.cabinet_ok,
+        kit_present=check.kit_present,
+        pads_expiry=check.pads_expiry,
+        battery_expiry=check.battery_expiry,
+        note=check.note if shows_note else None,
+        passed=check.passed,
+        problems=check.problems,
+        signal_id=check.signal_id,
+    )

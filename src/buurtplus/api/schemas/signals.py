@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
+from fastapi import Header
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -12,10 +13,15 @@ from pydantic import (
     model_validator,
 )
 
+from buurtplus.api.deps import version_from_if_match
 from buurtplus.api.schemas.common import InputModel, Moment, Page
 from buurtplus.api.schemas.teams import BuurtCode
+from buurtplus.core.actor import Actor
 from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
-from buurtplus.domain.signals.visibility import DetailLevel
+from buurtplus.domain.signals.errors import StaleSignal
+from buurtplus.domain.signals.models import SignalEvent
+from buurtplus.domain.signals.reading import SignalView
+from buurtplus.domain.signals.visibility import DetailLevel, sees_event_detail
 from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
 
 CategoryCode = Annotated[
@@ -234,3 +240,76 @@ class FeedbackPage(Page[FeedbackRead]):
 class ReportedSignalExport(SignalRead):
     history: list[SignalEventRead]
     feedback: list[FeedbackRead]
+
+
+# --- from the domain ---------------------------------------------------------------------
+
+
+def signal_read(view: SignalView) -> SignalRead:
+    s, c = view.signal, view.category
+    location = (
+        Location(latitude=s.latitude, longitude=s.longitude)
+        if view.full and s.latitude is not None and s.longitude is not None
+        else None
+    )
+    return SignalRead(
+        id=s.id,
+        team_id=s.team_id,
+        category=CategoryRef(
+            code=c.code,
+            label_nl=c.label_nl,
+            label_en=c.label_en,
+            group=c.group,
+            sensitivity=c.sensitivity,
+        ),
+        detail_level=view.level,
+        status=s.status,
+        outcome=s.outcome,
+        buurt_code=s.buurt_code,
+        observed_at=s.observed_at,
+        created_at=s.created_at,
+        updated_at=s.updated_at,
+        closed_at=s.closed_at,
+        allowed_transitions=view.actions,
+        version=s.version,
+        urgency=view.personal(Urgency(s.urgency)),
+        emergency_called=view.personal(s.emergency_called),
+        reporter_id=view.personal(s.reporter_id),
+        description=view.personal(s.description),
+        location=location,
+        address=view.personal(s.address),
+        postcode=view.personal(s.postcode),
+        purged=s.purged_at is not None,
+        partner_id=view.personal(s.partner_id),
+        ack_deadline=view.personal(s.ack_deadline),
+        routing_explanation=view.personal(s.routing_explanation),
+        patrol_id=s.patrol_id,
+        observation_id=s.observation_id,
+    )
+
+
+def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEventRead:
+    detail = view.full and sees_event_detail(actor, event)
+    return SignalEventRead(
+        id=event.id,
+        created_at=event.created_at,
+        action=event.action,
+        from_status=event.from_status,
+        to_status=SignalStatus(event.to_status),
+        actor_id=event.actor_id if detail else None,
+        note=event.note if detail else None,
+    )
+
+
+def signal_etag(view: SignalView) -> str:
+    return f'"{view.signal.version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    return version_from_if_match(if_match, StaleSignal)
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description="The signal's ETag; a stale one gets 412"),
+]

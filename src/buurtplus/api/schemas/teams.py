@@ -7,7 +7,10 @@ from pydantic.json_schema import SkipJsonSchema
 
 from buurtplus.api.schemas.common import ONE_LINE, Email, InputModel, Name, Page, PatchModel
 from buurtplus.core.actor import TeamRole
+from buurtplus.core.clock import Clock
 from buurtplus.core.geo import check_area
+from buurtplus.core.opening_hours import AMSTERDAM
+from buurtplus.domain.teams.service import Member
 
 MunicipalityCode = Annotated[
     str,
@@ -150,3 +153,20 @@ class TeamMemberRead(BaseModel):
 
 class TeamMemberPage(Page[TeamMemberRead]):
     pass
+
+
+def member_read(member: Member, clock: Clock) -> TeamMemberRead:
+    m = member.membership
+    today = clock.now().astimezone(AMSTERDAM).date()
+    return TeamMemberRead(
+        team_id=m.team_id,
+        user_id=m.user_id,
+        email=member.user.email,
+        full_name=member.user.full_name,
+        team_role=m.team_role,
+        cpr_valid_until=m.cpr_valid_until,
+        cpr_valid=m.cpr_valid_until is not None and m.cpr_valid_until >= today,
+        citizen_responder=m.citizen_responder,
+        created_at=m.created_at,
+        updated_at=m.updated_at,
+    )

@@ -16,8 +16,7 @@ from buurtplus.domain.aeds.areas import Reach, TeamArea, reach_of, team_area
 from buurtplus.domain.aeds.checks import today
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.aeds.service import AedView, view_of
-from buurtplus.domain.teams.errors import TeamNotFound
-from buurtplus.domain.teams.models import Team
+from buurtplus.domain.teams.service import get_team
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,7 @@ def maintenance_list(
 def _scope(session: Session, reach: Reach, team_id: uuid.UUID | None) -> list[TeamArea] | None:
     actor = reach.actor
     if team_id is not None:
-        team = session.get(Team, team_id)
-        if team is None or not actor.can_see_team(team_id):
-            raise TeamNotFound()
-        return [team_area(team)]
+        return [team_area(get_team(session, actor=actor, team_id=team_id))]
     if actor.is_admin:
         return None
     if actor.partner_id is not None:

@@ -29,6 +29,12 @@ def get_partner(session: Session, *, actor: Actor, partner_id: uuid.UUID) -> Par
     return partner
 
 
+def partner_name(session: Session, partner_id: uuid.UUID) -> str | None:
+    """The name of a partner a routing decision names (public: partners are organisations)."""
+    partner = session.get(Partner, partner_id)
+    return partner.name if partner else None
+
+
 def list_partners(
     session: Session, *, actor: Actor, limit: int, cursor: str | None
 ) -> Page[Partner]:

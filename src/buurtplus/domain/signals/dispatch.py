@@ -26,8 +26,8 @@ from buurtplus.domain.signals.reading import SignalView, get_signal
 from buurtplus.domain.signals.steps import check_step, save_step
 from buurtplus.domain.signals.visibility import DetailLevel, allowed_actions, detail_level
 from buurtplus.domain.signals.workflow import SignalAction, SignalStatus
-from buurtplus.domain.teams.errors import TeamNotFound
 from buurtplus.domain.teams.models import Team
+from buurtplus.domain.teams.service import get_team
 
 log = logging.getLogger("buurtplus.dispatch")
 
@@ -251,9 +251,7 @@ def preview_facts(
     at: datetime,
 ) -> SignalFacts:
     """Facts for a dry run; the admin, or a coordinator for their own team."""
-    team = session.get(Team, team_id)
-    if team is None or not actor.can_see_team(team_id):
-        raise TeamNotFound()
+    team = get_team(session, actor=actor, team_id=team_id)
     if not actor.can_manage_team(team_id):
         raise PermissionDenied("A dry run is for the team's coordinator or an admin.")
     found = session.exec(select(Category).where(Category.code == category)).first()

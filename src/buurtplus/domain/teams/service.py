@@ -104,6 +104,12 @@ def get_team(session: Session, *, actor: Actor, team_id: uuid.UUID) -> Team:
     return team
 
 
+def my_teams(session: Session, *, actor: Actor) -> list[Team]:
+    """The teams the actor is a member of, by name."""
+    teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
+    return sorted(teams, key=lambda team: team.name)
+
+
 def list_teams(session: Session, *, actor: Actor, limit: int, cursor: str | None) -> Page[Team]:
     statement = select(Team)
     if not actor.is_admin:
