@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        default="sqlite:///./buurtplus.core.db",
+        default="sqlite:///./buurtplus.db",
         description="SQLAlchemy URL: a SQLite file, or postgresql+psycopg://user@host/db",
     )
     demo: bool = Field(default=False, description="Allow demo accounts and the default secret")
