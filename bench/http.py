@@ -1,0 +1,241 @@
+"""HTTP throughput and latency under load from wrk, each path as a share of the floor
+(bench/floor.py) measured in the same run. Load comes from wrk in its own process: Python
+clients would share the server's cores and measure themselves."""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+DURATION_S = 8
+CONNECTIONS = 32
+
+# A report with a fresh Idempotency-Key per request, so every one is a new signal.
+INTAKE_LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local category = (counter % 2 == 0) and "public_space" or "loneliness"
+  local body = '{"category":"' .. category .. '","description":"wrk ' .. counter ..
+    '","location":{"latitude":52.36,"longitude":4.92},"buurt_code":"BU0363MA01"}'
+  local headers = {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer TOKEN",
+    ["Idempotency-Key"] = "wrk-" .. math.random(1, 1000000000) .. "-" .. counter}
+  return wrk.format("POST", "/api/v1/signals", headers, body)
+end
+"""
+
+REPORT = (
+    '{"category":"loneliness","description":"wrk",'
+    '"location":{"latitude":52.36,"longitude":4.92},"buurt_code":"BU0363MA01"}'
+)
+ECHO_LUA = f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{REPORT}'
+"""
+
+GET_LUA = """
+wrk.headers["Authorization"] = "Bearer TOKEN"
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    path: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wrk_missing() -> str | None:
+    if shutil.which("wrk"):
+        return None
+    return "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`"
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(name: str, url: str, lua: str, token: str = "") -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua.replace("TOKEN", token))
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{CONNECTIONS}",
+                f"-d{DURATION_S}s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Result(
+        path=name,
+        requests_per_s=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        errors=errors,
+    )
+
+
+def wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise RuntimeError(f"the server at {url} stopped at start")
+        try:
+            if httpx.get(url).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def measure_floor() -> Result:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.floor:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/docs", server)
+        return run_wrk("floor: bare FastAPI echo (POST)", f"http://127.0.0.1:{port}/echo", ECHO_LUA)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def cli(*args: str, env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "buurtplus", *args], env=env, check=True, capture_output=True
+    )
+
+
+def measure_service(database_url: str | None) -> tuple[list[Result], int]:
+    """The service as `make run` starts it: demo data, the in-process worker; RSS at the end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        port = free_port()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
+        env = {
+            **clean,
+            "BUURTPLUS_DATABASE_URL": url,
+            "BUURTPLUS_LOG_LEVEL": "WARNING",
+            "BUURTPLUS_JWT_SECRET": "bench-" + "x" * 40,
+            "BUURTPLUS_DEMO": "true",
+        }
+        cli("db", "upgrade", env=env)
+        cli("demo", "seed", env=env)
+        log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115
+        server = subprocess.Popen(
+            [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(f"{base}/healthz", server)
+
+            def token(email: str) -> str:
+                answer = httpx.post(
+                    f"{base}/api/v1/auth/token", data={"username": email, "password": "demo"}
+                )
+                return str(answer.json()["access_token"])
+
+            member, coordinator = token("member@demo.local"), token("coordinator@demo.local")
+            results = [
+                run_wrk("GET /healthz", f"{base}/healthz", ""),
+                run_wrk("GET /api/v1/me", f"{base}/api/v1/me", GET_LUA, member),
+                run_wrk("POST /api/v1/signals (intake)", base, INTAKE_LUA, member),
+                run_wrk(
+                    "GET /api/v1/signals?limit=50 (coordinator)",
+                    f"{base}/api/v1/signals?limit=50",
+                    GET_LUA,
+                    coordinator,
+                ),
+            ]
+            rss_kb = int(
+                Path(f"/proc/{server.pid}/status").read_text().split("VmRSS:")[1].split()[0]
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+            log.close()
+        return results, rss_kb // 1024
+
+
+def table(floor: Result, results: list[Result]) -> str:
+    lines = [
+        "| path | req/s | share of floor | p50 | p99 | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in [floor, *results]:
+        lines.append(
+            f"| {r.path} | {r.requests_per_s:.0f} | {r.requests_per_s / floor.requests_per_s:.1%} "
+            f"| {r.p50_ms:.1f} ms | {r.p99_ms:.1f} ms | {r.errors} |"
+        )
+    return "\n".join(lines)
+
+
+def run(database_url: str | None = None) -> str:
+    missing = wrk_missing()
+    if missing:
+        print(f"HTTP benchmarks skipped: {missing}")
+        return ""
+    floor = measure_floor()
+    results, rss_mb = measure_service(database_url)
+    database = (database_url or "sqlite").split(":", 1)[0]
+    text = (
+        f"HTTP on {database}: wrk, 1 thread, {CONNECTIONS} connections, {DURATION_S} s per path; "
+        f"{os.cpu_count()} cores\n\n{table(floor, results)}\n\nServer RSS after the run: "
+        f"{rss_mb} MB\n"
+    )
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else None)))
