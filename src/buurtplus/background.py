@@ -15,7 +15,7 @@ from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.aeds.checks import aeds_with_expired_dates, expire_aed, today
 from buurtplus.domain.aeds.retention import purge_aed_personal_content
-from buurtplus.domain.patrols.signups import purge_observation_content
+from buurtplus.domain.patrols.observations import purge_observation_content
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.dispatch import escalate_signal, overdue_signal_ids
 from buurtplus.domain.signals.retention import PurgeReport, purge_expired_content

@@ -6,16 +6,20 @@ from sqlmodel import col, select
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
-from buurtplus.api.routes.patrols import observation_read
-from buurtplus.api.routes.signals import event_read, signal_read
 from buurtplus.api.schemas.patrols import (
     FeedTokenCreated,
     FeedTokenRead,
     ObservationRead,
     PatrolParticipationExport,
     TeamFeed,
+    observation_read,
 )
-from buurtplus.api.schemas.signals import FeedbackRead, ReportedSignalExport
+from buurtplus.api.schemas.signals import (
+    FeedbackRead,
+    ReportedSignalExport,
+    event_read,
+    signal_read,
+)
 from buurtplus.api.schemas.users import MembershipExport, MeRead, MyTeam, UserRead
 from buurtplus.core.actor import Actor, TeamRole
 from buurtplus.core.errors import PermissionDenied
@@ -24,7 +28,7 @@ from buurtplus.domain.patrols.feed import (
     issue_feed_token,
     revoke_feed_token,
 )
-from buurtplus.domain.patrols.service import ObservationView
+from buurtplus.domain.patrols.observations import ObservationView
 from buurtplus.domain.privacy import export_personal_data
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.service import get_user
@@ -139,7 +143,6 @@ def create_feed_token(
     request: Request, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> FeedTokenCreated:
     issued = issue_feed_token(session, actor=actor, clock=clock)
-    teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
     return FeedTokenCreated(
         token=issued.token,
         created_at=issued.created_at,
@@ -153,7 +156,7 @@ def create_feed_token(
                     )
                 ),
             )
-            for team in sorted(teams, key=lambda t: t.name)
+            for team in issued.teams
         ],
     )
 

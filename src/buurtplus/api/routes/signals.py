@@ -16,36 +16,32 @@ from buurtplus.api.deps import (
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.signals import (
-    Advice,
     CategoryCode,
-    CategoryRef,
     CloseRequest,
     FeedbackCreate,
     FeedbackPage,
     FeedbackRead,
-    Location,
     RejectRequest,
     RouteRequest,
     SignalCreate,
     SignalEventPage,
-    SignalEventRead,
     SignalPage,
     SignalRead,
     SignalSubmitted,
     StepRequest,
     WithdrawRequest,
+    event_read,
+    signal_read,
+    signal_submitted,
 )
-from buurtplus.core.actor import Actor
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.signals import feedback as feedback_service
 from buurtplus.domain.signals import intake, reading, steps
 from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand
 from buurtplus.domain.signals.errors import StaleSignal
 from buurtplus.domain.signals.intake import SignalDraft
-from buurtplus.domain.signals.models import SignalEvent
 from buurtplus.domain.signals.reading import SignalFilter, SignalView
-from buurtplus.domain.signals.visibility import sees_event_detail
-from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
+from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus
 
 router = APIRouter(prefix="/signals", tags=["signals"])
 
@@ -61,49 +57,6 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description="The signal's ETag; a stale one gets 412"),
 ]
-
-
-def signal_read(view: SignalView) -> SignalRead:
-    s, c = view.signal, view.category
-    location = (
-        Location(latitude=s.latitude, longitude=s.longitude)
-        if view.full and s.latitude is not None and s.longitude is not None
-        else None
-    )
-    return SignalRead(
-        id=s.id,
-        team_id=s.team_id,
-        category=CategoryRef(
-            code=c.code,
-            label_nl=c.label_nl,
-            label_en=c.label_en,
-            group=c.group,
-            sensitivity=c.sensitivity,
-        ),
-        detail_level=view.level,
-        status=SignalStatus(s.status),
-        outcome=s.outcome,
-        buurt_code=s.buurt_code,
-        observed_at=s.observed_at,
-        created_at=s.created_at,
-        updated_at=s.updated_at,
-        closed_at=s.closed_at,
-        allowed_transitions=view.actions,
-        version=s.version,
-        urgency=view.personal(Urgency(s.urgency)),
-        emergency_called=view.personal(s.emergency_called),
-        reporter_id=view.personal(s.reporter_id),
-        description=view.personal(s.description),
-        location=location,
-        address=view.personal(s.address),
-        postcode=view.personal(s.postcode),
-        purged=s.purged_at is not None,
-        partner_id=view.personal(s.partner_id),
-        ack_deadline=view.personal(s.ack_deadline),
-        routing_explanation=view.personal(s.routing_explanation),
-        patrol_id=s.patrol_id,
-        observation_id=s.observation_id,
-    )
 
 
 def etag(view: SignalView) -> str:
@@ -156,11 +109,7 @@ def report_signal(
     response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    advice = submission.advice
-    return SignalSubmitted(
-        **signal_read(submission.view).model_dump(),
-        advice=Advice(call_112=advice.call_112, nl=advice.nl, en=advice.en),
-    )
+    return signal_submitted(submission)
 
 
 @router.get(
@@ -234,19 +183,6 @@ def get_signal_history(
     )
     return SignalEventPage(
         items=[event_read(view, e, actor) for e in page.items], next_cursor=page.next_cursor
-    )
-
-
-def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEventRead:
-    detail = view.full and sees_event_detail(actor, event)
-    return SignalEventRead(
-        id=event.id,
-        created_at=event.created_at,
-        action=event.action,
-        from_status=event.from_status,
-        to_status=SignalStatus(event.to_status),
-        actor_id=event.actor_id if detail else None,
-        note=event.note if detail else None,
     )
 
 

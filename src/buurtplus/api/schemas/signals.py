@@ -14,8 +14,12 @@ from pydantic import (
 
 from buurtplus.api.schemas.common import InputModel, Moment, Page
 from buurtplus.api.schemas.teams import BuurtCode
+from buurtplus.core.actor import Actor
 from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
-from buurtplus.domain.signals.visibility import DetailLevel
+from buurtplus.domain.signals.intake import Submission
+from buurtplus.domain.signals.models import SignalEvent
+from buurtplus.domain.signals.reading import SignalView
+from buurtplus.domain.signals.visibility import DetailLevel, sees_event_detail
 from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
 
 CategoryCode = Annotated[
@@ -234,3 +238,70 @@ class FeedbackPage(Page[FeedbackRead]):
 class ReportedSignalExport(SignalRead):
     history: list[SignalEventRead]
     feedback: list[FeedbackRead]
+
+
+# --- from the domain to an answer ---------------------------------------------------------
+
+
+def signal_read(view: SignalView) -> SignalRead:
+    s, c = view.signal, view.category
+    location = (
+        Location(latitude=s.latitude, longitude=s.longitude)
+        if view.full and s.latitude is not None and s.longitude is not None
+        else None
+    )
+    return SignalRead(
+        id=s.id,
+        team_id=s.team_id,
+        category=CategoryRef(
+            code=c.code,
+            label_nl=c.label_nl,
+            label_en=c.label_en,
+            group=c.group,
+            sensitivity=c.sensitivity,
+        ),
+        detail_level=view.level,
+        status=SignalStatus(s.status),
+        outcome=s.outcome,
+        buurt_code=s.buurt_code,
+        observed_at=s.observed_at,
+        created_at=s.created_at,
+        updated_at=s.updated_at,
+        closed_at=s.closed_at,
+        allowed_transitions=view.actions,
+        version=s.version,
+        urgency=view.personal(Urgency(s.urgency)),
+        emergency_called=view.personal(s.emergency_called),
+        reporter_id=view.personal(s.reporter_id),
+        description=view.personal(s.description),
+        location=location,
+        address=view.personal(s.address),
+        postcode=view.personal(s.postcode),
+        purged=s.purged_at is not None,
+        partner_id=view.personal(s.partner_id),
+        ack_deadline=view.personal(s.ack_deadline),
+        routing_explanation=view.personal(s.routing_explanation),
+        patrol_id=s.patrol_id,
+        observation_id=s.observation_id,
+    )
+
+
+def signal_submitted(submission: Submission) -> SignalSubmitted:
+    advice = submission.advice
+    return SignalSubmitted(
+        **signal_read(submission.view).model_dump(),
+        advice=Advice(call_112=advice.call_112, nl=advice.nl, en=advice.en),
+    )
+
+
+def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEventRead:
+    detail = view.full and sees_event_detail(actor, event)
+    return SignalEventRead(
+        id=event.id,
+        created_at=event.created_at,
+        action=event.action,
+        from_status=event.from_status,
+        to_status=SignalStatus(event.to_status),
+        actor_id=event.actor_id if detail else None,
+        note=event.note if detail else None,
+    )
