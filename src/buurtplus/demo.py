@@ -13,16 +13,11 @@ from buurtplus.core.clock import Clock
 from buurtplus.demo_aeds import seed_aeds
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.partners.service import create_partner
-from buurtplus.domain.patrols.service import (
-    ObservationDraft,
-    PatrolDraft,
-    Promotion,
-    create_patrol,
-    log_observation,
-    promote_observation,
-    sign_up,
-    take_step,
-)
+from buurtplus.domain.patrols.observations import ObservationDraft, log_observation
+from buurtplus.domain.patrols.planning import PatrolDraft, create_patrol
+from buurtplus.domain.patrols.promotion import Promotion, promote_observation
+from buurtplus.domain.patrols.signups import sign_up
+from buurtplus.domain.patrols.walking import take_step
 from buurtplus.domain.patrols.workflow import ObservationKind, PatrolAction
 from buurtplus.domain.routing.management import create_rule
 from buurtplus.domain.signals.intake import SignalDraft, submit_signal

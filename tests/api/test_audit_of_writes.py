@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from buurtplus.core.actor import UserRole
 from buurtplus.core.db import transaction
 from buurtplus.domain.teams.models import Team
-from tests.api.test_patrol_observations import NOW_END, NOW_START, seen
 from tests.fixtures.factories import Factory
+from tests.fixtures.patrols import NOW_END, NOW_START, seen
 
 PASSWORD = "a new password nobody may read"
 

@@ -13,8 +13,8 @@ from buurtplus.domain.patrols.models import Patrol
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
+from tests.fixtures.patrols import PATROLS
 
-PATROLS = "/api/v1/patrols"
 FEED_TOKEN = "/api/v1/me/feed-token"
 
 
@@ -23,18 +23,9 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def team(make: Factory) -> Team:
-    return make.team(name="Oosterpark", plus_mode=True)
-
-
-@pytest.fixture
-def coordinator(make: Factory, team: Team) -> User:
-    return make.coordinator(team)
-
-
-@pytest.fixture
-def walker(make: Factory, team: Team) -> User:
-    return make.member(team)
+def plus_mode() -> bool:
+    """The figures count social signals, which only a Plus team reports."""
+    return True
 
 
 def feed_path(team: Team) -> str:
@@ -146,6 +137,22 @@ def test_a_feed_stops_when_its_owner_leaves_the_team(
 
     assert removed.status_code == 204
     assert client.get(feed_path(team), params={"token": token}).status_code == 404
+
+
+def test_a_password_change_stops_the_feed_url(
+    client: TestClient, make: Factory, team: Team, walker: User
+) -> None:
+    admin = make.user(UserRole.admin)
+    token = client.post(FEED_TOKEN, headers=make.auth(walker)).json()["token"]
+    feed = f"/api/v1/teams/{team.id}/patrols.ics"
+    assert client.get(feed, params={"token": token}).status_code == 200
+    changed = client.patch(
+        f"/api/v1/users/{walker.id}",
+        json={"password": "een ander lang wachtwoord"},
+        headers=make.auth(admin),
+    )
+    assert changed.status_code == 200, changed.text
+    assert client.get(feed, params={"token": token}).status_code == 401
 
 
 # --- team figures -------------------------------------------------------------------------

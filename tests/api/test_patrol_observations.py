@@ -1,85 +1,19 @@
-"""On a round, participants log what they see, once per client id, and make signals of it."""
+"""On a round, participants log what they see, once per client id; who reads it back, and how
+its personal content goes."""
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
 
+from buurtplus.background import purge_personal_content
 from buurtplus.core.actor import UserRole
 from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.patrols.models import Patrol, PatrolObservation
-from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
-
-PATROLS = "/api/v1/patrols"
-PROBLEM = "urn:buurtplus:problem:"
-
-# The frozen clock reads 2026-03-02 09:30 UTC.
-NOW_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-NOW_END = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
-
-
-def seen(**fields: Any) -> dict[str, Any]:
-    return {
-        "client_id": str(uuid.uuid4()),
-        "observed_at": "2026-03-02T10:20:00+01:00",
-        "location": {"latitude": 52.3601, "longitude": 4.9215},
-        "kind": "broken_lighting",
-        "note": "Lantaarnpaal bij het speeltuintje brandt niet.",
-        **fields,
-    }
-
-
-def count(client: TestClient, table: type) -> int:
-    app: Any = client.app
-    with Session(app.state.engine) as session:
-        return session.exec(select(func.count()).select_from(table)).one()
-
-
-@pytest.fixture
-def team(make: Factory) -> Team:
-    return make.team(name="Oosterpark")
-
-
-@pytest.fixture
-def coordinator(make: Factory, team: Team) -> User:
-    return make.coordinator(team)
-
-
-@pytest.fixture
-def walker(make: Factory, team: Team) -> User:
-    return make.member(team)
-
-
-@pytest.fixture
-def buddy(make: Factory, team: Team) -> User:
-    return make.member(team)
-
-
-@pytest.fixture
-def patrol(
-    client: TestClient, make: Factory, team: Team, coordinator: User, walker: User, buddy: User
-) -> Patrol:
-    """A round walked by two, started at 09:10 UTC; the clock reads 09:30."""
-    patrol = make.patrol(
-        team,
-        coordinator,
-        planned_start=NOW_START,
-        planned_end=NOW_END,
-        participants=(walker, buddy),
-    )
-    started = client.post(
-        f"{PATROLS}/{patrol.id}/start",
-        json={"at": "2026-03-02T09:10:00Z"},
-        headers=make.auth(walker),
-    )
-    assert started.status_code == 200
-    return patrol
+from tests.fixtures.patrols import NOW_END, PATROLS, PROBLEM, count, seen
 
 
 def test_a_participant_logs_an_observation(
@@ -246,196 +180,84 @@ def test_who_reads_a_rounds_observations(
     assert items(make.user(UserRole.partner)) == 404
 
 
-# --- from observation to signal -----------------------------------------------------------
-
-
-def log(client: TestClient, make: Factory, patrol: Patrol, user: User, **fields: Any) -> str:
-    response = client.post(
-        f"{PATROLS}/{patrol.id}/observations", json=seen(**fields), headers=make.auth(user)
-    )
-    assert response.status_code == 201
-    observation_id: str = response.json()["id"]
-    return observation_id
-
-
-def test_an_observation_becomes_a_prefilled_signal_linked_both_ways(
+def test_the_same_observation_in_another_zone_is_a_retry(
     client: TestClient, make: Factory, patrol: Patrol, walker: User
 ) -> None:
-    observation_id = log(client, make, patrol, walker)
-    url = f"{PATROLS}/{patrol.id}/observations/{observation_id}/signal"
-
-    response = client.post(url, headers=make.auth(walker))
-
-    assert response.status_code == 201
-    signal = response.json()
-    assert response.headers["location"] == f"/api/v1/signals/{signal['id']}"
-    assert signal["category"]["code"] == "public_space"
-    assert signal["description"] == (
-        "Kapotte verlichting: Lantaarnpaal bij het speeltuintje brandt niet."
-    )
-    assert signal["location"] == {"latitude": 52.3601, "longitude": 4.9215}
-    assert signal["observed_at"] == "2026-03-02T09:20:00Z"
-    assert signal["reporter_id"] == str(walker.id)
-    assert signal["team_id"] == str(patrol.team_id)
-    assert signal["patrol_id"] == str(patrol.id)
-    assert signal["observation_id"] == observation_id
-    assert signal["status"] == "unroutable"  # through the ordinary intake: no rules here
-    assert signal["advice"]["nl"]
-    fetched = client.get(f"/api/v1/signals/{signal['id']}", headers=make.auth(walker)).json()
-    assert fetched["observation_id"] == observation_id
-    observations = client.get(
-        f"{PATROLS}/{patrol.id}/observations", headers=make.auth(walker)
-    ).json()["items"]
-    assert observations[0]["signal_id"] == signal["id"]
+    first = seen(kind="broken_lighting")
+    again = {**first, "observed_at": "2026-03-02T09:20:00Z"}  # 10:20+01:00, written in UTC
+    url = f"{PATROLS}/{patrol.id}/observations"
+    assert client.post(url, json=first, headers=make.auth(walker)).status_code == 201
+    retried = client.post(url, json=again, headers=make.auth(walker))
+    assert retried.status_code == 201
+    assert retried.headers["idempotent-replayed"] == "true"
 
 
-def test_the_volunteer_overrides_the_prefilled_signal(
-    client: TestClient, make: Factory, patrol: Patrol, walker: User
-) -> None:
-    observation_id = log(client, make, patrol, walker, kind="aed_seen", note="Kastje open")
-    url = f"{PATROLS}/{patrol.id}/observations/{observation_id}/signal"
-
-    response = client.post(
-        url,
-        json={
-            "category": "aed_defective",
-            "description": "AED-kast staat open, de pads ontbreken.",
-            "urgency": "high",
-            "postcode": "1091 ab",
-            "buurt_code": "BU0363AA01",
-        },
-        headers=make.auth(walker),
-    )
-
-    assert response.status_code == 201
-    signal = response.json()
-    assert signal["category"]["code"] == "aed_defective"
-    assert signal["description"] == "AED-kast staat open, de pads ontbreken."
-    assert signal["urgency"] == "high"
-    assert signal["postcode"] == "1091AB"
-    assert signal["buurt_code"] == "BU0363AA01"
-    assert signal["location"] == {"latitude": 52.3601, "longitude": 4.9215}
-
-
-@pytest.mark.parametrize(
-    ("kind", "body", "status", "problem"),
-    [
-        ("aed_seen", None, 422, "category-required"),
-        ("contact_with_resident", None, 422, "category-required"),
-        ("other", None, 422, "category-required"),
-        ("contact_with_resident", {"category": "loneliness"}, 422, "plus-mode-required"),
-        ("broken_lighting", {"category": "no_such_thing"}, 422, "unknown-category"),
-        ("broken_lighting", {"buurt_code": "BU0599AA01"}, 422, "buurt-outside-team-municipality"),
-    ],
+# Made into a social signal below, which only a Plus team reports.
+WORRY = seen(
+    kind="contact_with_resident", note="Mevrouw op nummer 3 zegt dat ze niemand meer spreekt."
 )
-def test_a_signal_that_cannot_be_made_is_refused_and_nothing_is_stored(
+
+
+@pytest.mark.parametrize("plus_mode", [True], ids=["plus-team"])
+def test_an_observation_made_into_a_sensitive_signal_is_for_its_author_only(
     client: TestClient,
     make: Factory,
     patrol: Patrol,
-    walker: User,
-    kind: str,
-    body: dict[str, Any] | None,
-    status: int,
-    problem: str,
-) -> None:
-    observation_id = log(client, make, patrol, walker, kind=kind)
-    url = f"{PATROLS}/{patrol.id}/observations/{observation_id}/signal"
-
-    response = client.post(url, json=body, headers=make.auth(walker))
-
-    assert response.status_code == status
-    assert response.json()["type"] == PROBLEM + problem
-    assert count(client, Signal) == 0
-
-
-def test_a_social_observation_becomes_a_signal_in_a_plus_team(
-    client: TestClient, make: Factory
-) -> None:
-    plus = make.team(plus_mode=True)
-    coordinator, walker = make.coordinator(plus), make.member(plus)
-    patrol = make.patrol(
-        plus, coordinator, planned_start=NOW_START, planned_end=NOW_END, participants=(walker,)
-    )
-    client.post(f"{PATROLS}/{patrol.id}/start", headers=make.auth(walker))
-    observation_id = log(
-        client, make, patrol, walker, kind="contact_with_resident", observed_at=None
-    )
-
-    response = client.post(
-        f"{PATROLS}/{patrol.id}/observations/{observation_id}/signal",
-        json={"category": "loneliness"},
-        headers=make.auth(walker),
-    )
-
-    assert response.status_code == 201
-    assert response.json()["category"]["sensitivity"] == "sensitive"
-    # The coordinator sees the sensitive signal only in outline, linked to the round.
-    limited = client.get(
-        f"/api/v1/signals/{response.json()['id']}", headers=make.auth(coordinator)
-    ).json()
-    assert limited["detail_level"] == "limited"
-    assert limited["description"] is None
-    assert limited["patrol_id"] == str(patrol.id)
-
-
-def test_an_observation_becomes_one_signal(
-    client: TestClient, make: Factory, patrol: Patrol, walker: User, buddy: User
-) -> None:
-    observation_id = log(client, make, patrol, walker)
-    url = f"{PATROLS}/{patrol.id}/observations/{observation_id}/signal"
-
-    first = client.post(url, headers=make.auth(walker))
-    retry = client.post(url, headers=make.auth(walker))
-    by_buddy = client.post(url, headers=make.auth(buddy))
-
-    assert first.status_code == 201
-    assert retry.status_code == 201
-    assert retry.headers["idempotent-replayed"] == "true"
-    assert retry.json()["id"] == first.json()["id"]
-    assert by_buddy.status_code == 409
-    assert by_buddy.json()["type"] == PROBLEM + "already-promoted"
-    assert count(client, Signal) == 1
-
-
-def test_who_makes_a_signal_of_an_observation(
-    client: TestClient,
-    make: Factory,
-    team: Team,
     coordinator: User,
-    patrol: Patrol,
     walker: User,
     buddy: User,
 ) -> None:
-    def promote(user: User) -> int:
-        observation_id = log(client, make, patrol, walker)
-        url = f"{PATROLS}/{patrol.id}/observations/{observation_id}/signal"
-        return client.post(url, headers=make.auth(user)).status_code
+    people = {
+        "coordinator": coordinator,
+        "walker": walker,
+        "buddy": buddy,
+        "admin": make.user(UserRole.admin),
+    }
+    logged = client.post(
+        f"{PATROLS}/{patrol.id}/observations", json=WORRY, headers=make.auth(walker)
+    ).json()
+    promoted = client.post(
+        f"{PATROLS}/{patrol.id}/observations/{logged['id']}/signal",
+        json={"category": "loneliness"},
+        headers=make.auth(walker),
+    )
+    assert promoted.status_code == 201
 
-    assert promote(walker) == 201
-    assert promote(buddy) == 201
-    assert promote(coordinator) == 201
-    assert promote(make.user(UserRole.admin)) == 403  # an admin reports no signals
-    assert promote(make.member(team)) == 403
-    assert promote(make.member(make.team())) == 404
-    assert promote(make.user(UserRole.partner)) == 404
-    assert count(client, Signal) == 3
+    def observation(who: str) -> dict[str, Any]:
+        (item,) = client.get(
+            f"{PATROLS}/{patrol.id}/observations", headers=make.auth(people[who])
+        ).json()["items"]
+        return item
+
+    for who in ("coordinator", "buddy"):
+        hidden = observation(who)
+        assert hidden["withheld"] is True
+        assert hidden["note"] is None and hidden["location"] is None
+        assert hidden["signal_id"] == promoted.json()["id"]
+    own = observation("walker")
+    assert own["withheld"] is False and own["note"] == WORRY["note"]
+    assert observation("admin")["note"] == WORRY["note"]
+    audit = client.get(
+        "/api/v1/audit-events",
+        params={"object_id": logged["id"], "action": "observation.read"},
+        headers=make.auth(people["admin"]),
+    ).json()["items"]
+    # Each sight of the sensitive note is recorded: its author's and the admin's.
+    assert [a["actor_id"] for a in audit] == [str(walker.id), str(people["admin"].id)]
 
 
-def test_an_unknown_or_misplaced_observation_is_404(
-    client: TestClient, make: Factory, team: Team, coordinator: User, patrol: Patrol, walker: User
+def test_retention_takes_note_and_place_from_old_observations(
+    client: TestClient, make: Factory, clock: FrozenClock, patrol: Patrol, walker: User
 ) -> None:
-    other = make.patrol(
-        team, coordinator, planned_start=NOW_START, planned_end=NOW_END, participants=(walker,)
+    client.post(
+        f"{PATROLS}/{patrol.id}/observations",
+        json=seen(kind="broken_lighting"),
+        headers=make.auth(walker),
     )
-    observation_id = log(client, make, patrol, walker)
-
-    unknown = client.post(
-        f"{PATROLS}/{patrol.id}/observations/{uuid.uuid4()}/signal", headers=make.auth(walker)
-    )
-    misplaced = client.post(
-        f"{PATROLS}/{other.id}/observations/{observation_id}/signal", headers=make.auth(walker)
-    )
-
-    assert unknown.status_code == 404
-    assert misplaced.status_code == 404
-    assert misplaced.json()["type"] == PROBLEM + "observation-not-found"
+    clock.advance(days=400)
+    purge_personal_content(client.app.state.engine, retention_days=365, clock=clock)  # type: ignore[attr-defined]
+    (item,) = client.get(f"{PATROLS}/{patrol.id}/observations", headers=make.auth(walker)).json()[
+        "items"
+    ]
+    assert item["note"] is None and item["location"] is None
+    assert item["kind"] == "broken_lighting"

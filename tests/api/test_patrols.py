@@ -1,79 +1,18 @@
-"""Patrols: a coordinator plans rounds, members sign up in pairs and walk them."""
+"""Patrols: a coordinator plans rounds, and participants walk them at the actual times."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
 
 from buurtplus.core.actor import UserRole
 from buurtplus.core.clock import FrozenClock
-from buurtplus.domain.patrols.models import Patrol, PatrolParticipant
+from buurtplus.domain.patrols.models import Patrol
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
-
-PATROLS = "/api/v1/patrols"
-PROBLEM = "urn:buurtplus:problem:"
-
-# The frozen clock reads 2026-03-02 09:30 UTC: this round is under way.
-NOW_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-NOW_END = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
-
-ROUTE = {"type": "LineString", "coordinates": [[4.915, 52.358], [4.9215, 52.3601]]}
-
-
-def plan(team: Team, **fields: Any) -> dict[str, Any]:
-    return {
-        "team_id": str(team.id),
-        "planned_start": "2026-03-06T19:30:00+01:00",
-        "planned_end": "2026-03-06T21:30:00+01:00",
-        "route": ROUTE,
-        "note": "Verzamelen bij het buurthuis.",
-        **fields,
-    }
-
-
-def count(client: TestClient, table: type) -> int:
-    app: Any = client.app
-    with Session(app.state.engine) as session:
-        return session.exec(select(func.count()).select_from(table)).one()
-
-
-@pytest.fixture
-def team(make: Factory) -> Team:
-    return make.team(name="Oosterpark")
-
-
-@pytest.fixture
-def coordinator(make: Factory, team: Team) -> User:
-    return make.coordinator(team)
-
-
-@pytest.fixture
-def walker(make: Factory, team: Team) -> User:
-    return make.member(team)
-
-
-@pytest.fixture
-def partner_walker(make: Factory, team: Team) -> User:
-    return make.member(team)
-
-
-@pytest.fixture
-def outsider(make: Factory) -> User:
-    return make.member(make.team(name="Dapperbuurt"))
-
-
-@pytest.fixture
-def underway(make: Factory, team: Team, coordinator: User, walker: User) -> Patrol:
-    """A round planned around now with one participant; not yet started."""
-    return make.patrol(
-        team, coordinator, planned_start=NOW_START, planned_end=NOW_END, participants=(walker,)
-    )
-
+from tests.fixtures.patrols import NOW_END, NOW_START, PATROLS, PROBLEM, ROUTE, count, plan
 
 # --- planning -----------------------------------------------------------------------------
 
@@ -98,88 +37,6 @@ def test_a_coordinator_plans_a_patrol_that_is_flagged_until_two_sign_up(
     assert body["allowed_transitions"] == ["start", "cancel"]
     assert body["created_by"] == str(coordinator.id)
     assert client.get(f"{PATROLS}/{body['id']}", headers=make.auth(coordinator)).json() == body
-
-
-def test_members_sign_themselves_up_and_off_and_the_flag_follows(
-    client: TestClient,
-    make: Factory,
-    team: Team,
-    coordinator: User,
-    walker: User,
-    partner_walker: User,
-) -> None:
-    patrol_id = client.post(PATROLS, json=plan(team), headers=make.auth(coordinator)).json()["id"]
-    url = f"{PATROLS}/{patrol_id}/participants"
-
-    first = client.post(url, headers=make.auth(walker))
-    second = client.post(url, json={}, headers=make.auth(partner_walker))
-
-    assert first.status_code == 201
-    assert first.json()["understaffed"] is True
-    assert [p["user_id"] for p in first.json()["participants"]] == [str(walker.id)]
-    assert first.json()["participants"][0]["full_name"] == walker.full_name
-    assert first.json()["allowed_transitions"] == ["start", "cancel"]
-    assert second.status_code == 201
-    assert second.json()["understaffed"] is False
-    listed = client.get(PATROLS, headers=make.auth(walker)).json()["items"]
-    assert [(p["id"], p["understaffed"]) for p in listed] == [(patrol_id, False)]
-
-    again = client.post(url, headers=make.auth(walker))
-    assert again.status_code == 409
-    assert again.json()["type"] == PROBLEM + "already-signed-up"
-
-    off = client.delete(f"{url}/{walker.id}", headers=make.auth(walker))
-    assert off.status_code == 204
-    after = client.get(f"{PATROLS}/{patrol_id}", headers=make.auth(walker)).json()
-    assert after["understaffed"] is True
-    assert [p["user_id"] for p in after["participants"]] == [str(partner_walker.id)]
-    assert after["allowed_transitions"] == []
-
-
-def test_a_coordinator_signs_up_a_member_but_a_member_signs_up_only_themselves(
-    client: TestClient,
-    make: Factory,
-    team: Team,
-    coordinator: User,
-    walker: User,
-    partner_walker: User,
-    outsider: User,
-) -> None:
-    patrol_id = client.post(PATROLS, json=plan(team), headers=make.auth(coordinator)).json()["id"]
-    url = f"{PATROLS}/{patrol_id}/participants"
-
-    by_coordinator = client.post(
-        url, json={"user_id": str(walker.id)}, headers=make.auth(coordinator)
-    )
-    by_member = client.post(
-        url, json={"user_id": str(partner_walker.id)}, headers=make.auth(walker)
-    )
-    not_in_team = client.post(
-        url, json={"user_id": str(outsider.id)}, headers=make.auth(coordinator)
-    )
-
-    assert by_coordinator.status_code == 201
-    assert by_member.status_code == 403
-    assert not_in_team.status_code == 422
-    assert not_in_team.json()["errors"][0]["field"] == "body.user_id"
-    assert count(client, PatrolParticipant) == 1
-
-
-def test_signing_up_for_another_teams_patrol_answers_as_for_no_patrol_and_stores_nothing(
-    client: TestClient, make: Factory, team: Team, coordinator: User, outsider: User
-) -> None:
-    patrol_id = client.post(PATROLS, json=plan(team), headers=make.auth(coordinator)).json()["id"]
-
-    response = client.post(f"{PATROLS}/{patrol_id}/participants", headers=make.auth(outsider))
-    unknown = client.post(f"{PATROLS}/{uuid.uuid4()}/participants", headers=make.auth(outsider))
-
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == PROBLEM + "patrol-not-found"
-    assert {k: v for k, v in response.json().items() if k != "instance"} == {
-        k: v for k, v in unknown.json().items() if k != "instance"
-    }
-    assert count(client, PatrolParticipant) == 0
 
 
 @pytest.mark.parametrize(
@@ -217,6 +74,26 @@ def test_a_bad_plan_is_422_naming_the_field_and_stores_nothing(
     assert response.headers["content-type"] == "application/problem+json"
     assert field in [e["field"] for e in response.json()["errors"]]
     assert count(client, Patrol) == 0
+
+
+def test_a_route_with_extra_members_is_refused(
+    client: TestClient, make: Factory, team: Team, coordinator: User
+) -> None:
+    response = client.post(
+        PATROLS,
+        json={
+            "team_id": str(team.id),
+            "planned_start": "2026-03-06T18:00:00Z",
+            "planned_end": "2026-03-06T20:00:00Z",
+            "route": {
+                "type": "LineString",
+                "coordinates": [[4.91, 52.36], [4.92, 52.36]],
+                "bbox": [4.91, 52.36, 4.92, 52.36],
+            },
+        },
+        headers=make.auth(coordinator),
+    )
+    assert response.status_code == 422
 
 
 def test_who_may_plan_a_patrol(
@@ -352,12 +229,12 @@ def test_only_participants_or_the_coordinator_start_finish_or_cancel(
     make: Factory,
     underway: Patrol,
     coordinator: User,
-    partner_walker: User,
+    buddy: User,
     outsider: User,
 ) -> None:
     url = f"{PATROLS}/{underway.id}"
 
-    by_bystander = client.post(f"{url}/start", headers=make.auth(partner_walker))
+    by_bystander = client.post(f"{url}/start", headers=make.auth(buddy))
     by_outsider = client.post(f"{url}/cancel", headers=make.auth(outsider))
     by_partner = client.post(f"{url}/start", headers=make.auth(make.user(UserRole.partner)))
     cancelled = client.post(
@@ -371,7 +248,7 @@ def test_only_participants_or_the_coordinator_start_finish_or_cancel(
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "Storm"
     assert cancelled.json()["cancelled_at"] == "2026-03-02T09:30:00Z"
-    late = client.post(f"{url}/participants", headers=make.auth(partner_walker))
+    late = client.post(f"{url}/participants", headers=make.auth(buddy))
     assert late.status_code == 409
     assert late.json()["type"] == PROBLEM + "patrol-closed"
 
@@ -396,6 +273,23 @@ def test_impossible_actual_times_are_422_and_change_nothing(
     assert client.get(url, headers=make.auth(walker)).json()["status"] == "active"
 
 
+def test_actual_times_stay_near_the_planned_round(
+    client: TestClient, make: Factory, underway: Patrol, walker: User
+) -> None:
+    auth = make.auth(walker)
+    too_early = client.post(
+        f"{PATROLS}/{underway.id}/start", json={"at": "2000-01-01T00:00:00Z"}, headers=auth
+    )
+    assert too_early.status_code == 422
+    assert client.get(f"{PATROLS}/{underway.id}", headers=auth).json()["status"] == "planned"
+    started = client.post(
+        f"{PATROLS}/{underway.id}/start", json={"at": "2026-03-01T22:00:00Z"}, headers=auth
+    )
+    assert started.status_code == 200
+    finished = client.post(f"{PATROLS}/{underway.id}/finish", headers=auth)  # 11.5 h: fine
+    assert finished.status_code == 200
+
+
 def test_a_stale_if_match_is_412(
     client: TestClient, make: Factory, underway: Patrol, walker: User
 ) -> None:
@@ -408,6 +302,29 @@ def test_a_stale_if_match_is_412(
         client.get(f"{PATROLS}/{underway.id}", headers=make.auth(walker)).json()["status"]
         == "planned"
     )
+
+
+@pytest.mark.parametrize("if_match", ['"²"', '"' + "9" * 5000 + '"', '"-1"', '"1.0"'])
+def test_an_odd_if_match_is_a_412_not_a_crash(
+    client: TestClient,
+    make: Factory,
+    team: Team,
+    coordinator: User,
+    walker: User,
+    if_match: str,
+) -> None:
+    patrol = make.patrol(team, coordinator, planned_start=NOW_START, planned_end=NOW_END)
+    response = client.post(
+        f"{PATROLS}/{patrol.id}/cancel",
+        headers={**make.auth(coordinator), "If-Match": if_match.encode("utf-8")},  # type: ignore[dict-item]
+    )
+    assert response.status_code == 412
+    signal = make.signal(walker)
+    response = client.post(
+        f"/api/v1/signals/{signal.id}/withdraw",
+        headers={**make.auth(walker), "If-Match": if_match.encode("utf-8")},  # type: ignore[dict-item]
+    )
+    assert response.status_code == 412
 
 
 def test_the_list_filters_by_team_status_and_start_and_pages_by_planned_start(

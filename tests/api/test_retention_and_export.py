@@ -9,11 +9,13 @@ from sqlmodel import Session
 from buurtplus.background import purge_personal_content
 from buurtplus.core.actor import UserRole
 from buurtplus.core.clock import FrozenClock
+from buurtplus.domain.patrols.models import Patrol
 from buurtplus.domain.signals.models import Feedback, Signal, SignalEvent
 from buurtplus.domain.users.models import User
 from buurtplus.main import create_app
 from tests.conftest import make_settings
 from tests.fixtures.factories import Factory
+from tests.fixtures.patrols import PATROLS, seen
 from tests.fixtures.server import run_cli
 
 SIGNALS = "/api/v1/signals"
@@ -157,3 +159,21 @@ def test_a_member_downloads_everything_held_about_them(client: TestClient, make:
         "/api/v1/audit-events", params={"action": "user.export"}, headers=admin
     ).json()["items"]
     assert [e["actor_id"] for e in exports] == [str(member.id)]
+
+
+def test_the_personal_export_holds_ones_rounds_observations_and_feed_token_date(
+    client: TestClient, make: Factory, patrol: Patrol, walker: User, buddy: User
+) -> None:
+    auth = make.auth(walker)
+    observed = seen(kind="contact_with_resident")
+    client.post(f"{PATROLS}/{patrol.id}/observations", json=observed, headers=auth)
+    client.post("/api/v1/me/feed-token", headers=auth)
+    exported = client.get("/api/v1/me/export", headers=auth).json()
+    assert [p["patrol_id"] for p in exported["patrols"]] == [str(patrol.id)]
+    assert exported["patrols"][0]["status"] == "active"
+    (observation,) = exported["observations"]
+    assert observation["note"] == observed["note"]
+    assert exported["feed_token_created_at"] is not None
+    assert "token" not in exported and "token_hash" not in str(exported)
+    others = client.get("/api/v1/me/export", headers=make.auth(buddy)).json()
+    assert others["observations"] == []

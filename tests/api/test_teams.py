@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from buurtplus.core.actor import TeamRole, UserRole
 from buurtplus.core.db import transaction
+from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
 
@@ -398,3 +399,16 @@ class TestMembers:
         assert set(ids) == members
         assert len(ids) == 3
         assert second.json()["next_cursor"] is None
+
+
+def test_a_name_with_a_line_break_is_refused(
+    client: TestClient, make: Factory, team: Team, coordinator: User
+) -> None:
+    # A team's name heads its patrol calendar, where a line break would start a new line.
+    response = client.patch(
+        f"/api/v1/teams/{team.id}",
+        json={"name": "Oost\r\nEND:VCALENDAR"},
+        headers=make.auth(coordinator),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.name"

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from buurtplus.core.clock import Clock
 from buurtplus.domain.aeds.retention import purge_aed_personal_content
-from buurtplus.domain.patrols.signups import purge_observation_content
+from buurtplus.domain.patrols.observations import purge_observation_content
 from buurtplus.domain.signals.retention import purge_expired_content
 from buurtplus.outbox.events import purge_delivery_log
 

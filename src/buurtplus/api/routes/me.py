@@ -5,13 +5,13 @@ from pydantic import BaseModel, Field
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
-from buurtplus.api.routes.patrols import observation_read
 from buurtplus.api.schemas.patrols import (
     FeedTokenCreated,
     FeedTokenRead,
     ObservationRead,
     PatrolParticipationExport,
     TeamFeed,
+    observation_read,
 )
 from buurtplus.api.schemas.signals import (
     FeedbackRead,
@@ -27,7 +27,7 @@ from buurtplus.domain.patrols.feed import (
     issue_feed_token,
     revoke_feed_token,
 )
-from buurtplus.domain.patrols.service import ObservationView
+from buurtplus.domain.patrols.observations import ObservationView
 from buurtplus.domain.privacy import export_personal_data
 from buurtplus.domain.teams.service import my_teams
 from buurtplus.domain.users.service import get_user
@@ -142,7 +142,6 @@ def create_feed_token(
     request: Request, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> FeedTokenCreated:
     issued = issue_feed_token(session, actor=actor, clock=clock)
-    teams = my_teams(session, actor=actor)
     return FeedTokenCreated(
         token=issued.token,
         created_at=issued.created_at,
@@ -156,7 +155,7 @@ def create_feed_token(
                     )
                 ),
             )
-            for team in teams
+            for team in issued.teams
         ],
     )
 

@@ -17,7 +17,6 @@ from buurtplus.api.deps import (
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.signals import (
-    Advice,
     CategoryCode,
     SignalCreate,
     SignalEventPage,
@@ -27,6 +26,7 @@ from buurtplus.api.schemas.signals import (
     event_read,
     signal_etag,
     signal_read,
+    signal_submitted,
 )
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.signals import intake, reading
@@ -88,11 +88,7 @@ def report_signal(
     response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    advice = submission.advice
-    return SignalSubmitted(
-        **signal_read(submission.view).model_dump(),
-        advice=Advice(call_112=advice.call_112, nl=advice.nl, en=advice.en),
-    )
+    return signal_submitted(submission)
 
 
 @router.get(

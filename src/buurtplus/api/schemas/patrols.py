@@ -15,6 +15,9 @@ from buurtplus.api.schemas.signals import (
 )
 from buurtplus.api.schemas.teams import BuurtCode
 from buurtplus.core.geo import check_route
+from buurtplus.domain.patrols.observations import ObservationView
+from buurtplus.domain.patrols.planning import PatrolView
+from buurtplus.domain.patrols.stats import TeamFigures
 from buurtplus.domain.patrols.workflow import ObservationKind, PatrolAction, PatrolStatus
 from buurtplus.domain.signals.workflow import Urgency
 
@@ -273,3 +276,60 @@ class PatrolParticipationExport(BaseModel):
     planned_end: datetime
     status: str
     signed_up_at: datetime
+
+
+# --- from the domain to an answer ---------------------------------------------------------
+
+
+def patrol_read(view: PatrolView) -> PatrolRead:
+    p = view.patrol
+    return PatrolRead(
+        id=p.id,
+        team_id=p.team_id,
+        status=p.status,
+        planned_start=p.planned_start,
+        planned_end=p.planned_end,
+        started_at=p.started_at,
+        finished_at=p.finished_at,
+        cancelled_at=p.cancelled_at,
+        cancel_reason=p.cancel_reason,
+        route=p.route,
+        note=p.note,
+        participants=[
+            ParticipantRead(user_id=x.user_id, full_name=x.full_name, joined_at=x.joined_at)
+            for x in view.participants
+        ],
+        understaffed=view.understaffed,
+        observation_count=view.observation_count,
+        allowed_transitions=view.actions,
+        version=p.version,
+        created_by=p.created_by,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+def observation_read(view: ObservationView) -> ObservationRead:
+    o = view.observation
+    shown = not view.withheld
+    return ObservationRead(
+        id=o.id,
+        patrol_id=o.patrol_id,
+        author_id=o.author_id,
+        client_id=o.client_id,
+        observed_at=o.observed_at,
+        location=(
+            Location(latitude=o.latitude, longitude=o.longitude)
+            if shown and o.latitude is not None and o.longitude is not None
+            else None
+        ),
+        kind=o.kind,
+        note=o.note if shown else None,
+        withheld=view.withheld,
+        signal_id=view.signal_id,
+        created_at=o.created_at,
+    )
+
+
+def team_stats_read(figures: TeamFigures) -> TeamStatsRead:
+    return TeamStatsRead.model_validate(figures, from_attributes=True)

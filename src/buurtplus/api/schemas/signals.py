@@ -19,6 +19,7 @@ from buurtplus.api.schemas.teams import BuurtCode
 from buurtplus.core.actor import Actor
 from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
 from buurtplus.domain.signals.errors import StaleSignal
+from buurtplus.domain.signals.intake import Submission
 from buurtplus.domain.signals.models import SignalEvent
 from buurtplus.domain.signals.reading import SignalView
 from buurtplus.domain.signals.visibility import DetailLevel, sees_event_detail
@@ -242,7 +243,7 @@ class ReportedSignalExport(SignalRead):
     feedback: list[FeedbackRead]
 
 
-# --- from the domain ---------------------------------------------------------------------
+# --- from the domain to an answer ---------------------------------------------------------
 
 
 def signal_read(view: SignalView) -> SignalRead:
@@ -285,6 +286,14 @@ def signal_read(view: SignalView) -> SignalRead:
         routing_explanation=view.personal(s.routing_explanation),
         patrol_id=s.patrol_id,
         observation_id=s.observation_id,
+    )
+
+
+def signal_submitted(submission: Submission) -> SignalSubmitted:
+    advice = submission.advice
+    return SignalSubmitted(
+        **signal_read(submission.view).model_dump(),
+        advice=Advice(call_112=advice.call_112, nl=advice.nl, en=advice.en),
     )
 
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from buurtplus.core.actor import Actor, UserRole
 from buurtplus.core.clock import Clock
-from buurtplus.domain.patrols.signups import count_team_rounds, drop_open_signups
+from buurtplus.domain.patrols.signups import drop_open_signups
+from buurtplus.domain.patrols.stats import count_team_rounds
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams import service as teams
 from buurtplus.domain.teams.errors import TeamHasSignals

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from icalendar import Calendar, Event, vText
 
-from buurtplus.domain.patrols.service import PatrolView
+from buurtplus.domain.patrols.planning import PatrolView
 from buurtplus.domain.patrols.workflow import PatrolStatus
 from buurtplus.domain.teams.models import Team
 
@@ -20,7 +20,7 @@ _EVENT_STATUS = {
 
 
 def _summary(view: PatrolView) -> str:
-    status = PatrolStatus(view.patrol.status)
+    status = view.patrol.status
     if status == PatrolStatus.cancelled:
         return "Buurtpreventieronde (afgelast)"
     count = len(view.participants)
@@ -46,7 +46,7 @@ def patrols_calendar(team: Team, views: list[PatrolView], *, now: datetime) -> b
     calendar.add("x-wr-timezone", "Europe/Amsterdam")
     for view in views:
         patrol = view.patrol
-        status = PatrolStatus(patrol.status)
+        status = patrol.status
         event = Event()
         event.add("uid", f"{patrol.id}@{UID_DOMAIN}")
         event.add("dtstamp", now)

@@ -17,10 +17,9 @@ from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.domain.patrols.models import CalendarFeedToken, Patrol
-from buurtplus.domain.patrols.service import PatrolView, patrol_views
-from buurtplus.domain.teams.errors import TeamNotFound
+from buurtplus.domain.patrols.planning import PatrolView, patrol_views
 from buurtplus.domain.teams.models import Team
-from buurtplus.domain.teams.service import load_actor
+from buurtplus.domain.teams.service import get_team, load_actor
 from buurtplus.domain.users.models import User
 
 TOKEN_PREFIX = "bpf_"  # noqa: S105 - marks the kind of secret, is not one
@@ -37,6 +36,8 @@ def _digest(token: str) -> str:
 class IssuedToken:
     token: str
     created_at: datetime
+    # The teams whose calendars the token opens, by name.
+    teams: list[Team]
 
 
 def _require_volunteer_or_admin(actor: Actor) -> None:
@@ -59,7 +60,8 @@ def issue_feed_token(session: Session, *, actor: Actor, clock: Clock) -> IssuedT
     session.add(stored)
     session.flush()
     audit(session, actor, AuditAction.feed_token_issue, actor.user_id, clock=clock)
-    return IssuedToken(token=token, created_at=now)
+    teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
+    return IssuedToken(token=token, created_at=now, teams=sorted(teams, key=lambda team: team.name))
 
 
 def feed_token_issued_at(session: Session, *, actor: Actor) -> datetime | None:
@@ -98,9 +100,7 @@ def team_schedule(
     session: Session, *, actor: Actor, team_id: uuid.UUID, clock: Clock
 ) -> tuple[Team, list[PatrolView]]:
     """A team's patrols from a while back on, for its calendar."""
-    team = session.get(Team, team_id)
-    if team is None or not actor.can_see_team(team_id):
-        raise TeamNotFound()
+    team = get_team(session, actor=actor, team_id=team_id)
     patrols = session.exec(
         select(Patrol)
         .where(

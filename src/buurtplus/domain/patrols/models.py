@@ -5,7 +5,8 @@ from typing import Any
 from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.domain.patrols.workflow import ObservationKind, PatrolStatus
 
 # Every UPDATE of a patrol says WHERE version = <the version read>, and raises it by one.
 _VERSION = Column("version", Integer, nullable=False)
@@ -24,7 +25,7 @@ class Patrol(SQLModel, table=True):
     # GeoJSON LineString in WGS84.
     route: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     note: str | None = Field(default=None, sa_type=Text)
-    status: str = Field(sa_type=String(20), index=True)
+    status: PatrolStatus = Field(sa_type=StrEnumType(PatrolStatus, 20), index=True)
     # The actual times.
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -63,7 +64,7 @@ class PatrolObservation(SQLModel, table=True):
     # Personal content: purged after the retention period (the kind and time stay).
     latitude: float | None = Field(default=None)
     longitude: float | None = Field(default=None)
-    kind: str = Field(sa_type=String(30))
+    kind: ObservationKind = Field(sa_type=StrEnumType(ObservationKind, 30))
     note: str | None = Field(default=None, sa_type=Text)
     # Fingerprint of what was sent, to tell a retry from a different observation.
     request_hash: str = Field(sa_type=String(64))

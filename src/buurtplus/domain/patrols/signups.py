@@ -1,14 +1,85 @@
-"""What follows from other changes: sign-ups end with membership (someone who left the team,
-was switched off or is no longer a volunteer no longer counts towards a round's pair), and
-observations lose their personal content with age."""
+"""Who walks a round: signing up and off, and what ends a sign-up without anyone asking
+(someone who left the team, was switched off or is no longer a volunteer no longer counts
+towards a round's pair)."""
 
 import uuid
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from buurtplus.domain.patrols.models import Patrol, PatrolObservation, PatrolParticipant
+from buurtplus.core.actor import Actor
+from buurtplus.core.audit.actions import AuditAction
+from buurtplus.core.audit.service import audit
+from buurtplus.core.clock import Clock
+from buurtplus.core.errors import PermissionDenied
+from buurtplus.domain.patrols.errors import (
+    AlreadySignedUp,
+    NotAMemberOfTheTeam,
+    ParticipantNotFound,
+    PatrolClosed,
+)
+from buurtplus.domain.patrols.models import Patrol, PatrolParticipant
+from buurtplus.domain.patrols.planning import PatrolView, patrol_view, save_patrol, visible_patrol
 from buurtplus.domain.patrols.workflow import OPEN_STATUSES
+from buurtplus.domain.teams.models import TeamMembership
+
+
+def participant_ids(session: Session, patrol_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(
+        session.exec(
+            select(PatrolParticipant.user_id).where(PatrolParticipant.patrol_id == patrol_id)
+        ).all()
+    )
+
+
+def sign_up(
+    session: Session,
+    *,
+    actor: Actor,
+    patrol_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    clock: Clock,
+) -> PatrolView:
+    """Sign the actor up (user_id None or their own), or, as coordinator, a team member."""
+    # Locked: two volunteers signing up at once take turns instead of one getting a 412.
+    patrol = visible_patrol(session, actor, patrol_id, lock=True)
+    target = user_id or actor.user_id
+    if target != actor.user_id and not actor.can_manage_team(patrol.team_id):
+        raise PermissionDenied("Only the team's coordinator signs up someone else.")
+    if session.get(TeamMembership, (patrol.team_id, target)) is None:
+        raise NotAMemberOfTheTeam()
+    if patrol.status not in OPEN_STATUSES:
+        raise PatrolClosed(patrol.status)
+    if session.get(PatrolParticipant, (patrol.id, target)) is not None:
+        raise AlreadySignedUp()
+    now = clock.now()
+    session.add(PatrolParticipant(patrol_id=patrol.id, user_id=target, joined_at=now))
+    # The participants are part of the patrol: its version (ETag) moves with them.
+    patrol.updated_at = now
+    try:
+        save_patrol(session, patrol)
+    except IntegrityError as exc:  # a concurrent sign-up of the same person
+        raise AlreadySignedUp() from exc
+    audit(session, actor, AuditAction.patrol_sign_up, patrol.id, clock=clock, user_id=str(target))
+    return patrol_view(session, actor, patrol)
+
+
+def sign_off(
+    session: Session, *, actor: Actor, patrol_id: uuid.UUID, user_id: uuid.UUID, clock: Clock
+) -> None:
+    patrol = visible_patrol(session, actor, patrol_id, lock=True)
+    if user_id != actor.user_id and not actor.can_manage_team(patrol.team_id):
+        raise PermissionDenied("Only the team's coordinator signs off someone else.")
+    participation = session.get(PatrolParticipant, (patrol.id, user_id))
+    if participation is None:
+        raise ParticipantNotFound()
+    if patrol.status not in OPEN_STATUSES:
+        raise PatrolClosed(patrol.status)
+    session.delete(participation)
+    patrol.updated_at = clock.now()
+    save_patrol(session, patrol)
+    audit(session, actor, AuditAction.patrol_sign_off, patrol.id, clock=clock, user_id=str(user_id))
 
 
 def drop_open_signups(
@@ -31,34 +102,3 @@ def drop_open_signups(
         dropped += 1
     session.flush()
     return dropped
-
-
-def purge_observation_content(session: Session, *, before: datetime) -> int:
-    """Retention: the note and exact place of observations made before `before` go; the kind
-    and time stay, for the team's figures."""
-    expired = session.exec(
-        select(PatrolObservation).where(
-            col(PatrolObservation.observed_at) < before,
-            (col(PatrolObservation.note).is_not(None))
-            | (col(PatrolObservation.latitude).is_not(None)),
-        )
-    ).all()
-    for observation in expired:
-        observation.note = None
-        observation.latitude = None
-        observation.longitude = None
-        session.add(observation)
-    session.flush()
-    return len(expired)
-
-
-def count_team_rounds(session: Session, *, team_id: uuid.UUID) -> dict[str, int]:
-    """How many rounds and observations a team holds (they go when the team is deleted)."""
-    patrols = session.exec(select(func.count()).where(Patrol.team_id == team_id)).one()
-    observations = session.exec(
-        select(func.count())
-        .select_from(PatrolObservation)
-        .join(Patrol, col(Patrol.id) == PatrolObservation.patrol_id)
-        .where(Patrol.team_id == team_id)
-    ).one()
-    return {"patrols": patrols, "observations": observations}

@@ -17,8 +17,7 @@ from buurtplus.domain.patrols.models import Patrol, PatrolObservation, PatrolPar
 from buurtplus.domain.patrols.workflow import PAIR, ObservationKind, PatrolStatus
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.workflow import Outcome, SignalStatus
-from buurtplus.domain.teams.errors import TeamNotFound
-from buurtplus.domain.teams.models import Team
+from buurtplus.domain.teams.service import get_team
 
 # What became of a signal, for the figures: its outcome once closed, else withdrawn or open.
 SIGNAL_OUTCOMES = [*Outcome, "withdrawn", "open"]
@@ -52,6 +51,18 @@ class TeamFigures:
     signals_by_category: list[CategoryFigures]
 
 
+def count_team_rounds(session: Session, *, team_id: uuid.UUID) -> dict[str, int]:
+    """How many rounds and observations a team holds (they go when the team is deleted)."""
+    patrols = session.exec(select(func.count()).where(Patrol.team_id == team_id)).one()
+    observations = session.exec(
+        select(func.count())
+        .select_from(PatrolObservation)
+        .join(Patrol, col(Patrol.id) == PatrolObservation.patrol_id)
+        .where(Patrol.team_id == team_id)
+    ).one()
+    return {"patrols": patrols, "observations": observations}
+
+
 def _outcome(status: str, outcome: str | None) -> str:
     if status == SignalStatus.closed and outcome:
         return outcome
@@ -64,9 +75,7 @@ def team_figures(
     session: Session, *, actor: Actor, team_id: uuid.UUID, start: datetime, end: datetime
 ) -> TeamFigures:
     """Rounds started, observations seen and signals reported in [start, end)."""
-    team = session.get(Team, team_id)
-    if team is None or not actor.can_see_team(team_id):
-        raise TeamNotFound()
+    get_team(session, actor=actor, team_id=team_id)  # a team the actor may not see is unknown
     if not actor.can_manage_team(team_id):
         raise PermissionDenied("A team's figures are for its coordinator and admins.")
     if end <= start:
@@ -117,7 +126,7 @@ def team_figures(
         )
         .group_by(col(PatrolObservation.kind))
     ):
-        seen[ObservationKind(kind)] = count
+        seen[ObservationKind(kind)] = count  # select() types a column of a StrEnum as str
 
     rows = session.exec(
         select(Signal.category_id, Signal.status, Signal.outcome, Signal.patrol_id).where(
