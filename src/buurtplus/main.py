@@ -34,7 +34,7 @@ from buurtplus.api.routes import (
     users,
     webhooks,
 )
-from buurtplus.api.schemas.aeds import AedImportFile
+from buurtplus.api.schemas.aed_files import AedImportFile
 from buurtplus.background import BackgroundWork, address_guard
 from buurtplus.config import Settings, check_servable, get_settings
 from buurtplus.core.clock import Clock, SystemClock

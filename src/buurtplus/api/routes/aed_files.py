@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
-from buurtplus.api.schemas.aeds import EXAMPLE_CSV, AedImportReport, ImportRowRead
+from buurtplus.api.schemas.aed_files import EXAMPLE_CSV, AedImportReport, ImportRowRead
 from buurtplus.domain.aeds import transfer
 from buurtplus.domain.aeds.formats import MEDIA_TYPES, FileFormat
 
