@@ -1,4 +1,7 @@
-"""Typed dependencies shared by the routes."""
+"""Typed dependencies shared by the routes.
+
+A dependency that neither blocks nor does I/O is `async def`: FastAPI runs a plain `def` in the
+threadpool, and each such hop costs more than the work it does."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -24,17 +27,17 @@ TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_token_issuer(request: Request) -> TokenIssuer:
+async def get_token_issuer(request: Request) -> TokenIssuer:
     issuer: TokenIssuer = request.app.state.token_issuer
     return issuer
 
@@ -85,7 +88,7 @@ def get_read_session(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_router(request: Request) -> Router:
+async def get_router(request: Request) -> Router:
     """The router in force (BUURTPLUS_ROUTER), loaded once at start."""
     router: Router = request.app.state.router
     return router
@@ -129,7 +132,7 @@ def get_current_actor(
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 
 
-def require_admin(actor: CurrentActor) -> Actor:
+async def require_admin(actor: CurrentActor) -> Actor:
     """Refuse a non-admin before the request body is read; the service checks again."""
     actor.require_admin("may do this")
     return actor

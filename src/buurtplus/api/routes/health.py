@@ -26,7 +26,7 @@ SERVICE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/healthz", summary="The process is up", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health()
 
 
