@@ -124,7 +124,7 @@ def record_attempt(
         )
     )
     delivery = session.get(Delivery, claim.delivery_id, with_for_update=True)
-    if delivery is None or delivery.leased_by != claim.lease or delivery.status != "pending":
+    if delivery is None or delivery.leased_by != claim.lease or delivery.status != DeliveryStatus.pending:
         # Our lease ran out and another worker has it now: its outcome is the one that counts.
         session.flush()
         return
