@@ -160,7 +160,8 @@ from sqlmodel import select
 from buurtplus.core.clock import SystemClock
 from buurtplus.config import get_settings
 from buurtplus.core.db import make_engine, transaction
-from buurtplus.outbox.events import EventType, enqueue_event
+from buurtplus.outbox.events import enqueue_event
+from buurtplus.outbox.models import EventType
 from buurtplus.domain.partners.models import Partner
 
 engine = make_engine(get_settings().database_url)

@@ -126,7 +126,9 @@ class BackgroundWork:
         self.delivery = DeliveryWorker(
             engine,
             sender=WebhookSender(
-                address_guard(settings), timeout_seconds=settings.webhook_timeout_seconds
+                address_guard(settings),
+                clock=clock,
+                timeout_seconds=settings.webhook_timeout_seconds,
             ),
             clock=clock,
             lease=timedelta(seconds=settings.webhook_lease_seconds),

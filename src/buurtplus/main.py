@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 app.state.engine, settings=settings, clock=clock, router=app.state.router
             )
             work.start()
+        # None when a separate `buurtplus worker` does this work.
+        app.state.background_work = work
         yield
         if work is not None:
             work.stop()

@@ -84,11 +84,12 @@ def test_full_path_to_closure_with_history(
     history = client.get(f"{SIGNALS}/{signal.id}/history", headers=make.auth(reporter)).json()
     assert [(e["action"], e["from_status"], e["to_status"]) for e in history["items"]] == [
         ("submit", None, "submitted"),
+        ("route", "submitted", "routed"),
         ("acknowledge", "routed", "acknowledged"),
         ("start", "acknowledged", "in_progress"),
         ("close", "in_progress", "closed"),
     ]
-    assert history["items"][1]["note"] == "Wij pakken het op"
+    assert history["items"][2]["note"] == "Wij pakken het op"
 
 
 def test_steps_that_skip_the_workflow_are_refused(
@@ -195,4 +196,4 @@ def test_concurrent_writers_with_the_same_etag_change_it_once(
     assert sorted(results).count(200) == 1
     assert all(code in (200, 409, 412) for code in results), results
     history = client.get(f"{SIGNALS}/{signal.id}/history", headers=admin).json()["items"]
-    assert len(history) == 2  # submit, and the one change that won
+    assert len(history) == 3  # submit, route, and the one change that won

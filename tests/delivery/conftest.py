@@ -55,6 +55,7 @@ def worker(app: FastAPI, clock: FrozenClock) -> DeliveryWorker:
         app.state.engine,
         sender=WebhookSender(
             AddressGuard(parse_allow_list(LOOPBACK)),
+            clock=clock,
             timeout_seconds=settings.webhook_timeout_seconds,
         ),
         clock=clock,

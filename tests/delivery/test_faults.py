@@ -124,6 +124,23 @@ def wait_until(condition: Any, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def wait_for_output(process: subprocess.Popen[str], text: str, timeout: float = 30.0) -> None:
+    """Read the process's output until a line holds `text`; fail at the deadline."""
+    assert process.stdout is not None
+    stdout = process.stdout
+    found = threading.Event()
+
+    def read() -> None:
+        # Read on to the end: a full pipe would stop the process.
+        for line in stdout:
+            if text in line:
+                found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(timeout):
+        raise AssertionError(f"no {text!r} in the output within {timeout} s")
+
+
 @pytest.fixture
 def worker_process(settings: Settings, tmp_path: Path) -> Iterator[Any]:
     started: list[subprocess.Popen[str]] = []
@@ -221,7 +238,8 @@ def test_the_worker_inside_serve_is_woken_by_a_new_delivery(
     person = factory.partner_user(partner)
     with TestClient(app) as client:
         add_endpoint(client, factory, person, partner, receiver.url)
-        time.sleep(1)  # the worker threads are idle, waiting
+        # Every sender thread has had its first look: only a wake-up brings it back early.
+        assert app.state.background_work.delivery.wait_ready(timeout=30)
         client.post("/api/v1/signals", json=report(), headers=factory.auth(reporter))
         (received,) = receiver.wait_for(1, timeout=30)
         assert received.json["type"] == "signal.routed"
@@ -242,9 +260,8 @@ def test_a_separate_worker_on_postgresql_is_woken_by_notify(
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite one in-process worker delivers")
     add_endpoint(client, make, partner_person, partner, receiver.url)
     process = worker_process(BUURTPLUS_WEBHOOK_POLL_SECONDS="60")
-    assert process.stdout is not None
-    assert "running" in process.stdout.readline()  # started and idle
-    time.sleep(1)  # past its first look: from now on it polls only once a minute
+    # Past every thread's first look and listening: from now on it polls only once a minute.
+    wait_for_output(process, "delivery worker ready")
     client.post("/api/v1/signals", json=report(), headers=make.auth(reporter))
     (received,) = receiver.wait_for(1, timeout=30)
     assert received.json["type"] == "signal.routed"

@@ -4,6 +4,7 @@ import asyncio
 import ipaddress
 import threading
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from buurtplus.config import Settings
+from buurtplus.core.clock import FrozenClock
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_allow_list
 from buurtplus.domain.partners.models import Partner
@@ -145,6 +147,7 @@ def test_the_request_goes_to_the_checked_address_with_the_original_host() -> Non
 
     sender = WebhookSender(
         AddressGuard(),
+        clock=FrozenClock(),
         timeout_seconds=5,
         transport=httpx.MockTransport(transport),
         resolver=lambda host, port: ["93.184.215.14"],
@@ -160,7 +163,7 @@ def test_the_request_goes_to_the_checked_address_with_the_original_host() -> Non
 
 def test_a_name_that_resolves_to_loopback_is_not_sent_to(receiver: Receiver) -> None:
     port = httpx.URL(receiver.url).port
-    result = WebhookSender(AddressGuard(), timeout_seconds=5).send(
+    result = WebhookSender(AddressGuard(), clock=FrozenClock(), timeout_seconds=5).send(
         f"http://localhost:{port}/hooks", headers={}, body=b"{}"
     )
     assert result.status_code is None
@@ -170,9 +173,9 @@ def test_a_name_that_resolves_to_loopback_is_not_sent_to(receiver: Receiver) -> 
 
 def test_an_allow_listed_address_answers_with_its_status_code_only(receiver: Receiver) -> None:
     receiver.responder = lambda _: Reply(500, body=b"internal service banner")
-    result = WebhookSender(AddressGuard(parse_allow_list(["127.0.0.0/8"])), timeout_seconds=5).send(
-        receiver.url, headers={}, body=b"{}"
-    )
+    result = WebhookSender(
+        AddressGuard(parse_allow_list(["127.0.0.0/8"])), clock=FrozenClock(), timeout_seconds=5
+    ).send(receiver.url, headers={}, body=b"{}")
     assert result.status_code == 500
     assert result.response_excerpt is None
 
@@ -180,6 +183,7 @@ def test_an_allow_listed_address_answers_with_its_status_code_only(receiver: Rec
 def test_a_public_address_answer_is_kept_in_the_excerpt() -> None:
     sender = WebhookSender(
         AddressGuard(),
+        clock=FrozenClock(),
         timeout_seconds=5,
         transport=httpx.MockTransport(lambda _: httpx.Response(500, content=b"database down")),
         resolver=lambda host, port: ["93.184.215.14"],
@@ -228,6 +232,20 @@ def test_odd_retry_after_values_never_break_a_delivery(
     assert result.retry_after == seconds
 
 
+def test_a_retry_after_date_is_measured_on_the_injected_clock() -> None:
+    clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"retry-after": "Mon, 02 Mar 2026 09:02:30 GMT"})
+
+    sender = mocked_sender(transport, clock=clock)
+    assert sender.send("https://partner.example.nl/hook", headers={}, body=b"{}").retry_after == 150
+    clock.advance(minutes=2)
+    assert sender.send("https://partner.example.nl/hook", headers={}, body=b"{}").retry_after == 30
+    clock.advance(minutes=5)
+    assert sender.send("https://partner.example.nl/hook", headers={}, body=b"{}").retry_after == 0
+
+
 def test_whatever_goes_wrong_in_sending_is_a_failed_attempt_not_a_crash() -> None:
     def transport(request: httpx.Request) -> httpx.Response:
         raise RuntimeError("something unforeseen")
@@ -237,9 +255,10 @@ def test_whatever_goes_wrong_in_sending_is_a_failed_attempt_not_a_crash() -> Non
     assert result.error is not None and "something unforeseen" in result.error
 
 
-def mocked_sender(handler: Any) -> WebhookSender:
+def mocked_sender(handler: Any, clock: FrozenClock | None = None) -> WebhookSender:
     return WebhookSender(
         AddressGuard(),
+        clock=clock or FrozenClock(),
         timeout_seconds=5,
         transport=httpx.MockTransport(handler),
         resolver=lambda host, port: ["93.184.215.14"],
@@ -253,7 +272,9 @@ def test_a_name_lookup_that_hangs_ends_at_the_deadline() -> None:
         hang.wait(10)
         return ["93.184.215.14"]
 
-    sender = WebhookSender(AddressGuard(), timeout_seconds=1, resolver=slow_resolver)
+    sender = WebhookSender(
+        AddressGuard(), clock=FrozenClock(), timeout_seconds=1, resolver=slow_resolver
+    )
     result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
     hang.set()
     assert result.timed_out and result.status_code is None
@@ -268,6 +289,7 @@ def test_an_answer_trickling_in_ends_at_the_deadline() -> None:
 
     sender = WebhookSender(
         AddressGuard(),
+        clock=FrozenClock(),
         timeout_seconds=1,
         transport=httpx.MockTransport(lambda _: httpx.Response(200, content=trickle())),
         resolver=lambda host, port: ["93.184.215.14"],

@@ -5,12 +5,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import anyio
 import httpx
 
+from buurtplus.core.clock import Clock
 from buurtplus.delivery.ssrf import (
     AddressGuard,
     AddressRefused,
@@ -52,11 +53,14 @@ class WebhookSender:
         self,
         guard: AddressGuard,
         *,
+        clock: Clock,
         timeout_seconds: float,
         transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
     ) -> None:
         self._guard = guard
+        # Retry-After may be a date: how long until then is measured on the worker's clock.
+        self._clock = clock
         self._timeout = timeout_seconds
         self._transport = transport
         self._resolver = resolver or system_resolver
@@ -91,6 +95,24 @@ class WebhookSender:
             return AttemptResult(
                 status_code=None, duration_ms=elapsed(), error=f"{type(exc).__name__}: {exc}"[:500]
             )
+
+    def _retry_after(self, value: str | None) -> float | None:
+        """Seconds to wait, from a Retry-After of seconds or of an HTTP date."""
+        if not value:
+            return None
+        value = value.strip()
+        if re.fullmatch(r"[0-9]{1,9}", value):
+            return float(value)
+        if re.fullmatch(r"[0-9]+", value):
+            return float(MAX_RETRY_AFTER_SECONDS)
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        wait = (moment - self._clock.now()).total_seconds()
+        return min(MAX_RETRY_AFTER_SECONDS, max(0.0, wait))
 
     async def _send(
         self, url: str, headers: dict[str, str], body: bytes, started: float
@@ -137,7 +159,7 @@ class WebhookSender:
                     status_code=response.status_code,
                     duration_ms=int((time.monotonic() - started) * 1000),
                     response_excerpt=excerpt,
-                    retry_after=_retry_after(response.headers.get("retry-after")),
+                    retry_after=self._retry_after(response.headers.get("retry-after")),
                 )
 
 
@@ -149,20 +171,3 @@ async def _read_excerpt(response: httpx.Response) -> str:
         if len(collected) >= RESPONSE_EXCERPT_BYTES:
             break
     return collected[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"[0-9]{1,9}", value):
-        return float(value)
-    if re.fullmatch(r"[0-9]+", value):
-        return float(MAX_RETRY_AFTER_SECONDS)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return min(MAX_RETRY_AFTER_SECONDS, max(0.0, (moment - datetime.now(UTC)).total_seconds()))

@@ -155,7 +155,7 @@ class AddressGuard:
         return parts
 
     def url_refusal(self, url: str) -> str | None:
-        """Why a webhook URL may not be saved, or None (`domain.webhooks.UrlCheck`)."""
+        """Why a webhook URL may not be saved, or None (`domain.webhooks.endpoints.UrlCheck`)."""
         try:
             self.check_url(url)
         except AddressRefused as exc:

@@ -124,7 +124,11 @@ def record_attempt(
         )
     )
     delivery = session.get(Delivery, claim.delivery_id, with_for_update=True)
-    if delivery is None or delivery.leased_by != claim.lease or delivery.status != "pending":
+    if (
+        delivery is None
+        or delivery.leased_by != claim.lease
+        or delivery.status != DeliveryStatus.pending
+    ):
         # Our lease ran out and another worker has it now: its outcome is the one that counts.
         session.flush()
         return
@@ -224,6 +228,9 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._ready = threading.Event()
+        self._ready_lock = threading.Lock()
+        self._not_yet_ready = 0
 
     # --- one step at a time (tests, `buurtplus worker --once`) ---
 
@@ -268,12 +275,14 @@ class DeliveryWorker:
     # --- running in the background ---
 
     def start(self) -> None:
+        listens = self._engine.dialect.name == "postgresql"
+        self._not_yet_ready = self._concurrency + (1 if listens else 0)
         wakeup.subscribe(self._wake)
         for n in range(self._concurrency):
             thread = threading.Thread(target=self._run, name=f"buurtplus-delivery-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        if self._engine.dialect.name == "postgresql":
+        if listens:
             listener = threading.Thread(target=self._listen, name="buurtplus-listen", daemon=True)
             listener.start()
             self._threads.append(listener)
@@ -291,12 +300,25 @@ class DeliveryWorker:
         self._stop.set()
         self._wake.set()
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until every sender thread has looked for due deliveries once and (on PostgreSQL)
+        the listener hears NOTIFY; from then on a new delivery is found by a wake-up or a poll."""
+        return self._ready.wait(timeout)
+
+    def _count_ready(self) -> None:
+        with self._ready_lock:
+            self._not_yet_ready -= 1
+            if self._not_yet_ready == 0:
+                self._ready.set()
+                log.info("delivery worker ready", extra={"worker_id": self.worker_id})
+
     def wait(self) -> None:
         """Block until asked to stop (the `buurtplus worker` command)."""
         while not self._stop.wait(1.0):
             pass
 
     def _run(self) -> None:
+        looked = False
         while not self._stop.is_set():
             try:
                 claims = self.claim(1)
@@ -306,6 +328,9 @@ class DeliveryWorker:
                 log.exception("delivery round failed")
                 claims = []
                 self._stop.wait(self._poll)
+            if not looked:
+                looked = True
+                self._count_ready()
             if not claims:
                 self._wake.wait(self._poll)
                 self._rearm()
@@ -325,10 +350,14 @@ class DeliveryWorker:
         conninfo = self._engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
+        listened = False
         while not self._stop.is_set():
             try:
                 with psycopg.connect(conninfo, autocommit=True) as connection:
                     connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    if not listened:
+                        listened = True
+                        self._count_ready()
                     while not self._stop.is_set():
                         for _ in connection.notifies(timeout=1.0, stop_after=1):
                             self._wake.set()

@@ -25,8 +25,7 @@ from buurtplus.domain.signals.intake import submit_signal
 from buurtplus.domain.teams.service import TeamDraft, add_member, create_team, load_actor
 from buurtplus.domain.users.models import User
 from buurtplus.domain.users.service import create_user
-from buurtplus.outbox.events import EventType
-from buurtplus.outbox.models import WebhookEndpoint
+from buurtplus.outbox.models import EventType, WebhookEndpoint
 from buurtplus.routing.strategies.rules import RulesRouter
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo credential, demo mode only

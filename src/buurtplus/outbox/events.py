@@ -5,7 +5,6 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, text, update
@@ -14,26 +13,14 @@ from sqlmodel import Session, col, select
 
 from buurtplus.core.clock import Clock
 from buurtplus.outbox import wakeup
-from buurtplus.outbox.models import Delivery, WebhookEndpoint, WebhookEvent
+from buurtplus.outbox.models import Delivery, EventType, WebhookEndpoint, WebhookEvent
 
 NOTIFY_CHANNEL = "buurtplus_deliveries"
 # Any constant: the advisory lock that orders event-writing transactions on PostgreSQL.
 _EVENT_ORDER_LOCK = 0x6275_7572_7470_6C75
 
 
-class EventType(StrEnum):
-    signal_routed = "signal.routed"
-    signal_rerouted = "signal.rerouted"
-    signal_escalated = "signal.escalated"
-    signal_withdrawn = "signal.withdrawn"
-    signal_updated = "signal.updated"
-    ping = "ping"
-
-
-EVENT_TYPES = tuple(EventType)
-
-
-def event_body(type_: str, created_at: datetime, data: dict[str, Any]) -> str:
+def event_body(type_: EventType, created_at: datetime, data: dict[str, Any]) -> str:
     return _compact({"type": type_, "timestamp": created_at.isoformat(), "data": data})
 
 

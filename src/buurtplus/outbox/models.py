@@ -1,13 +1,30 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
 
 # Integer keys that are a rowid alias on SQLite and 64-bit on PostgreSQL.
 _BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class EventType(StrEnum):
+    signal_routed = "signal.routed"
+    signal_rerouted = "signal.rerouted"
+    signal_escalated = "signal.escalated"
+    signal_withdrawn = "signal.withdrawn"
+    signal_updated = "signal.updated"
+    ping = "ping"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    succeeded = "succeeded"
+    # No attempts left (or the endpoint answered 410 Gone).
+    dead = "dead"
 
 
 class WebhookEndpoint(SQLModel, table=True):
@@ -49,16 +66,10 @@ class WebhookEvent(SQLModel, table=True):
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
     partner_id: uuid.UUID = Field(foreign_key="partners.id", ondelete="CASCADE")
-    type: str = Field(sa_type=String(40))
+    type: EventType = Field(sa_type=StrEnumType(EventType, 40))
     signal_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     body: str = Field(sa_type=Text)
-
-
-class DeliveryStatus:
-    pending = "pending"
-    succeeded = "succeeded"
-    dead = "dead"
 
 
 class Delivery(SQLModel, table=True):
@@ -82,8 +93,10 @@ class Delivery(SQLModel, table=True):
         foreign_key="webhook_endpoints.id", ondelete="CASCADE", index=True
     )
     partner_id: uuid.UUID = Field(foreign_key="partners.id", ondelete="CASCADE", index=True)
-    event_type: str = Field(sa_type=String(40))
-    status: str = Field(default=DeliveryStatus.pending, sa_type=String(20))
+    event_type: EventType = Field(sa_type=StrEnumType(EventType, 40))
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.pending, sa_type=StrEnumType(DeliveryStatus, 20)
+    )
     attempt_count: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A worker holds a claimed delivery until the lease ends; after that another may take it.

@@ -16,16 +16,14 @@ from buurtplus.api.schemas.webhooks import (
     EndpointRead,
     EndpointUpdate,
     EventFeedRead,
-    EventRead,
     RecoverRequest,
     RecoverResult,
     SecretRotation,
 )
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.delivery.ssrf import AddressGuard
-from buurtplus.domain.webhooks import service
-from buurtplus.outbox.events import EventType
-from buurtplus.outbox.models import DeliveryStatus
+from buurtplus.domain.webhooks import deliveries, endpoints, feed
+from buurtplus.outbox.models import DeliveryStatus, EventType
 
 router = APIRouter(tags=["webhooks"])
 
@@ -54,7 +52,7 @@ def create_endpoint(
     clock: ClockDep,
     guard: GuardDep,
 ) -> EndpointIssued:
-    issued = service.create_endpoint(
+    issued = endpoints.create_endpoint(
         session,
         actor=actor,
         partner_id=partner_id,
@@ -65,7 +63,7 @@ def create_endpoint(
         guard=guard,
         clock=clock,
     )
-    return EndpointIssued(**EndpointRead.of(issued.endpoint).model_dump(), secret=issued.secret)
+    return EndpointIssued.with_secret(issued)
 
 
 @router.get(
@@ -82,7 +80,7 @@ def list_endpoints(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> EndpointPage:
-    page = service.list_endpoints(
+    page = endpoints.list_endpoints(
         session, actor=actor, partner_id=partner_id, enabled=enabled, limit=limit, cursor=cursor
     )
     return EndpointPage.of(page)
@@ -101,7 +99,7 @@ def list_all_endpoints(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> EndpointPage:
-    page = service.list_endpoints(
+    page = endpoints.list_endpoints(
         session, actor=actor, partner_id=None, enabled=enabled, limit=limit, cursor=cursor
     )
     return EndpointPage.of(page)
@@ -117,7 +115,7 @@ def get_endpoint(
     partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentActor, session: SessionDep
 ) -> EndpointRead:
     return EndpointRead.of(
-        service.get_endpoint(session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id)
+        endpoints.get_endpoint(session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id)
     )
 
 
@@ -136,7 +134,7 @@ def update_endpoint(
     clock: ClockDep,
     guard: GuardDep,
 ) -> EndpointRead:
-    endpoint = service.update_endpoint(
+    endpoint = endpoints.update_endpoint(
         session,
         actor=actor,
         partner_id=partner_id,
@@ -162,7 +160,7 @@ def delete_endpoint(
     session: SessionDep,
     clock: ClockDep,
 ) -> None:
-    service.delete_endpoint(
+    endpoints.delete_endpoint(
         session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id, clock=clock
     )
 
@@ -187,7 +185,7 @@ def rotate_endpoint_secret(
         if body is not None and body.grace_hours is not None
         else settings.webhook_secret_grace_hours
     )
-    issued = service.rotate_secret(
+    issued = endpoints.rotate_secret(
         session,
         actor=actor,
         partner_id=partner_id,
@@ -195,7 +193,7 @@ def rotate_endpoint_secret(
         grace=timedelta(hours=hours),
         clock=clock,
     )
-    return EndpointIssued(**EndpointRead.of(issued.endpoint).model_dump(), secret=issued.secret)
+    return EndpointIssued.with_secret(issued)
 
 
 @router.post(
@@ -213,7 +211,7 @@ def test_endpoint(
     clock: ClockDep,
 ) -> DeliveryRead:
     return DeliveryRead.of(
-        service.send_test_ping(
+        endpoints.send_test_ping(
             session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id, clock=clock
         )
     )
@@ -234,7 +232,7 @@ def recover_endpoint(
     session: SessionDep,
     clock: ClockDep,
 ) -> RecoverResult:
-    count = service.recover_deliveries(
+    count = endpoints.recover_deliveries(
         session,
         actor=actor,
         partner_id=partner_id,
@@ -257,12 +255,9 @@ def list_deliveries(
     actor: CurrentActor,
     session: SessionDep,
     endpoint_id: uuid.UUID | None = None,
+    # A patterned string, not the enum: the published contract describes it so.
     delivery_status: Annotated[
-        str | None,
-        Query(
-            alias="status",
-            pattern=f"^({DeliveryStatus.pending}|{DeliveryStatus.succeeded}|{DeliveryStatus.dead})$",
-        ),
+        str | None, Query(alias="status", pattern=f"^({'|'.join(DeliveryStatus)})$")
     ] = None,
     event_type: EventType | None = None,
     since: Annotated[Moment | None, Query()] = None,
@@ -270,13 +265,13 @@ def list_deliveries(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> DeliveryPage:
-    page = service.list_deliveries(
+    page = deliveries.list_deliveries(
         session,
         actor=actor,
         partner_id=partner_id,
-        where=service.DeliveryFilter(
+        where=deliveries.DeliveryFilter(
             endpoint_id=endpoint_id,
-            status=delivery_status,
+            status=None if delivery_status is None else DeliveryStatus(delivery_status),
             event_type=event_type,
             since=since,
             until=until,
@@ -284,9 +279,7 @@ def list_deliveries(
         limit=limit,
         cursor=cursor,
     )
-    return DeliveryPage(
-        items=[DeliveryRead.of(d) for d in page.items], next_cursor=page.next_cursor
-    )
+    return DeliveryPage.of(page)
 
 
 @router.get(
@@ -296,7 +289,7 @@ def list_deliveries(
     responses=problems(401, 404, 422),
 )
 def get_delivery(delivery_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> DeliveryRead:
-    return DeliveryRead.of(service.get_delivery(session, actor=actor, delivery_id=delivery_id))
+    return DeliveryRead.of(deliveries.get_delivery(session, actor=actor, delivery_id=delivery_id))
 
 
 @router.post(
@@ -310,7 +303,7 @@ def retry_delivery(
     delivery_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> DeliveryRead:
     return DeliveryRead.of(
-        service.retry_delivery(session, actor=actor, delivery_id=delivery_id, clock=clock)
+        deliveries.retry_delivery(session, actor=actor, delivery_id=delivery_id, clock=clock)
     )
 
 
@@ -331,7 +324,7 @@ def list_partner_events(
     partner_id: Annotated[uuid.UUID | None, Query(description="For an admin: whose events")] = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> EventFeedRead:
-    feed = service.read_events(
+    found = feed.read_events(
         session,
         actor=actor,
         partner_id=partner_id,
@@ -339,8 +332,4 @@ def list_partner_events(
         limit=limit,
         types=event_type or (),
     )
-    return EventFeedRead(
-        items=[EventRead.of(e) for e in feed.items],
-        next_cursor=feed.position or "",
-        has_more=feed.has_more,
-    )
+    return EventFeedRead.of(found)

@@ -8,9 +8,10 @@ from pydantic.json_schema import SkipJsonSchema
 
 from buurtplus.api.schemas.common import InputModel, Moment, Name, Page, PatchModel
 from buurtplus.core.pagination import Page as DomainPage
-from buurtplus.domain.webhooks.service import DeliveryRecord
-from buurtplus.outbox.events import EventType
-from buurtplus.outbox.models import DeliveryAttempt, WebhookEndpoint, WebhookEvent
+from buurtplus.domain.webhooks.deliveries import DeliveryRecord
+from buurtplus.domain.webhooks.endpoints import IssuedEndpoint
+from buurtplus.domain.webhooks.feed import EventFeed
+from buurtplus.outbox.models import DeliveryAttempt, EventType, WebhookEndpoint, WebhookEvent
 
 SIGNAL_EVENT_TYPES: list[EventType] = [t for t in EventType if t != EventType.ping]
 
@@ -94,6 +95,10 @@ class EndpointIssued(EndpointRead):
     secret: str = Field(
         description="The signing secret (whsec_...): shown once, now; verify webhooks with it"
     )
+
+    @classmethod
+    def with_secret(cls, issued: IssuedEndpoint) -> "EndpointIssued":
+        return cls(**EndpointRead.of(issued.endpoint).model_dump(), secret=issued.secret)
 
 
 class EndpointPage(Page[EndpointRead]):
@@ -184,7 +189,9 @@ class DeliveryRead(BaseModel):
 
 
 class DeliveryPage(Page[DeliveryRead]):
-    pass
+    @classmethod
+    def of(cls, page: DomainPage[DeliveryRecord]) -> "DeliveryPage":
+        return cls(items=[DeliveryRead.of(d) for d in page.items], next_cursor=page.next_cursor)
 
 
 class EventRead(BaseModel):
@@ -203,3 +210,11 @@ class EventFeedRead(BaseModel):
     items: list[EventRead]
     next_cursor: str = Field(description="Pass as `after` next time, also when items is empty")
     has_more: bool = Field(description="More events are waiting: read again at once")
+
+    @classmethod
+    def of(cls, feed: EventFeed) -> "EventFeedRead":
+        return cls(
+            items=[EventRead.of(e) for e in feed.items],
+            next_cursor=feed.position or "",
+            has_more=feed.has_more,
+        )

@@ -25,7 +25,8 @@ from buurtplus.core.clock import Clock
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.workflow import SignalAction
-from buurtplus.outbox.events import EventType, drop_personal_fields, enqueue_event
+from buurtplus.outbox.events import drop_personal_fields, enqueue_event
+from buurtplus.outbox.models import EventType
 
 API = "/api/v1"
 # What retention purges from stored events, as it does from the signal.

@@ -1,4 +1,5 @@
-"""Partner endpoints, the attempt log, redelivery and the pull API."""
+"""A partner's webhook endpoints: adding, changing, removing, a new secret, a test ping, and
+sending a time range again after an outage."""
 
 import uuid
 from collections.abc import Mapping, Sequence
@@ -7,27 +8,28 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.errors import InvalidCursor, PermissionDenied
+from buurtplus.core.errors import PermissionDenied
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.service import get_partner
+from buurtplus.domain.webhooks.deliveries import DeliveryRecord, delivery_records
 from buurtplus.domain.webhooks.errors import (
-    DeliveryNotFound,
     EndpointDisabled,
     EndpointNotFound,
     InvalidTimeRange,
     InvalidWebhookUrl,
     RecoverRangeTooLong,
 )
-from buurtplus.outbox.events import EventType, add_deliveries, announce, enqueue_event
+from buurtplus.outbox.events import add_deliveries, announce, enqueue_event
 from buurtplus.outbox.models import (
     Delivery,
-    DeliveryAttempt,
     DeliveryStatus,
+    EventType,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -36,16 +38,10 @@ from buurtplus.outbox.secrets import generate_secret
 # One recovery covers at most this much time; a longer outage is recovered in parts.
 MAX_RECOVER_RANGE = timedelta(days=31)
 
-# --- who may -------------------------------------------------------------------------------
 
-
-def _require_manager(session: Session, actor: Actor, partner_id: uuid.UUID) -> None:
-    get_partner(session, actor=actor, partner_id=partner_id)
+def _require_manager(actor: Actor, partner_id: uuid.UUID) -> None:
     if not actor.can_manage_partner(partner_id):
         raise PermissionDenied("Only the partner's own people or an admin manage its webhooks.")
-
-
-# --- endpoints ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -73,13 +69,14 @@ def create_endpoint(
     actor: Actor,
     partner_id: uuid.UUID,
     url: str,
-    event_types: Sequence[str],
+    event_types: Sequence[EventType],
     description: str | None,
     enabled: bool,
     guard: UrlCheck,
     clock: Clock,
 ) -> IssuedEndpoint:
-    _require_manager(session, actor, partner_id)
+    get_partner(session, actor=actor, partner_id=partner_id)
+    _require_manager(actor, partner_id)
     now = clock.now()
     secret = generate_secret()
     endpoint = WebhookEndpoint(
@@ -112,8 +109,7 @@ def _managed_endpoint(
     session: Session, actor: Actor, partner_id: uuid.UUID, endpoint_id: uuid.UUID
 ) -> WebhookEndpoint:
     endpoint = get_endpoint(session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id)
-    if not actor.can_manage_partner(partner_id):
-        raise PermissionDenied("Only the partner's own people or an admin manage its webhooks.")
+    _require_manager(actor, partner_id)
     return endpoint
 
 
@@ -179,14 +175,7 @@ def update_endpoint(
     _audit(
         session, actor, AuditAction.webhook_endpoint_update, endpoint, clock, fields=sorted(changes)
     )
-    if (
-        endpoint.enabled
-        and session.exec(
-            select(Delivery.id)
-            .where(Delivery.endpoint_id == endpoint.id, Delivery.status == DeliveryStatus.pending)
-            .limit(1)
-        ).first()
-    ):
+    if endpoint.enabled and session.exec(_waiting_events(endpoint).limit(1)).first() is not None:
         announce(session)
     return endpoint
 
@@ -238,7 +227,7 @@ def send_test_ping(
     partner_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     clock: Clock,
-) -> "DeliveryRecord":
+) -> DeliveryRecord:
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
     if not endpoint.enabled:
         raise EndpointDisabled()
@@ -252,7 +241,7 @@ def send_test_ping(
     )
     _audit(session, actor, AuditAction.webhook_endpoint_test, endpoint, clock)
     delivery = session.exec(select(Delivery).where(Delivery.event_seq == event.seq)).one()
-    return _records(session, [delivery])[0]
+    return delivery_records(session, [delivery])[0]
 
 
 def recover_deliveries(
@@ -274,9 +263,6 @@ def recover_deliveries(
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
     if not endpoint.enabled:
         raise EndpointDisabled()
-    waiting = select(Delivery.event_seq).where(
-        Delivery.endpoint_id == endpoint.id, Delivery.status == DeliveryStatus.pending
-    )
     events = session.exec(
         select(WebhookEvent)
         .where(
@@ -284,7 +270,7 @@ def recover_deliveries(
             col(WebhookEvent.created_at) >= since,
             col(WebhookEvent.created_at) <= until,
             col(WebhookEvent.type).in_(endpoint.event_types),
-            col(WebhookEvent.seq).not_in(waiting),  # on its way already
+            col(WebhookEvent.seq).not_in(_waiting_events(endpoint)),  # on its way already
         )
         .order_by(col(WebhookEvent.seq))
     ).all()
@@ -305,6 +291,13 @@ def recover_deliveries(
     return len(events)
 
 
+def _waiting_events(endpoint: WebhookEndpoint) -> SelectOfScalar[int]:
+    """The events on their way to the endpoint: delivery pending."""
+    return select(Delivery.event_seq).where(
+        Delivery.endpoint_id == endpoint.id, Delivery.status == DeliveryStatus.pending
+    )
+
+
 def _audit(
     session: Session,
     actor: Actor,
@@ -322,168 +315,3 @@ def _audit(
         partner_id=str(endpoint.partner_id),
         **details,
     )
-
-
-# --- the attempt log ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeliveryFilter:
-    endpoint_id: uuid.UUID | None = None
-    status: str | None = None
-    event_type: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    delivery: Delivery
-    event: WebhookEvent
-    attempts: list[DeliveryAttempt]
-
-
-def _records(session: Session, deliveries: Sequence[Delivery]) -> list[DeliveryRecord]:
-    if not deliveries:
-        return []
-    seqs = {d.event_seq for d in deliveries}
-    events = {
-        e.seq: e for e in session.exec(select(WebhookEvent).where(col(WebhookEvent.seq).in_(seqs)))
-    }
-    attempts: dict[uuid.UUID, list[DeliveryAttempt]] = {d.id: [] for d in deliveries}
-    for attempt in session.exec(
-        select(DeliveryAttempt)
-        .where(col(DeliveryAttempt.delivery_id).in_(attempts))
-        .order_by(col(DeliveryAttempt.attempted_at), col(DeliveryAttempt.id))
-    ):
-        attempts[attempt.delivery_id].append(attempt)
-    return [DeliveryRecord(d, events[d.event_seq], attempts[d.id]) for d in deliveries]
-
-
-def list_deliveries(
-    session: Session,
-    *,
-    actor: Actor,
-    partner_id: uuid.UUID,
-    where: DeliveryFilter,
-    limit: int,
-    cursor: str | None,
-) -> Page[DeliveryRecord]:
-    get_partner(session, actor=actor, partner_id=partner_id)
-    statement = select(Delivery).where(Delivery.partner_id == partner_id)
-    if where.endpoint_id is not None:
-        statement = statement.where(Delivery.endpoint_id == where.endpoint_id)
-    if where.status is not None:
-        statement = statement.where(Delivery.status == where.status)
-    if where.event_type is not None:
-        statement = statement.where(Delivery.event_type == where.event_type)
-    if where.since is not None:
-        statement = statement.where(col(Delivery.created_at) >= where.since)
-    if where.until is not None:
-        statement = statement.where(col(Delivery.created_at) <= where.until)
-    # Newest first reads best in a log, but the one pagination helper pages ascending: page
-    # by (created_at, id) ascending and let the filters narrow the window.
-    page = paginate(
-        session,
-        statement,
-        order=(Delivery.created_at, Delivery.id),
-        key=lambda d: (d.created_at, d.id),
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=_records(session, page.items), next_cursor=page.next_cursor)
-
-
-def _visible_delivery(session: Session, actor: Actor, delivery_id: uuid.UUID) -> Delivery:
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None or not (actor.is_admin or actor.partner_id == delivery.partner_id):
-        raise DeliveryNotFound()
-    return delivery
-
-
-def get_delivery(session: Session, *, actor: Actor, delivery_id: uuid.UUID) -> DeliveryRecord:
-    return _records(session, [_visible_delivery(session, actor, delivery_id)])[0]
-
-
-def retry_delivery(
-    session: Session, *, actor: Actor, delivery_id: uuid.UUID, clock: Clock
-) -> DeliveryRecord:
-    """Send one delivery again now, with a fresh retry schedule and the same webhook-id."""
-    delivery = _visible_delivery(session, actor, delivery_id)
-    if not actor.can_manage_partner(delivery.partner_id):
-        raise PermissionDenied("Only the partner's own people or an admin redeliver.")
-    delivery.status = DeliveryStatus.pending
-    delivery.attempt_count = 0
-    delivery.next_attempt_at = clock.now()
-    delivery.leased_by = None
-    delivery.lease_until = None
-    session.add(delivery)
-    session.flush()
-    announce(session)
-    audit(
-        session,
-        actor,
-        AuditAction.webhook_delivery_retry,
-        delivery.id,
-        clock=clock,
-        partner_id=str(delivery.partner_id),
-    )
-    return _records(session, [delivery])[0]
-
-
-# --- pull ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventFeed:
-    items: list[WebhookEvent]
-    # Where the next read starts: after the last event handed out (or where this one started).
-    position: str | None
-    has_more: bool
-
-
-def read_events(
-    session: Session,
-    *,
-    actor: Actor,
-    partner_id: uuid.UUID | None,
-    after: str | None,
-    limit: int,
-    types: Sequence[str] = (),
-) -> EventFeed:
-    """The partner's events in the order they happened, the same ones its endpoints get."""
-    if actor.partner_id is not None:
-        if partner_id is not None and partner_id != actor.partner_id:
-            raise PermissionDenied("A partner reads its own events.")
-        partner_id = actor.partner_id
-    elif not actor.is_admin:
-        raise PermissionDenied("Events are read by partners (and an admin on their behalf).")
-    elif partner_id is None:
-        raise PermissionDenied("Name the partner whose events to read (partner_id).")
-    else:
-        get_partner(session, actor=actor, partner_id=partner_id)
-    start = 0 if after is None else _event_position(after)
-    statement = select(WebhookEvent).where(
-        WebhookEvent.partner_id == partner_id, col(WebhookEvent.seq) > start
-    )
-    if types:
-        statement = statement.where(col(WebhookEvent.type).in_(types))
-    rows = list(session.exec(statement.order_by(col(WebhookEvent.seq)).limit(limit + 1)))
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1].seq if rows else start
-    assert last is not None
-    return EventFeed(items=rows, position=f"{EVENT_CURSOR_PREFIX}{last}", has_more=has_more)
-
-
-EVENT_CURSOR_PREFIX = "evt_"
-
-
-def _event_position(cursor: str) -> int:
-    """The event number inside a feed cursor (`evt_<number>`)."""
-    digits = cursor.removeprefix(EVENT_CURSOR_PREFIX)
-    if not cursor.startswith(EVENT_CURSOR_PREFIX) or not digits.isascii() or not digits.isdigit():
-        raise InvalidCursor()
-    if len(digits) > 18:
-        raise InvalidCursor()
-    return int(digits)
