@@ -38,7 +38,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --write-docs
 
 openapi: install
 	$(BIN)/buurtplus openapi export

@@ -239,3 +239,37 @@ def run(database_url: str | None = None) -> str:
 
 if __name__ == "__main__":
     print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else None)))
+
+
+def write_performance_doc(report: str, *, database_url: str | None) -> None:
+    """docs/performance.md: the machine, the command and the table of this run; the notes
+    below the marker (profiles, what was changed and why) are kept as they are."""
+    path = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+    marker = "<!-- notes: kept across runs -->"
+    notes = (
+        path.read_text().split(marker, 1)[1]
+        if path.exists() and marker in path.read_text()
+        else "\n"
+    )
+    machine = subprocess.run(["uname", "-srm"], capture_output=True, text=True).stdout.strip()
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "unknown CPU",
+        )
+        if Path("/proc/cpuinfo").exists()
+        else "unknown CPU"
+    )
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        "# Performance\n\n"
+        "Written by `make bench` (`python -m bench --write-docs`); the table is this machine's "
+        "last run.\n\n"
+        f"- machine: {machine}, {os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}\n"
+        f"- database: {(database_url or 'sqlite').split(':', 1)[0]}\n\n"
+        f"{report}\n{marker}{notes}"
+    )

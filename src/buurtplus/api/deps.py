@@ -13,14 +13,12 @@ from sqlmodel import Session
 
 from buurtplus.api.errors import Unauthenticated
 from buurtplus.config import Settings
-from buurtplus.core.actor import Actor, UserRole
+from buurtplus.core.actor import Actor
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.pagination import MAX_LIMIT
-from buurtplus.domain.partners.models import PartnerClient
 from buurtplus.domain.routing.router import Router
-from buurtplus.domain.teams.service import load_actor
-from buurtplus.domain.users.models import User
+from buurtplus.domain.teams.service import signed_in_actor
 from buurtplus.security import InvalidToken, TokenIssuer
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
@@ -105,28 +103,32 @@ bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 def get_current_actor(
-    session: SessionDep,
+    request: Request,
     clock: ClockDep,
     issuer: TokenIssuerDep,
     token: Annotated[str | None, Depends(bearer)],
 ) -> Actor:
+    """The actor a bearer token speaks for, read on a connection of its own: before the
+    request's transaction begins, so a writer does not hold SQLite's write turn for it."""
     if not token:
         raise Unauthenticated("Sign in first: send an 'Authorization: Bearer <token>' header.")
     try:
         claims = issuer.verify(token, now=clock.now())
     except InvalidToken as exc:
         raise Unauthenticated("The token is expired or invalid; sign in again.") from exc
-    if claims.kind == "client":
-        client = session.get(PartnerClient, claims.subject)
-        if client is None or not client.active:
-            raise Unauthenticated("The client has been revoked.")
-        return Actor(
-            user_id=client.id, role=UserRole.partner, partner_id=client.partner_id, is_client=True
+    is_client = claims.kind == "client"
+    with request.app.state.engine.connect() as connection:
+        actor = signed_in_actor(
+            connection,
+            subject=claims.subject,
+            is_client=is_client,
+            token_version=claims.token_version,
         )
-    user = session.get(User, claims.subject)
-    if user is None or not user.is_active or user.token_version != claims.token_version:
+    if actor is None and is_client:
+        raise Unauthenticated("The client has been revoked.")
+    if actor is None:
         raise Unauthenticated("The token has been revoked; sign in again.")
-    return load_actor(session, user=user)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]

@@ -79,8 +79,15 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
     """An engine that never writes statement parameters (personal data, hashes) to logs."""
     if url.startswith("sqlite"):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        # A file's connections are cheap: as many as the threadpool has threads (40), so no
+        # request waits in the pool (readers never block each other in WAL mode).
+        pool: dict[str, Any] = {} if in_memory else {"pool_size": 40, "max_overflow": 10}
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+            **pool,
         )
         _configure_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
         return engine

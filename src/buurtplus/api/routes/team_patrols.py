@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from buurtplus.api.deps import (
     ClockDep,
@@ -39,6 +39,7 @@ FeedToken = Annotated[
 
 
 def calendar_reader(
+    request: Request,
     session: SessionDep,
     clock: ClockDep,
     issuer: TokenIssuerDep,
@@ -47,7 +48,7 @@ def calendar_reader(
 ) -> Actor:
     """The feed token's owner, or else whoever the bearer token says."""
     if token is None:
-        return get_current_actor(session, clock, issuer, bearer_token)
+        return get_current_actor(request, clock, issuer, bearer_token)
     actor = actor_for_feed_token(session, token=token)
     if actor is None:
         raise Unauthenticated("The feed token is unknown or was revoked; make a new one.")

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlmodel import Session, col, func, select
 
 from buurtplus.core.actor import Actor, TeamRole, UserRole
@@ -13,6 +15,7 @@ from buurtplus.core.clock import Clock
 from buurtplus.core.db import flush_or_raise
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.core.pagination import Page, paginate
+from buurtplus.domain.partners.models import PartnerClient
 from buurtplus.domain.teams.errors import (
     AlreadyMember,
     BuurtOutsideMunicipality,
@@ -174,6 +177,50 @@ def drop_memberships(session: Session, *, user_id: uuid.UUID) -> None:
     for membership in session.exec(select(TeamMembership).where(TeamMembership.user_id == user_id)):
         session.delete(membership)
     session.flush()
+
+
+def signed_in_actor(
+    connection: Connection, *, subject: uuid.UUID, is_client: bool, token_version: int | None
+) -> Actor | None:
+    """Who a valid token speaks for, in one query; None when the account or client was
+    switched off, or the token revoked since (a password change raises the version).
+
+    Every request asks this, so it reads plain rows rather than building ORM objects."""
+    if is_client:
+        client = connection.execute(
+            select(PartnerClient.active, PartnerClient.partner_id).where(
+                PartnerClient.id == subject
+            )
+        ).first()
+        if client is None or not client.active:
+            return None
+        return Actor(
+            user_id=subject, role=UserRole.partner, partner_id=client.partner_id, is_client=True
+        )
+    rows = connection.execute(
+        sa.select(
+            col(User.role),
+            col(User.is_active),
+            col(User.token_version),
+            col(User.partner_id),
+            col(TeamMembership.team_id),
+            col(TeamMembership.team_role),
+        )
+        .outerjoin(TeamMembership, col(TeamMembership.user_id) == User.id)
+        .where(col(User.id) == subject)
+    ).all()
+    if not rows or not rows[0].is_active or rows[0].token_version != token_version:
+        return None
+    role = rows[0].role
+    return Actor(
+        user_id=subject,
+        role=role,
+        # Only volunteers act within teams, whatever rows may say.
+        team_roles={r.team_id: r.team_role for r in rows if r.team_id is not None}
+        if role == UserRole.volunteer
+        else {},
+        partner_id=rows[0].partner_id if role == UserRole.partner else None,
+    )
 
 
 def load_actor(session: Session, *, user: User) -> Actor:
