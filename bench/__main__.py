@@ -1,4 +1,4 @@
-"""Throughput and latency of the API over real HTTP: `make bench`.
+"""`make bench`: every benchmark, never part of `make test`.
 
 In process: the rules router, heart-safety coverage and the AED registry. Then webhook
 delivery, and the HTTP paths under wrk load as a share of a bare FastAPI app (bench/http.py),
@@ -6,6 +6,7 @@ on SQLite by default or on --database-url.
 """
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
@@ -29,11 +30,22 @@ def cli(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
     )
 
 
+def demo_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark server: demo data, quiet logs, nothing inherited."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
+    return {
+        **clean,
+        "BUURTPLUS_DATABASE_URL": database_url,
+        "BUURTPLUS_LOG_LEVEL": "WARNING",
+        "BUURTPLUS_JWT_SECRET": "bench-" + "x" * 40,
+        "BUURTPLUS_DEMO": "true",
+        **extra,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url")
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skip-http", action="store_true", help="only the in-process benchmarks")
     parser.add_argument(
         "--write-docs", action="store_true", help="rewrite docs/performance.md with the HTTP table"

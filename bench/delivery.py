@@ -2,7 +2,6 @@
 reported signal to the partner's receiver (median and p99). Part of `make bench`."""
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench.__main__ import cli, free_port
+from bench.__main__ import cli, demo_env, free_port
 
 
 class Arrivals:
@@ -66,16 +65,11 @@ def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'delivery.db'}"
         port = free_port()
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
-        env = {
-            **clean,
-            "BUURTPLUS_DATABASE_URL": url,
-            "BUURTPLUS_LOG_LEVEL": "WARNING",
-            "BUURTPLUS_JWT_SECRET": "bench-" + "x" * 40,
-            "BUURTPLUS_DEMO": "true",
-            "BUURTPLUS_DEMO_RECEIVER_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hooks",
-            "BUURTPLUS_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
-        }
+        env = demo_env(
+            url,
+            BUURTPLUS_DEMO_RECEIVER_URL=f"http://127.0.0.1:{receiver.server_address[1]}/hooks",
+            BUURTPLUS_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8",
+        )
         cli("db", "upgrade", env=env)
         cli("demo", "seed", env=env)
         server = subprocess.Popen(

@@ -2,11 +2,9 @@
 (bench/floor.py) measured in the same run. Load comes from wrk in its own process: Python
 clients would share the server's cores and measure themselves."""
 
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from bench.__main__ import cli, demo_env, free_port
 
 DURATION_S = 8
 CONNECTIONS = 32
@@ -56,13 +56,6 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wrk_missing() -> str | None:
@@ -147,25 +140,12 @@ def measure_floor() -> Result:
         server.wait(timeout=10)
 
 
-def cli(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "buurtplus", *args], env=env, check=True, capture_output=True
-    )
-
-
 def measure_service(database_url: str | None) -> tuple[list[Result], int]:
     """The service as `make run` starts it: demo data, the in-process worker; RSS at the end."""
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         port = free_port()
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("BUURTPLUS_")}
-        env = {
-            **clean,
-            "BUURTPLUS_DATABASE_URL": url,
-            "BUURTPLUS_LOG_LEVEL": "WARNING",
-            "BUURTPLUS_JWT_SECRET": "bench-" + "x" * 40,
-            "BUURTPLUS_DEMO": "true",
-        }
+        env = demo_env(url)
         cli("db", "upgrade", env=env)
         cli("demo", "seed", env=env)
         log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115
@@ -237,10 +217,6 @@ def run(database_url: str | None = None) -> str:
     return text
 
 
-if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else None)))
-
-
 def write_performance_doc(report: str, *, database_url: str | None) -> None:
     """docs/performance.md: the machine, the command and the table of this run; the notes
     below the marker (profiles, what was changed and why) are kept as they are."""
@@ -273,3 +249,12 @@ def write_performance_doc(report: str, *, database_url: str | None) -> None:
         f"- database: {(database_url or 'sqlite').split(':', 1)[0]}\n\n"
         f"{report}\n{marker}{notes}"
     )
+
+
+if __name__ == "__main__":
+    # The HTTP part alone: python -m bench.http [DATABASE_URL] [--write-docs]
+    arguments = [a for a in sys.argv[1:] if a != "--write-docs"]
+    url = arguments[0] if arguments else None
+    report = run(url)
+    if report and "--write-docs" in sys.argv:
+        write_performance_doc(report, database_url=url)
