@@ -1,4 +1,7 @@
+import base64
 import uuid
+from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 from fastapi import FastAPI
@@ -317,3 +320,73 @@ def test_client_credentials_failures_count_per_client_however_its_id_is_written(
     for n, spelling in enumerate(spellings):
         assert attempt(spelling, "wrong", f"192.0.2.{n + 1}") == 400
     assert attempt(str(client_id), issued["client_secret"], "192.0.2.99") == 429
+
+
+def issue_client(app: FastAPI, make: Factory) -> tuple[Any, dict[str, Any]]:
+    partner = make.partner()
+    admin = make.auth(make.user(UserRole.admin))
+    with TestClient(app) as client:
+        issued = client.post(
+            f"/api/v1/partners/{partner.id}/clients", json={"name": "Zaaksysteem"}, headers=admin
+        ).json()
+    return partner, issued
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+
+
+def test_a_system_client_may_authenticate_with_http_basic(app: FastAPI, make: Factory) -> None:
+    partner, issued = issue_client(app, make)
+    with TestClient(app) as client:
+        response = client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic(issued["id"], issued["client_secret"]),
+        )
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        endpoints = client.get(
+            f"/api/v1/partners/{partner.id}/endpoints",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert endpoints.status_code == 200
+
+
+def test_http_basic_with_a_wrong_or_unreadable_secret_is_refused(
+    app: FastAPI, make: Factory
+) -> None:
+    _, issued = issue_client(app, make)
+    with TestClient(app) as client:
+        wrong = client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic(issued["id"], "bpcs_wrong"),
+        )
+        unreadable = client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": "Basic not-base64!"},
+        )
+        twice = client.post(
+            "/api/v1/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": issued["id"],
+                "client_secret": issued["client_secret"],
+            },
+            headers=basic(issued["id"], issued["client_secret"]),
+        )
+    for response in (wrong, unreadable, twice):
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "access_token" not in response.text
+    assert "once" in twice.json()["detail"]
+
+
+def test_the_contract_names_both_token_flows(client: TestClient) -> None:
+    schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+    flows = schemes["OAuth2PasswordBearer"]["flows"]
+    assert flows["password"]["tokenUrl"] == "/api/v1/auth/token"
+    assert flows["clientCredentials"]["tokenUrl"] == "/api/v1/auth/token"

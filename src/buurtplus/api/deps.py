@@ -8,8 +8,10 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Query, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2
 from sqlmodel import Session
+from starlette.requests import HTTPConnection
 
 from buurtplus.api.errors import Unauthenticated
 from buurtplus.config import Settings
@@ -99,7 +101,27 @@ TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
-bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+class BearerToken(OAuth2):
+    """The bearer token of either flow the token endpoint serves: the password grant for
+    people, client credentials (form or HTTP Basic) for partners' systems."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            flows=OAuthFlows(
+                password=OAuthFlowPassword(tokenUrl=TOKEN_URL),
+                clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL),
+            ),
+            scheme_name="OAuth2PasswordBearer",
+            auto_error=False,
+        )
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return token if scheme.lower() == "bearer" and token else None
+
+
+bearer = BearerToken()
 
 
 def get_current_actor(

@@ -1,4 +1,6 @@
+import base64
 from typing import Annotated, Literal
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request
 
@@ -13,6 +15,22 @@ from buurtplus.domain.users.throttle import LoginThrottle
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 FormText = Annotated[str | None, Form(max_length=500)]
+
+
+def basic_client_credentials(request: Request) -> tuple[str, str] | None:
+    """A client's id and secret sent as HTTP Basic (`client_secret_basic`, RFC 6749 2.3.1:
+    both form-encoded, then base64), which most OAuth2 libraries send by default."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCredentials("The Basic credentials are not readable.") from exc
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise InvalidCredentials("The Basic credentials are not readable.")
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 @router.post(
@@ -34,6 +52,13 @@ def issue_token(
     scope: Annotated[str, Form(max_length=500)] = "",
 ) -> Token:
     throttle: LoginThrottle = request.app.state.login_throttle
+    basic = basic_client_credentials(request) if grant_type == "client_credentials" else None
+    if basic is not None:
+        if client_id is not None or client_secret is not None:
+            raise InvalidCredentials(
+                "Send the client's credentials once: in the Authorization header or in the form."
+            )
+        client_id, client_secret = basic
     name = username if grant_type == "password" else client_id
     account_key = (
         "account:" + normalise_email(name or "")
