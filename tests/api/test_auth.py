@@ -289,12 +289,7 @@ def test_a_signed_token_whose_expiry_cannot_be_read_is_a_401(
 def test_client_credentials_failures_count_per_client_however_its_id_is_written(
     app: FastAPI, make: Factory
 ) -> None:
-    partner = make.partner()
-    admin = make.auth(make.user(UserRole.admin))
-    with TestClient(app) as client:
-        issued = client.post(
-            f"/api/v1/partners/{partner.id}/clients", json={"name": "Zaaksysteem"}, headers=admin
-        ).json()
+    _, issued = issue_client(app, make)
     client_id = uuid.UUID(issued["id"])
     spellings = [
         "{" + str(client_id) + "}",
