@@ -211,31 +211,29 @@ def signed_in_actor(
     ).all()
     if not rows or not rows[0].is_active or rows[0].token_version != token_version:
         return None
-    role = rows[0].role
-    return Actor(
-        user_id=subject,
-        role=role,
-        # Only volunteers act within teams, whatever rows may say.
-        team_roles={r.team_id: r.team_role for r in rows if r.team_id is not None}
-        if role == UserRole.volunteer
-        else {},
-        partner_id=rows[0].partner_id if role == UserRole.partner else None,
-    )
+    teams = {r.team_id: r.team_role for r in rows if r.team_id is not None}
+    return _account_actor(subject, rows[0].role, rows[0].partner_id, teams)
 
 
 def load_actor(session: Session, *, user: User) -> Actor:
     """Who the account acts as: its role, and for a volunteer the teams it belongs to."""
-    # Only volunteers act within teams, whatever rows may say.
-    memberships = (
-        session.exec(select(TeamMembership).where(TeamMembership.user_id == user.id)).all()
-        if user.role == UserRole.volunteer
-        else []
-    )
+    memberships = session.exec(select(TeamMembership).where(TeamMembership.user_id == user.id))
+    teams = {m.team_id: m.team_role for m in memberships}
+    return _account_actor(user.id, user.role, user.partner_id, teams)
+
+
+def _account_actor(
+    user_id: uuid.UUID,
+    role: UserRole,
+    partner_id: uuid.UUID | None,
+    teams: dict[uuid.UUID, TeamRole],
+) -> Actor:
     return Actor(
-        user_id=user.id,
-        role=user.role,
-        team_roles={m.team_id: m.team_role for m in memberships},
-        partner_id=user.partner_id if user.role == UserRole.partner else None,
+        user_id=user_id,
+        role=role,
+        # Only volunteers act within teams, whatever rows may say.
+        team_roles=teams if role == UserRole.volunteer else {},
+        partner_id=partner_id if role == UserRole.partner else None,
     )
 
 
