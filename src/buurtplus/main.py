@@ -39,7 +39,9 @@ from buurtplus.background import BackgroundWork, address_guard
 from buurtplus.config import Settings, check_servable, get_settings
 from buurtplus.core.clock import Clock, SystemClock
 from buurtplus.core.db import make_engine
+from buurtplus.core.writer import Writer
 from buurtplus.domain.users.throttle import LoginThrottle
+from buurtplus.outbox import wakeup
 from buurtplus.routing.registry import load_router
 from buurtplus.security import TokenIssuer, configure_password_hashing
 
@@ -76,7 +78,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             work.start()
         # None when a separate `buurtplus worker` does this work.
         app.state.background_work = work
+        app.state.writer.start()
         yield
+        app.state.writer.stop()
         if work is not None:
             work.stop()
         app.state.engine.dispose()
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock
     app.state.engine = make_engine(settings.database_url)
     app.state.sqlite_writer_lock = None
+    app.state.writer = Writer(app.state.engine, after_commit=wakeup.wake_workers)
     app.state.router = load_router(settings.router, settings)
     app.state.address_guard = address_guard(settings)
     app.state.token_issuer = TokenIssuer(

@@ -19,6 +19,7 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.pagination import MAX_LIMIT
+from buurtplus.core.writer import Writer
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.teams.service import signed_in_actor
 from buurtplus.security import InvalidToken, TokenIssuer
@@ -94,7 +95,14 @@ async def get_router(request: Request) -> Router:
     return router
 
 
+async def get_writer(request: Request) -> Writer:
+    """The group-committing writer (core/writer.py) of this process."""
+    writer: Writer = request.app.state.writer
+    return writer
+
+
 ClockDep = Annotated[Clock, Depends(get_clock)]
+WriterDep = Annotated[Writer, Depends(get_writer)]
 RouterDep = Annotated[Router, Depends(get_router)]
 TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 # scope="function": commit before the response is sent, so a 2xx means it is stored.

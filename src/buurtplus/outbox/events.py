@@ -4,16 +4,23 @@ change they report, so a committed change always has its event and a rolled-back
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import Connection, delete, func, insert, text, update
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
 from buurtplus.core.clock import Clock
 from buurtplus.outbox import wakeup
-from buurtplus.outbox.models import Delivery, EventType, WebhookEndpoint, WebhookEvent
+from buurtplus.outbox.models import (
+    Delivery,
+    DeliveryStatus,
+    EventType,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 NOTIFY_CHANNEL = "buurtplus_deliveries"
 # Any constant: the advisory lock that orders event-writing transactions on PostgreSQL.
@@ -42,6 +49,82 @@ def keep_commit_order(session: Session) -> None:
         # (a signal's version check), and after this lock, not as a side effect of taking it.
         with session.no_autoflush:
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
+
+
+def _commit_order_lock(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
+
+
+def wants(endpoint_types: Iterable[str], type_: EventType) -> bool:
+    """Whether an endpoint subscribed to these event types is sent an event of `type_`."""
+    return type_ in endpoint_types
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event for one partner, to be stored by `store_events` with its deliveries."""
+
+    partner_id: uuid.UUID
+    type: EventType
+    data: dict[str, Any]
+    created_at: datetime
+    signal_id: uuid.UUID | None = None
+
+
+_EVENTS = WebhookEvent.__table__  # type: ignore[attr-defined]
+_DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
+_ENDPOINTS = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+
+
+def store_events(connection: Connection, events: list[NewEvent]) -> int:
+    """`enqueue_event` for a write made with plain inserts (the group-committing writer): the
+    events, then a delivery to each enabled endpoint that wants them. Returns the number of
+    deliveries; the caller wakes the workers after its commit."""
+    if not events:
+        return 0
+    _commit_order_lock(connection)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "partner_id": event.partner_id,
+            "type": event.type,
+            "signal_id": event.signal_id,
+            "created_at": event.created_at,
+            "body": event_body(event.type, event.created_at, event.data),
+        }
+        for event in events
+    ]
+    seqs = connection.execute(
+        insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True), rows
+    ).scalars()
+    endpoints = connection.execute(
+        select(_ENDPOINTS.c.id, _ENDPOINTS.c.partner_id, _ENDPOINTS.c.event_types).where(
+            _ENDPOINTS.c.partner_id.in_({event.partner_id for event in events}),
+            _ENDPOINTS.c.enabled.is_(True),
+        )
+    ).all()
+    deliveries = [
+        {
+            "id": uuid.uuid4(),
+            "event_seq": seq,
+            "endpoint_id": endpoint.id,
+            "partner_id": event.partner_id,
+            "event_type": event.type,
+            "status": DeliveryStatus.pending,
+            "attempt_count": 0,
+            "next_attempt_at": event.created_at,
+            "created_at": event.created_at,
+        }
+        for event, seq in zip(events, seqs, strict=True)
+        for endpoint in endpoints
+        if endpoint.partner_id == event.partner_id and wants(endpoint.event_types, event.type)
+    ]
+    if deliveries:
+        connection.execute(insert(_DELIVERIES), deliveries)
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return len(deliveries)
 
 
 def enqueue_event(
@@ -77,7 +160,7 @@ def enqueue_event(
                     WebhookEndpoint.partner_id == partner_id, col(WebhookEndpoint.enabled)
                 )
             )
-            if type_ in endpoint.event_types
+            if wants(endpoint.event_types, type_)
         ]
     )
     add_deliveries(session, event, endpoints, now=now)

@@ -10,8 +10,10 @@ from buurtplus.api.deps import (
     CurrentActor,
     Cursor,
     Limit,
+    ReadSessionDep,
     RouterDep,
     SessionDep,
+    WriterDep,
     audited_read,
 )
 from buurtplus.api.errors import problems
@@ -58,10 +60,13 @@ def report_signal(
     active: RouterDep,
     response: Response,
     actor: CurrentActor,
-    session: SessionDep,
+    session: ReadSessionDep,
+    writer: WriterDep,
     clock: ClockDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> SignalSubmitted:
+    # Checked and routed on a read-only session; stored by the group-committing writer, so a
+    # report never holds the database's write turn while it is worked out.
     draft = SignalDraft(
         id=body.id,
         category=body.category,
@@ -83,6 +88,7 @@ def report_signal(
         idempotency_key=idempotency_key,
         clock=clock,
         router=active,
+        writer=writer,
     )
     response.headers["ETag"] = signal_etag(submission.view)
     response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"

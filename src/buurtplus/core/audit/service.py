@@ -22,16 +22,27 @@ def audit(
 ) -> None:
     """Append one audit event; `details` never holds personal content or a secret, only ids,
     codes and counts. `actor` is None for the system itself (a job, the router)."""
-    session.add(
-        AuditEvent(
-            created_at=clock.now(),
-            actor_id=actor.user_id if actor else None,
-            action=action.value,
-            object_type=action.object_type,
-            object_id=object_id,
-            details=details,
-        )
-    )
+    session.add(AuditEvent(**audit_row(actor, action, object_id, at=clock.now(), **details)))
+
+
+def audit_row(
+    actor: Actor | None,
+    action: AuditAction,
+    object_id: uuid.UUID | None,
+    *,
+    at: datetime,
+    **details: Any,
+) -> dict[str, Any]:
+    """The columns of one audit event, for `audit` and for writes that insert rows directly."""
+    return {
+        "id": uuid.uuid4(),
+        "created_at": at,
+        "actor_id": actor.user_id if actor else None,
+        "action": action.value,
+        "object_type": action.object_type,
+        "object_id": object_id,
+        "details": details,
+    }
 
 
 def list_events(

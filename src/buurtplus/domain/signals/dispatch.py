@@ -50,19 +50,10 @@ def facts_of(session: Session, signal: Signal, category: Category, at: datetime)
     )
 
 
-def _apply(
-    session: Session,
-    signal: Signal,
-    decision: Decision | None,
-    *,
-    action: SignalAction,
-    actor: Actor | None,
-    clock: Clock,
-    note: str | None = None,
-) -> None:
-    now = clock.now()
-    before = signal.status
-    before_partner = signal.partner_id
+def apply_decision(
+    signal: Signal, decision: Decision | None, *, action: SignalAction, now: datetime
+) -> SignalAction:
+    """Put a routing decision (None: no partner) on the signal; the action it is recorded as."""
     if decision is None:
         signal.status = SignalStatus.unroutable
         signal.partner_id = None
@@ -84,11 +75,27 @@ def _apply(
     if action != SignalAction.escalate:
         signal.escalated_at = None  # a new deadline may be escalated in its turn
     signal.updated_at = now
+    return action if decision else SignalAction.mark_unroutable
+
+
+def _apply(
+    session: Session,
+    signal: Signal,
+    decision: Decision | None,
+    *,
+    action: SignalAction,
+    actor: Actor | None,
+    clock: Clock,
+    note: str | None = None,
+) -> None:
+    before = signal.status
+    before_partner = signal.partner_id
+    recorded = apply_decision(signal, decision, action=action, now=clock.now())
     save_step(
         session,
         signal,
         actor=actor,
-        action=action if decision else SignalAction.mark_unroutable,
+        action=recorded,
         from_status=before,
         from_partner_id=before_partner,
         note=note if note is not None else signal.routing_explanation,
@@ -96,19 +103,18 @@ def _apply(
     )
 
 
-def route_new_signal(
-    session: Session, signal: Signal, category: Category, *, router: Router, clock: Clock
-) -> None:
-    """Called in the transaction that stores the signal: routed, or unroutable, never silent."""
-    facts = facts_of(session, signal, category, clock.now())
+def decide_new_signal(
+    session: Session, signal: Signal, category: Category, *, router: Router, at: datetime
+) -> Decision | None:
+    """Where a new signal goes; None when no rule matches or the router fails. A failing
+    router plugin must not lose the report: it waits in the coordinator's queue instead."""
+    facts = facts_of(session, signal, category, at)
     try:
         with session.begin_nested():
-            decision = router.decide(session, facts, exclude=frozenset())
+            return router.decide(session, facts, exclude=frozenset())
     except Exception:
-        # A failing router plugin must not lose the report: it waits in the queue instead.
         log.exception("router failed", extra={"signal_id": str(signal.id)})
-        decision = None
-    _apply(session, signal, decision, action=SignalAction.route, actor=None, clock=clock)
+        return None
 
 
 def reject_signal(

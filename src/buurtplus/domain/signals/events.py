@@ -17,6 +17,7 @@ partner the signal left learns only that (and its earlier events lose their pers
 """
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -25,7 +26,7 @@ from buurtplus.core.clock import Clock
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.workflow import SignalAction
-from buurtplus.outbox.events import drop_personal_fields, enqueue_event
+from buurtplus.outbox.events import NewEvent, drop_personal_fields, enqueue_event
 from buurtplus.outbox.models import EventType
 
 API = "/api/v1"
@@ -103,6 +104,33 @@ def _notices(
     return [(now, EventType.signal_updated)]
 
 
+def step_events(
+    signal: Signal,
+    category: Category,
+    *,
+    action: SignalAction,
+    from_partner_id: uuid.UUID | None,
+    at: datetime,
+) -> list[NewEvent]:
+    """What each partner concerned is told of a step: the one it left, the one it reached."""
+    return [
+        NewEvent(
+            partner_id=recipient,
+            type=kind,
+            data=signal_event_data(
+                signal,
+                category,
+                change=action,
+                recipient=recipient,
+                full=recipient == signal.partner_id,
+            ),
+            created_at=at,
+            signal_id=signal.id,
+        )
+        for recipient, kind in _notices(action, from_partner_id, signal.partner_id)
+    ]
+
+
 def announce_step(
     session: Session,
     signal: Signal,
@@ -113,22 +141,17 @@ def announce_step(
 ) -> None:
     category = session.get(Category, signal.category_id)
     assert category is not None
-    for recipient, kind in _notices(action, from_partner_id, signal.partner_id):
-        assigned = recipient == signal.partner_id
-        if kind == EventType.signal_rerouted:
+    for event in step_events(
+        signal, category, action=action, from_partner_id=from_partner_id, at=clock.now()
+    ):
+        if event.type == EventType.signal_rerouted:
             # It left them: what they were sent about it no longer stays readable in their feed.
-            drop_personal_fields(session, [signal.id], PERSONAL_FIELDS, partner_id=recipient)
+            drop_personal_fields(session, [signal.id], PERSONAL_FIELDS, partner_id=event.partner_id)
         enqueue_event(
             session,
-            partner_id=recipient,
-            type_=kind,
-            data=signal_event_data(
-                signal,
-                category,
-                change=action,
-                recipient=recipient,
-                full=assigned,
-            ),
+            partner_id=event.partner_id,
+            type_=event.type,
+            data=event.data,
             signal_id=signal.id,
             clock=clock,
         )

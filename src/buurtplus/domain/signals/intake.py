@@ -1,20 +1,25 @@
 """Reporting a signal: checked, stored once however often a phone retries, routed at once."""
 
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Connection, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from buurtplus.core.actor import Actor, UserRole
 from buurtplus.core.audit.actions import AuditAction
-from buurtplus.core.audit.service import audit
+from buurtplus.core.audit.models import AuditEvent
+from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
-from buurtplus.core.idempotency import fingerprint, insert_once
+from buurtplus.core.idempotency import fingerprint
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.advice import Advice, advice_for
-from buurtplus.domain.signals.dispatch import route_new_signal
+from buurtplus.domain.signals.dispatch import apply_decision, decide_new_signal
 from buurtplus.domain.signals.errors import (
     BuurtOutsideTeamMunicipality,
     IdempotencyKeyReused,
@@ -25,17 +30,30 @@ from buurtplus.domain.signals.errors import (
     TeamRequired,
     UnknownCategory,
 )
+from buurtplus.domain.signals.events import step_events
 from buurtplus.domain.signals.models import IdempotencyKey, Signal, SignalEvent
 from buurtplus.domain.signals.reading import SignalView
+from buurtplus.domain.signals.steps import history_row, step_audit_row
 from buurtplus.domain.signals.visibility import (
     DetailLevel,
     allowed_actions,
 )
 from buurtplus.domain.signals.workflow import (
+    SignalAction,
     SignalStatus,
     Urgency,
 )
 from buurtplus.domain.teams.models import Team
+from buurtplus.outbox.events import NewEvent, announce, store_events
+
+T = TypeVar("T")
+
+
+class GroupWriter(Protocol):
+    """The group-committing writer (core/writer.py): runs a job in its next commit."""
+
+    def run(self, job: Callable[[Connection], T]) -> T: ...
+
 
 # Phones' clocks drift; an observation a little "in the future" is not an error.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -100,8 +118,13 @@ def submit_signal(
     idempotency_key: str | None,
     clock: Clock,
     router: Router | None = None,
+    writer: GroupWriter | None = None,
 ) -> Submission:
-    """Store a reported signal (or return the one this retry already stored) with advice."""
+    """Store a reported signal (or return the one this retry already stored) with advice.
+
+    With a `writer`, `session` only reads and the rows go to the group-committing writer,
+    which has stored them when this returns; without one they go into `session`'s own
+    transaction."""
     request_hash = draft.fingerprint()
     earlier = _earlier_submission(
         session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
@@ -146,47 +169,101 @@ def submit_signal(
         created_at=now,
         updated_at=now,
     )
-
-    def store() -> None:
-        # The signal first: the rows below refer to it.
-        session.add(signal)
-        session.flush()
-        session.add(
-            SignalEvent(
-                signal_id=signal.id,
-                version=1,
-                created_at=now,
-                actor_id=actor.user_id,
-                action="submit",
-                from_status=None,
-                to_status=signal.status,
+    rows = IntakeRows(signal_id=signal.id)
+    rows.history.append(
+        history_row(
+            signal, version=1, actor=actor, action="submit", from_status=None, note=None, at=now
+        )
+    )
+    if idempotency_key is not None:
+        rows.idempotency_key = {
+            "user_id": actor.user_id,
+            "key": idempotency_key,
+            "request_hash": request_hash,
+            "signal_id": signal.id,
+            "created_at": now,
+        }
+    rows.audit.append(
+        audit_row(actor, AuditAction.signal_create, signal.id, at=now, category=category.code)
+    )
+    if router is not None:
+        # Routed in the same write as the report: it is never stored unrouted.
+        decision = decide_new_signal(session, signal, category, router=router, at=now)
+        action = apply_decision(signal, decision, action=SignalAction.route, now=now)
+        signal.version = 2
+        rows.history.append(
+            history_row(
+                signal,
+                version=2,
+                actor=None,
+                action=action,
+                from_status=SignalStatus.submitted,
+                note=signal.routing_explanation,
+                at=now,
             )
         )
-        if idempotency_key is not None:
-            session.add(
-                IdempotencyKey(
-                    user_id=actor.user_id,
-                    key=idempotency_key,
-                    request_hash=request_hash,
-                    signal_id=signal.id,
-                    created_at=now,
-                )
-            )
+        rows.audit.append(step_audit_row(signal, actor=None, action=action, at=now))
+        rows.events = step_events(signal, category, action=action, from_partner_id=None, at=now)
+    rows.signal = {column.key: getattr(signal, column.key) for column in _SIGNALS.columns}
 
-    def stored_by_a_retry() -> Signal | None:
-        session.expunge_all()
-        return _earlier_submission(
+    try:
+        if writer is None:
+            _store_in_session(session, rows)
+        else:
+            writer.run(rows.store)
+    except IntegrityError:
+        # A concurrent retry of the same report got there first: answer with its signal.
+        if writer is None:
+            session.expunge_all()
+        else:
+            session.rollback()  # a new snapshot, which sees what the retry committed
+        earlier = _earlier_submission(
             session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
         )
-
-    # A concurrent retry of the same report may win the race: then answer with its signal.
-    earlier = insert_once(session, store, stored_by_a_retry)
-    if earlier is not None:
+        if earlier is None:
+            raise
         return _submission(session, actor, earlier, replayed=True)
-    audit(session, actor, AuditAction.signal_create, signal.id, clock=clock, category=category.code)
-    if router is not None:
-        route_new_signal(session, signal, category, router=router, clock=clock)
-    return _submission(session, actor, signal, replayed=False)
+    view = SignalView(signal, category, DetailLevel.full, allowed_actions(actor, signal))
+    advice = advice_for(category, urgency=signal.urgency, emergency_called=signal.emergency_called)
+    return Submission(view=view, advice=advice, replayed=False)
+
+
+_SIGNALS = Signal.__table__  # type: ignore[attr-defined]
+_HISTORY = SignalEvent.__table__  # type: ignore[attr-defined]
+_KEYS = IdempotencyKey.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class IntakeRows:
+    """Everything one report stores, as plain rows: written by the group-committing writer
+    (or in the caller's transaction) with a few inserts and no ORM flush."""
+
+    signal_id: uuid.UUID
+    signal: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    idempotency_key: dict[str, Any] | None = None
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+
+    def store(self, connection: Connection) -> None:
+        # The signal first: the rows below refer to it. A taken id or idempotency key
+        # raises IntegrityError and the caller's savepoint takes back all of it.
+        connection.execute(insert(_SIGNALS), [self.signal])
+        connection.execute(insert(_HISTORY), self.history)
+        if self.idempotency_key is not None:
+            connection.execute(insert(_KEYS), [self.idempotency_key])
+        connection.execute(insert(_AUDIT), self.audit)
+        store_events(connection, self.events)
+
+
+def _store_in_session(session: Session, rows: IntakeRows) -> None:
+    """Store in the caller's transaction (a patrol observation or an AED check that becomes a
+    signal), in a savepoint so a conflict leaves that transaction usable."""
+    with session.begin_nested():
+        rows.store(session.connection())
+    if rows.events:
+        announce(session)
 
 
 def _earlier_submission(

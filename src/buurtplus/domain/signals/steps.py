@@ -2,12 +2,15 @@
 audit record and the events for partners."""
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
-from buurtplus.core.audit.service import audit
+from buurtplus.core.audit.models import AuditEvent
+from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import flush_or_raise
 from buurtplus.core.errors import PermissionDenied
@@ -48,6 +51,44 @@ def check_step(
     return target
 
 
+def history_row(
+    signal: Signal,
+    *,
+    version: int,
+    actor: Actor | None,
+    action: str,
+    from_status: SignalStatus | None,
+    note: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """The columns of the history event of a step that brings `signal` to `version`."""
+    return {
+        "id": uuid.uuid4(),
+        "signal_id": signal.id,
+        "version": version,
+        "created_at": at,
+        "actor_id": actor.user_id if actor else None,
+        "actor_partner_id": actor.partner_id if actor else None,
+        "action": action,
+        "from_status": from_status,
+        "to_status": signal.status,
+        "note": note,
+    }
+
+
+def step_audit_row(
+    signal: Signal, *, actor: Actor | None, action: SignalAction, at: datetime
+) -> dict[str, Any]:
+    return audit_row(
+        actor,
+        AuditAction.step("signal", action),
+        signal.id,
+        at=at,
+        to_status=signal.status,
+        partner_id=str(signal.partner_id) if signal.partner_id else None,
+    )
+
+
 def save_step(
     session: Session,
     signal: Signal,
@@ -66,27 +107,19 @@ def save_step(
     session.add(signal)
     session.add(
         SignalEvent(
-            signal_id=signal.id,
-            version=signal.version + 1,
-            created_at=clock.now(),
-            actor_id=actor.user_id if actor else None,
-            actor_partner_id=actor.partner_id if actor else None,
-            action=action,
-            from_status=from_status,
-            to_status=signal.status,
-            note=note,
+            **history_row(
+                signal,
+                version=signal.version + 1,
+                actor=actor,
+                action=action,
+                from_status=from_status,
+                note=note,
+                at=clock.now(),
+            )
         )
     )
     flush_or_raise(session, conflict=StaleSignal(), stale=StaleSignal())
-    audit(
-        session,
-        actor,
-        AuditAction.step("signal", action),
-        signal.id,
-        clock=clock,
-        to_status=signal.status,
-        partner_id=str(signal.partner_id) if signal.partner_id else None,
-    )
+    session.add(AuditEvent(**step_audit_row(signal, actor=actor, action=action, at=clock.now())))
     announce_step(session, signal, action=action, from_partner_id=from_partner_id, clock=clock)
 
 

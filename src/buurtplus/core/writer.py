@@ -1,0 +1,144 @@
+"""The group-committing writer: one thread runs the write jobs handed to it, many in one
+transaction, each in a savepoint of its own (DESIGN.md section 8).
+
+A request that hands its rows here does its reads and checks first, without holding the
+database's write turn; the writer then stores many requests' rows per commit. On SQLite that
+means one `BEGIN IMMEDIATE` and one commit for a whole group instead of one per request, and no
+request thread waits in SQLite's busy handler. A job that fails (a unique key taken by a
+concurrent retry, say) rolls back its own savepoint only; the others in its group commit.
+A caller's `run` returns only after the commit, so a 2xx still means the rows are stored.
+"""
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from buurtplus.core.db import WRITE_TRANSACTION
+
+log = logging.getLogger("buurtplus.writer")
+
+T = TypeVar("T")
+Job = Callable[[Connection], Any]
+
+# Most jobs stored per commit: enough to drain a burst, small enough that the first waits little.
+MAX_GROUP = 64
+
+
+@dataclass
+class _Pending:
+    job: Job
+    future: "Future[Any]" = field(default_factory=Future)
+
+
+class WriterStopped(RuntimeError):
+    """The writer was stopped (the service is shutting down) before it took the job."""
+
+
+class Writer:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        after_commit: Callable[[], None] | None = None,
+        max_group: int = MAX_GROUP,
+    ) -> None:
+        self._engine = engine
+        self._after_commit = after_commit
+        self._max_group = max_group
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._lock = threading.Lock()
+        self.commits = 0
+        self.jobs = 0
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._stopped:
+                return
+            self._thread = threading.Thread(target=self._loop, name="buurtplus-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Store what was handed in already, then stop."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stopped = True
+        if thread is None:
+            return
+        self._queue.put(None)
+        thread.join(timeout)
+
+    def run(self, job: Callable[[Connection], T]) -> T:
+        """Run `job` in the writer's next group and return its result once that group has
+        committed; its exception if it failed (its savepoint was rolled back) or the commit did."""
+        if self._thread is None:
+            self.start()  # on first use, also where no lifespan ran (a bare test client)
+        if self._stopped:
+            raise WriterStopped("the writer has stopped: the service is shutting down")
+        pending = _Pending(job)
+        self._queue.put(pending)
+        result: T = pending.future.result()
+        return result
+
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            group: list[_Pending] = []
+            if first is None:
+                stopping = True
+            else:
+                group.append(first)
+            # Whatever queued while the last group committed goes in this one.
+            while len(group) < self._max_group:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                else:
+                    group.append(item)
+            if group:
+                self._commit_group(group)
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        outcomes: list[tuple[_Pending, bool, Any]] = []
+        try:
+            with self._engine.connect() as connection:
+                writing = connection.execution_options(**{WRITE_TRANSACTION: True})
+                with writing.begin():
+                    for pending in group:
+                        savepoint = writing.begin_nested()
+                        try:
+                            result = pending.job(writing)
+                        except Exception as exc:  # handed to the caller
+                            savepoint.rollback()
+                            outcomes.append((pending, False, exc))
+                        else:
+                            savepoint.commit()
+                            outcomes.append((pending, True, result))
+        except Exception as exc:  # nothing of the group is stored
+            log.exception("a group of writes failed to commit")
+            for pending in group:
+                pending.future.set_exception(exc)
+            return
+        self.commits += 1
+        self.jobs += len(group)
+        if self._after_commit is not None:
+            try:
+                self._after_commit()
+            except Exception:
+                log.exception("after-commit hook failed")
+        for pending, ok, value in outcomes:
+            if ok:
+                pending.future.set_result(value)
+            else:
+                pending.future.set_exception(value)
