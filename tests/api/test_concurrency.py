@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.fixtures.databases import fresh_postgres_database, postgres_base_url
 from tests.fixtures.server import demo_server
 
 
@@ -95,3 +96,68 @@ async def _audited_reads_among_writes(base: str, readers: int) -> list[int]:
 def test_audited_reads_and_writes_interleave_without_lock_errors(server: str) -> None:
     codes = asyncio.run(_audited_reads_among_writes(server, readers=30))
     assert codes == [200] * 30 + [201] * 30
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def any_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'demo.db'}"
+    else:
+        base = postgres_base_url()
+        if base is None:
+            pytest.skip("PostgreSQL: set BUURTPLUS_TEST_DATABASE_URL")
+        url = fresh_postgres_database(base, "reports_burst")
+    with demo_server(url) as served:
+        yield served
+
+
+async def _report_burst(base: str) -> tuple[list[httpx.Response], dict[str, str]]:
+    """40 different reports at once, and 10 of them sent three times with one Idempotency-Key,
+    the way a phone retries on a bad connection."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        token = (
+            await client.post(
+                "/api/v1/auth/token", data={"username": "member@demo.local", "password": "demo"}
+            )
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+
+        async def report(n: int) -> httpx.Response:
+            return await client.post(
+                "/api/v1/signals",
+                headers={**auth, "Idempotency-Key": f"burst-{n}"},
+                json={
+                    "category": "loneliness" if n % 2 else "public_space",
+                    "description": f"Melding {n}",
+                    "postcode": "1091AB",
+                },
+            )
+
+        numbers = [*range(40), *range(10), *range(10)]
+        return list(await asyncio.gather(*[report(n) for n in numbers])), auth
+
+
+def test_a_burst_of_reports_and_their_racing_retries_stores_each_report_once(
+    any_server: str,
+) -> None:
+    answers, auth = asyncio.run(_report_burst(any_server))
+
+    assert [answer.status_code for answer in answers] == [201] * 60
+    ids: dict[str, set[str]] = {}
+    for answer in answers:
+        body = answer.json()
+        ids.setdefault(body["description"], set()).add(body["id"])
+    # Every report is one signal, whichever of its copies came first.
+    assert sorted(ids) == sorted(f"Melding {n}" for n in range(40))
+    assert all(len(signal_ids) == 1 for signal_ids in ids.values())
+    assert sum(answer.headers.get("Idempotent-Replayed") == "true" for answer in answers) == 20
+    with httpx.Client(base_url=any_server, headers=auth) as client:
+        for (signal_id,) in ids.values():
+            stored = client.get(f"/api/v1/signals/{signal_id}")
+            assert stored.status_code == 200
+            assert stored.json()["status"] in ("routed", "unroutable")
+            history = client.get(f"/api/v1/signals/{signal_id}/history").json()["items"]
+            assert [step["action"] for step in history][:1] == ["submit"]
+            assert len(history) == 2

@@ -7,6 +7,10 @@ means one `BEGIN IMMEDIATE` and one commit for a whole group instead of one per 
 request thread waits in SQLite's busy handler. A job that fails (a unique key taken by a
 concurrent retry, say) rolls back its own savepoint only; the others in its group commit.
 A caller's `run` returns only after the commit, so a 2xx still means the rows are stored.
+
+Jobs of a kind that can store many at once (`Batch`: many reports, say) are first stored
+together, a few multi-row inserts for the whole group; only if that fails is each job of the
+group stored in its own savepoint, so the one at fault fails alone.
 """
 
 import logging
@@ -15,7 +19,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Connection, Engine
 
@@ -28,6 +32,16 @@ Job = Callable[[Connection], Any]
 
 # Most jobs stored per commit: enough to drain a burst, small enough that the first waits little.
 MAX_GROUP = 64
+
+
+@runtime_checkable
+class Batch(Protocol):
+    """A job that can be stored together with the other jobs of its type in the group."""
+
+    def __call__(self, connection: Connection) -> None: ...
+
+    @classmethod
+    def store_all(cls, connection: Connection, jobs: list[Any]) -> None: ...
 
 
 @dataclass
@@ -75,6 +89,10 @@ class Writer:
         self._queue.put(None)
         thread.join(timeout)
 
+    def waiting(self) -> int:
+        """Jobs handed in and not yet taken into a group."""
+        return self._queue.qsize()
+
     def run(self, job: Callable[[Connection], T]) -> T:
         """Run `job` in the writer's next group and return its result once that group has
         committed; its exception if it failed (its savepoint was rolled back) or the commit did."""
@@ -115,16 +133,7 @@ class Writer:
             with self._engine.connect() as connection:
                 writing = connection.execution_options(**{WRITE_TRANSACTION: True})
                 with writing.begin():
-                    for pending in group:
-                        savepoint = writing.begin_nested()
-                        try:
-                            result = pending.job(writing)
-                        except Exception as exc:  # handed to the caller
-                            savepoint.rollback()
-                            outcomes.append((pending, False, exc))
-                        else:
-                            savepoint.commit()
-                            outcomes.append((pending, True, result))
+                    outcomes = self._together(writing, group) or self._one_by_one(writing, group)
         except Exception as exc:  # nothing of the group is stored
             log.exception("a group of writes failed to commit")
             for pending in group:
@@ -142,3 +151,46 @@ class Writer:
                 pending.future.set_result(value)
             else:
                 pending.future.set_exception(value)
+
+    @staticmethod
+    def _together(
+        connection: Connection, group: list[_Pending]
+    ) -> list[tuple[_Pending, bool, Any]] | None:
+        """Store the group with one call per kind of batch job; None if any of it failed
+        (nothing of it is kept then)."""
+        if len(group) == 1 or not any(isinstance(p.job, Batch) for p in group):
+            return None
+        kinds: dict[Any, list[Any]] = {}
+        savepoint = connection.begin_nested()
+        try:
+            results: list[tuple[_Pending, bool, Any]] = []
+            for pending in group:
+                if isinstance(pending.job, Batch):
+                    kinds.setdefault(type(pending.job), []).append(pending.job)
+                    results.append((pending, True, None))
+                else:
+                    results.append((pending, True, pending.job(connection)))
+            for kind, jobs in kinds.items():
+                kind.store_all(connection, jobs)
+        except Exception:
+            savepoint.rollback()
+            return None
+        savepoint.commit()
+        return results
+
+    @staticmethod
+    def _one_by_one(
+        connection: Connection, group: list[_Pending]
+    ) -> list[tuple[_Pending, bool, Any]]:
+        outcomes: list[tuple[_Pending, bool, Any]] = []
+        for pending in group:
+            savepoint = connection.begin_nested()
+            try:
+                result = pending.job(connection)
+            except Exception as exc:  # handed to the caller
+                savepoint.rollback()
+                outcomes.append((pending, False, exc))
+            else:
+                savepoint.commit()
+                outcomes.append((pending, True, result))
+        return outcomes

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, text, update
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
@@ -73,8 +73,16 @@ class NewEvent:
 
 
 _EVENTS = WebhookEvent.__table__  # type: ignore[attr-defined]
-_DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 _ENDPOINTS = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+# Built once: a statement made per call costs more than the insert it runs.
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+_INSERT_DELIVERIES = insert(Delivery.__table__)  # type: ignore[attr-defined]
+_ENABLED_ENDPOINTS = select(
+    _ENDPOINTS.c.id, _ENDPOINTS.c.partner_id, _ENDPOINTS.c.event_types
+).where(
+    _ENDPOINTS.c.partner_id.in_(bindparam("partners", expanding=True)),
+    _ENDPOINTS.c.enabled.is_(True),
+)
 
 
 def store_events(connection: Connection, events: list[NewEvent]) -> int:
@@ -95,14 +103,9 @@ def store_events(connection: Connection, events: list[NewEvent]) -> int:
         }
         for event in events
     ]
-    seqs = connection.execute(
-        insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True), rows
-    ).scalars()
+    seqs = connection.execute(_INSERT_EVENTS, rows).scalars().all()
     endpoints = connection.execute(
-        select(_ENDPOINTS.c.id, _ENDPOINTS.c.partner_id, _ENDPOINTS.c.event_types).where(
-            _ENDPOINTS.c.partner_id.in_({event.partner_id for event in events}),
-            _ENDPOINTS.c.enabled.is_(True),
-        )
+        _ENABLED_ENDPOINTS, {"partners": list({event.partner_id for event in events})}
     ).all()
     deliveries = [
         {
@@ -121,7 +124,7 @@ def store_events(connection: Connection, events: list[NewEvent]) -> int:
         if endpoint.partner_id == event.partner_id and wants(endpoint.event_types, event.type)
     ]
     if deliveries:
-        connection.execute(insert(_DELIVERIES), deliveries)
+        connection.execute(_INSERT_DELIVERIES, deliveries)
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return len(deliveries)

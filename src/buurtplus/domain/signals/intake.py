@@ -210,7 +210,7 @@ def submit_signal(
         if writer is None:
             _store_in_session(session, rows)
         else:
-            writer.run(rows.store)
+            writer.run(rows)
     except IntegrityError:
         # A concurrent retry of the same report got there first: answer with its signal.
         if writer is None:
@@ -229,9 +229,11 @@ def submit_signal(
 
 
 _SIGNALS = Signal.__table__  # type: ignore[attr-defined]
-_HISTORY = SignalEvent.__table__  # type: ignore[attr-defined]
-_KEYS = IdempotencyKey.__table__  # type: ignore[attr-defined]
-_AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+# Built once: a statement made per call costs more than the insert it runs.
+_INSERT_SIGNAL = insert(_SIGNALS)
+_INSERT_HISTORY = insert(SignalEvent.__table__)  # type: ignore[attr-defined]
+_INSERT_KEY = insert(IdempotencyKey.__table__)  # type: ignore[attr-defined]
+_INSERT_AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -246,22 +248,27 @@ class IntakeRows:
     audit: list[dict[str, Any]] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
 
-    def store(self, connection: Connection) -> None:
-        # The signal first: the rows below refer to it. A taken id or idempotency key
-        # raises IntegrityError and the caller's savepoint takes back all of it.
-        connection.execute(insert(_SIGNALS), [self.signal])
-        connection.execute(insert(_HISTORY), self.history)
-        if self.idempotency_key is not None:
-            connection.execute(insert(_KEYS), [self.idempotency_key])
-        connection.execute(insert(_AUDIT), self.audit)
-        store_events(connection, self.events)
+    def __call__(self, connection: Connection) -> None:
+        self.store_all(connection, [self])
+
+    @classmethod
+    def store_all(cls, connection: Connection, reports: list["IntakeRows"]) -> None:
+        """Many reports with one insert per table. The signals first: the rows below refer to
+        them. A taken id or idempotency key raises IntegrityError for the caller to sort out."""
+        connection.execute(_INSERT_SIGNAL, [report.signal for report in reports])
+        connection.execute(_INSERT_HISTORY, [row for report in reports for row in report.history])
+        keys = [report.idempotency_key for report in reports if report.idempotency_key]
+        if keys:
+            connection.execute(_INSERT_KEY, keys)
+        connection.execute(_INSERT_AUDIT, [row for report in reports for row in report.audit])
+        store_events(connection, [event for report in reports for event in report.events])
 
 
 def _store_in_session(session: Session, rows: IntakeRows) -> None:
     """Store in the caller's transaction (a patrol observation or an AED check that becomes a
     signal), in a savepoint so a conflict leaves that transaction usable."""
     with session.begin_nested():
-        rows.store(session.connection())
+        rows(session.connection())
     if rows.events:
         announce(session)
 

@@ -1,0 +1,112 @@
+"""The group-committing writer: many callers' jobs in one commit, each failing on its own."""
+
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from buurtplus.core.audit.models import AuditEvent
+from buurtplus.core.db import make_engine
+from buurtplus.core.writer import Writer, WriterStopped
+
+AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+
+
+class Note:
+    """A batch job: one audit row with a chosen id (a taken id conflicts)."""
+
+    def __init__(self, row_id: uuid.UUID) -> None:
+        self.row_id = row_id
+
+    def __call__(self, connection: Connection) -> None:
+        self.store_all(connection, [self])
+
+    @classmethod
+    def store_all(cls, connection: Connection, jobs: list[Any]) -> None:
+        connection.execute(
+            insert(AUDIT),
+            [
+                {
+                    "id": job.row_id,
+                    "created_at": datetime.now(UTC),
+                    "action": "test.note",
+                    "object_type": "test",
+                    "details": {},
+                }
+                for job in jobs
+            ],
+        )
+
+
+def _count(writer_url: str) -> int:
+    engine = make_engine(writer_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count()).select_from(AUDIT).where(AUDIT.c.action == "test.note")
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
+    clean_database: str,
+) -> None:
+    engine = make_engine(clean_database)
+    commits: list[int] = []
+    writer = Writer(engine, after_commit=lambda: commits.append(1))
+    taken = uuid.uuid4()
+    writer.run(Note(taken))
+    gate = threading.Event()
+    outcomes: dict[int, object] = {}
+
+    def hold(connection: Connection) -> str:
+        gate.wait(10)  # keeps the writer busy while the next group queues up
+        return "held"
+
+    def call(n: int, job: Any) -> None:
+        try:
+            outcomes[n] = writer.run(job)
+        except Exception as exc:
+            outcomes[n] = exc
+
+    first = threading.Thread(target=call, args=(-1, hold))
+    first.start()
+    jobs = [Note(uuid.uuid4()) for _ in range(9)]
+    jobs.insert(4, Note(taken))
+    callers = [threading.Thread(target=call, args=(n, job)) for n, job in enumerate(jobs)]
+    for caller in callers:
+        caller.start()
+    while writer.waiting() < len(jobs):
+        gate.wait(0.01)
+    gate.set()
+    for thread in [first, *callers]:
+        thread.join(30)
+    writer.stop()
+    engine.dispose()
+
+    assert outcomes[-1] == "held"
+    assert isinstance(outcomes[4], IntegrityError)
+    assert [outcomes[n] for n in range(10) if n != 4] == [None] * 9
+    # The nine good notes and the first one are stored; the duplicate is not.
+    assert _count(clean_database) == 10
+    # One commit each for the first note and the held job, one for the group of ten.
+    assert len(commits) == 3
+
+
+def test_a_stopped_writer_stores_what_it_took_and_refuses_more(clean_database: str) -> None:
+    engine = make_engine(clean_database)
+    writer = Writer(engine)
+    writer.run(Note(uuid.uuid4()))
+    writer.stop()
+
+    with pytest.raises(WriterStopped):
+        writer.run(Note(uuid.uuid4()))
+    engine.dispose()
+    assert _count(clean_database) == 1
