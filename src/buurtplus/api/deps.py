@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 from buurtplus.api.errors import Unauthenticated
 from buurtplus.config import Settings
 from buurtplus.core.actor import Actor
+from buurtplus.core.audit.service import take_pending_audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.pagination import MAX_LIMIT
@@ -47,15 +48,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def audited_read(endpoint: F) -> F:
-    """Mark a GET that may write audit events (reads of sensitive content): it takes a write
-    transaction, so on SQLite it queues like any writer instead of failing to upgrade a read."""
+    """Mark a GET that may write audit events (reads of sensitive content). It reads in a read
+    transaction; the audit events it adds are handed to the group-committing writer, which has
+    stored them before the answer goes out."""
     endpoint.buurtplus_writes = True  # type: ignore[attr-defined]
     return endpoint
 
 
-def _writes(request: Request) -> bool:
+def _audited(request: Request) -> bool:
     endpoint = request.scope.get("endpoint")
-    return request.method not in SAFE_METHODS or getattr(endpoint, "buurtplus_writes", False)
+    return getattr(endpoint, "buurtplus_writes", False) and request.method in SAFE_METHODS
+
+
+def _writes(request: Request) -> bool:
+    return request.method not in SAFE_METHODS
 
 
 async def writer_turn(request: Request) -> AsyncIterator[None]:
@@ -76,8 +82,14 @@ def get_session(
     request: Request, _: Annotated[None, Depends(writer_turn, scope="function")]
 ) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
+    audited = _audited(request)
     with transaction(request.app.state.engine, write=_writes(request)) as session:
+        if audited:
+            # Audit events wait in the session for the writer; a query must not flush them.
+            session.autoflush = False
         yield session
+        if audited and (rows := take_pending_audit(session)) is not None:
+            request.app.state.writer.run(rows)
 
 
 def get_read_session(request: Request) -> Iterator[Session]:

@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, insert
 from sqlmodel import Session, select
 
 from buurtplus.core.actor import Actor
@@ -43,6 +44,39 @@ def audit_row(
         "object_id": object_id,
         "details": details,
     }
+
+
+_INSERT_AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+
+
+class AuditRows:
+    """Audit events written by a read, handed to the group-committing writer (a batch job):
+    the read itself holds no write turn, and many readers' events go in one insert."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    def __call__(self, connection: Connection) -> None:
+        self.store_all(connection, [self])
+
+    @classmethod
+    def store_all(cls, connection: Connection, jobs: list["AuditRows"]) -> None:
+        connection.execute(_INSERT_AUDIT, [row for job in jobs for row in job.rows])
+
+
+def take_pending_audit(session: Session) -> AuditRows | None:
+    """Take the audit events a read added to `session` out of it, as rows for the writer.
+    Anything else pending is a write, which a read must not make."""
+    pending = list(session.new)
+    events = [item for item in pending if isinstance(item, AuditEvent)]
+    if len(events) != len(pending) or session.dirty or session.deleted:
+        raise RuntimeError("an audited read may add audit events and nothing else")
+    if not events:
+        return None
+    for event in events:
+        session.expunge(event)
+    columns = [column.key for column in AuditEvent.__table__.columns if column.key != "seq"]  # type: ignore[attr-defined]
+    return AuditRows([{key: getattr(event, key) for key in columns} for event in events])
 
 
 def list_events(
