@@ -1,9 +1,11 @@
 """A partner's webhook receiver: verifies Buurtpreventie Plus deliveries and prints them.
 
-Partners can start from this file. It checks every request with the off-the-shelf Standard
-Webhooks library (`pip install standardwebhooks`), answers 204 when it accepts a delivery and 400
-when the signature is wrong, and remembers webhook-ids it has seen, because delivery is
-at-least-once: the same event can arrive more than once.
+Partners can start from this file (docs/partners.md explains the events and guarantees). It
+checks every request with the off-the-shelf Standard Webhooks library (`pip install
+standardwebhooks`), answers 204 when it accepts a delivery and 400 when the signature is wrong
+or too old, and remembers webhook-ids it has seen, because delivery is at-least-once: the same
+event can arrive more than once. Webhooks may arrive out of order; each signal event carries
+the signal's version.
 
     python examples/partner_receiver.py --port 8001 --secret whsec_...
 
@@ -26,8 +28,11 @@ def describe(event: dict[str, Any]) -> str:
     data = event.get("data", {})
     if event.get("type") == "ping":
         return "ping: the endpoint works"
+    if not data.get("assigned_to_you"):
+        # It left you: that is all you are told (docs/partners.md, signal.rerouted).
+        return f"{event.get('type')}: signal {data.get('signal_id')} is no longer yours"
     parts = [
-        f"{event.get('type')}",
+        f"{event.get('type')} ({data.get('change')})",
         f"signal {data.get('signal_id')}",
         f"category {data.get('category')}",
         f"urgency {data.get('urgency')}",

@@ -1,5 +1,6 @@
 """Demo partners, the routing rules that cover every category at every hour, and the signals
-that are routed when the demo starts."""
+that are routed when the demo starts (one of them to the sociaal wijkteam, whose account
+partner@demo.local is, at whatever hour the demo is seeded)."""
 
 from typing import Any
 
@@ -23,6 +24,9 @@ DEMO_PARTNERS = (
     (WIJKAGENT, "wijkagent", "wijkagent@demo.local"),
     (AED_OWNER, "aed_owner", "aed@demo.local"),
 )
+
+
+SOCIAL = ["loneliness", "social_isolation", "other_concern"]
 
 
 def demo_rules(partners: dict[str, Partner]) -> list[dict[str, Any]]:
@@ -53,13 +57,24 @@ def demo_rules(partners: dict[str, Partner]) -> list[dict[str, Any]]:
             GGD,
             60,
         ),
+        # The wijkteam takes social signals at any hour (so partner@demo.local always has work)
+        # but works office hours: what comes in then is acknowledged within a day, the rest
+        # within three days, which spans a weekend. The time window picks the deadline.
         rule(
-            "Sociale signalen in kantooruren: sociaal wijkteam",
-            ["loneliness", "social_isolation", "other_concern"],
+            "Sociale signalen in kantooruren: sociaal wijkteam, binnen een dag",
+            SOCIAL,
             WIJKTEAM,
             GEMEENTE,
             24 * 60,
             time_window="Mo-Fr 08:30-17:00; PH off",
+            municipalities=[DEMO_MUNICIPALITY],
+        ),
+        rule(
+            "Sociale signalen buiten kantooruren: sociaal wijkteam, binnen drie dagen",
+            SOCIAL,
+            WIJKTEAM,
+            GEMEENTE,
+            3 * 24 * 60,
             municipalities=[DEMO_MUNICIPALITY],
         ),
         rule("Zorgwekkend gedrag: GGD", ["worrying_behaviour"], GGD, GEMEENTE, 240),
