@@ -49,6 +49,8 @@ PIN := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-f
 lock: install
 	$(PIN) -o requirements.txt pyproject.toml
 	$(PIN) --extra postgres --extra dev -c requirements.txt -o requirements-dev.txt pyproject.toml
+	# The project itself is installed from the checkout (`pip install -e .`), not from a path.
+	sed -i '/^buurtplus @ file:/,/^    # via buurtplus/d' requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
