@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import Engine, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, bindparam, insert, or_, select, update
+from sqlmodel import Session
 
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
@@ -50,7 +51,13 @@ class Claim:
     secrets: list[str]
 
 
-def secrets_in_force(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+class _Secrets(Protocol):
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+
+
+def secrets_in_force(endpoint: _Secrets, now: datetime) -> list[str]:
     """The current secret, and the previous one while its grace period lasts."""
     in_force = [endpoint.secret]
     if (
@@ -62,41 +69,67 @@ def secrets_in_force(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     return in_force
 
 
+_D = Delivery.__table__  # type: ignore[attr-defined]
+_EP = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+_EV = WebhookEvent.__table__  # type: ignore[attr-defined]
+# Plain statements, built once: a delivery is claimed and recorded without the ORM, which
+# cost more than the rest of a delivery (the worker shares the process with the API).
+_DUE = (
+    select(
+        _D.c.id,
+        _D.c.endpoint_id,
+        _EV.c.id.label("message_id"),
+        _EV.c.body,
+        _EP.c.url,
+        _EP.c.secret,
+        _EP.c.previous_secret,
+        _EP.c.previous_secret_expires_at,
+    )
+    .select_from(_D.join(_EP, _EP.c.id == _D.c.endpoint_id).join(_EV, _EV.c.seq == _D.c.event_seq))
+    .where(
+        _D.c.status == DeliveryStatus.pending,
+        _D.c.next_attempt_at <= bindparam("now"),
+        or_(_D.c.lease_until.is_(None), _D.c.lease_until < bindparam("now")),
+        _EP.c.enabled.is_(True),
+    )
+    .order_by(_D.c.next_attempt_at, _D.c.event_seq)
+    .limit(bindparam("limit"))
+)
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True, of=_D)
+_LEASE = (
+    update(_D)
+    .where(_D.c.id == bindparam("claimed"))
+    .values(leased_by=bindparam("lease"), lease_until=bindparam("until"))
+)
+_INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)  # type: ignore[attr-defined]
+_HELD = select(_D.c.leased_by, _D.c.status, _D.c.attempt_count).where(
+    _D.c.id == bindparam("delivery")
+)
+_ENDPOINT_STATE = select(_EP.c.failing_since).where(_EP.c.id == bindparam("endpoint"))
+
+
 def claim_due_deliveries(
     session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Claim]:
-    query = (
-        select(Delivery, WebhookEndpoint, WebhookEvent)
-        .join(WebhookEndpoint, col(WebhookEndpoint.id) == Delivery.endpoint_id)
-        .join(WebhookEvent, col(WebhookEvent.seq) == Delivery.event_seq)
-        .where(
-            Delivery.status == DeliveryStatus.pending,
-            col(Delivery.next_attempt_at) <= now,
-            or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
-            col(WebhookEndpoint.enabled),
+    postgres = session.get_bind().dialect.name == "postgresql"
+    rows = session.execute(_DUE_LOCKED if postgres else _DUE, {"now": now, "limit": limit}).all()
+    claims = [
+        Claim(
+            delivery_id=row.id,
+            lease=f"{worker_id}/{uuid.uuid4().hex[:8]}",
+            endpoint_id=row.endpoint_id,
+            message_id=str(row.message_id),
+            url=row.url,
+            body=row.body,
+            secrets=secrets_in_force(row, now),
         )
-        .order_by(col(Delivery.next_attempt_at), col(Delivery.event_seq))
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Delivery)
-    claims = []
-    for delivery, endpoint, event in session.exec(query):
-        delivery.leased_by = f"{worker_id}/{uuid.uuid4().hex[:8]}"
-        delivery.lease_until = now + lease
-        session.add(delivery)
-        claims.append(
-            Claim(
-                delivery_id=delivery.id,
-                lease=delivery.leased_by,
-                endpoint_id=endpoint.id,
-                message_id=str(event.id),
-                url=endpoint.url,
-                body=event.body,
-                secrets=secrets_in_force(endpoint, now),
-            )
+        for row in rows
+    ]
+    if claims:
+        session.execute(
+            _LEASE,
+            [{"claimed": c.delivery_id, "lease": c.lease, "until": now + lease} for c in claims],
         )
-    session.flush()
     return claims
 
 
@@ -112,59 +145,65 @@ def record_attempt(
     jitter: Callable[[], float] | None = None,
     clock: Clock,
 ) -> None:
-    session.add(
-        DeliveryAttempt(
-            delivery_id=claim.delivery_id,
-            attempted_at=now,
-            duration_ms=result.duration_ms,
-            status_code=result.status_code,
-            response_excerpt=result.response_excerpt,
-            error=result.error,
-            worker=worker_id,
-        )
+    session.execute(
+        _INSERT_ATTEMPT,
+        {
+            "id": uuid.uuid4(),
+            "delivery_id": claim.delivery_id,
+            "attempted_at": now,
+            "duration_ms": result.duration_ms,
+            "status_code": result.status_code,
+            "response_excerpt": result.response_excerpt,
+            "error": result.error,
+            "worker": worker_id,
+        },
     )
-    delivery = session.get(Delivery, claim.delivery_id, with_for_update=True)
-    if (
-        delivery is None
-        or delivery.leased_by != claim.lease
-        or delivery.status != DeliveryStatus.pending
-    ):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    held = session.execute(
+        _HELD.with_for_update() if postgres else _HELD, {"delivery": claim.delivery_id}
+    ).first()
+    if held is None or held.leased_by != claim.lease or held.status != DeliveryStatus.pending:
         # Our lease ran out and another worker has it now: its outcome is the one that counts.
-        session.flush()
         return
-    delivery.attempt_count += 1
-    delivery.leased_by = None
-    delivery.lease_until = None
-    delivery.last_status_code = result.status_code
-    delivery.last_error = result.error
-    verdict = judge(result, attempts_made=delivery.attempt_count, schedule=schedule, jitter=jitter)
-    endpoint = session.get(WebhookEndpoint, claim.endpoint_id, with_for_update=True)
-    assert endpoint is not None
+    attempts = held.attempt_count + 1
+    verdict = judge(result, attempts_made=attempts, schedule=schedule, jitter=jitter)
+    failing_since = session.execute(
+        _ENDPOINT_STATE.with_for_update() if postgres else _ENDPOINT_STATE,
+        {"endpoint": claim.endpoint_id},
+    ).scalar_one()
+    change: dict[str, object] = {
+        "attempt_count": attempts,
+        "leased_by": None,
+        "lease_until": None,
+        "last_status_code": result.status_code,
+        "last_error": result.error,
+    }
     if verdict.succeeded:
-        delivery.status = DeliveryStatus.succeeded
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
-        endpoint.failing_since = None
+        change |= {"status": DeliveryStatus.succeeded, "delivered_at": now, "next_attempt_at": None}
+        if failing_since is not None:
+            session.execute(
+                update(_EP).where(_EP.c.id == claim.endpoint_id).values(failing_since=None)
+            )
     else:
-        endpoint.failing_since = endpoint.failing_since or now
+        if failing_since is None:
+            failing_since = now
+            session.execute(
+                update(_EP).where(_EP.c.id == claim.endpoint_id).values(failing_since=now)
+            )
+        reason = None
         if verdict.disable_endpoint:
-            disable_endpoint(
-                session, endpoint, reason="The endpoint answered 410 Gone.", clock=clock
-            )
-        elif now - endpoint.failing_since >= disable_after:
-            disable_endpoint(
-                session,
-                endpoint,
-                reason=f"Every delivery failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC.",
-                clock=clock,
-            )
+            reason = "The endpoint answered 410 Gone."
+        elif now - failing_since >= disable_after:
+            reason = f"Every delivery failed since {failing_since:%Y-%m-%d %H:%M} UTC."
+        if reason is not None:
+            endpoint = session.get(WebhookEndpoint, claim.endpoint_id)
+            assert endpoint is not None
+            disable_endpoint(session, endpoint, reason=reason, clock=clock)
         if verdict.retry_in is None or verdict.disable_endpoint:
-            delivery.status = DeliveryStatus.dead
-            delivery.next_attempt_at = None
+            change |= {"status": DeliveryStatus.dead, "next_attempt_at": None}
         else:
-            delivery.next_attempt_at = now + verdict.retry_in
-    session.add(delivery)
-    session.add(endpoint)
+            change["next_attempt_at"] = now + verdict.retry_in
+    session.execute(update(_D).where(_D.c.id == claim.delivery_id).values(**change))
     session.flush()
 
 
