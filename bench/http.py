@@ -3,6 +3,7 @@
 clients would share the server's cores and measure themselves."""
 
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -47,6 +48,18 @@ wrk.body = '{REPORT}'
 GET_LUA = """
 wrk.headers["Authorization"] = "Bearer TOKEN"
 """
+
+# Nearby AEDs from a random point in the Netherlands (the bounding box of bench/aeds.py).
+NEARBY_LUA = """
+wrk.headers["Authorization"] = "Bearer TOKEN"
+request = function()
+  local lat = 50.8 + math.random() * 2.65
+  local lon = 3.45 + math.random() * 3.7
+  return wrk.format("GET", string.format(
+    "/api/v1/aeds/nearby?lat=%.5f&lon=%.5f&limit=5&radius_m=2000", lat, lon))
+end
+"""
+NEARBY_AEDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,10 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
                     coordinator,
                 ),
             ]
+            load_aeds(url, NEARBY_AEDS)
+            results.append(
+                run_wrk(f"GET /api/v1/aeds/nearby ({NEARBY_AEDS} AEDs)", base, NEARBY_LUA, member)
+            )
             rss_kb = int(
                 Path(f"/proc/{server.pid}/status").read_text().split("VmRSS:")[1].split()[0]
             )
@@ -185,6 +202,30 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
             server.wait(timeout=15)
             log.close()
         return results, rss_kb // 1024
+
+
+def load_aeds(database_url: str, count: int) -> None:
+    """The registry of a large region, imported into the served database."""
+    import buurtplus.models  # noqa: F401 - every table, for the foreign keys between them
+    from bench.aeds import MOMENT, geojson
+    from buurtplus.core.clock import FrozenClock
+    from buurtplus.core.db import make_engine, transaction
+    from buurtplus.domain.aeds.formats import FileFormat
+    from buurtplus.domain.aeds.transfer import import_aeds
+
+    engine = make_engine(database_url)
+    try:
+        with transaction(engine) as session:
+            import_aeds(
+                session,
+                actor=None,
+                data=geojson(count, random.Random(42)),
+                fmt=FileFormat.geojson,
+                dry_run=False,
+                clock=FrozenClock(MOMENT),
+            )
+    finally:
+        engine.dispose()
 
 
 def table(floor: Result, results: list[Result]) -> str:
