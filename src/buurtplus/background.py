@@ -190,13 +190,16 @@ class PeriodicJobs:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            looked_at = interval_slot(self._clock.now(), self._interval)
             try:
                 self.run_due()
             except Exception:  # the database is away: logged, and looked at again next time
                 log.exception("periodic jobs failed")
+            now = self._clock.now()
+            if interval_slot(now, self._interval) != looked_at:
+                continue  # a new moment came while the jobs ran: look at it now
             # Every process wakes at the same boundaries, just after a new escalation slot.
-            elapsed = self._clock.now().timestamp() % self._interval
-            self._stop.wait(self._interval - elapsed + 0.05)
+            self._stop.wait(self._interval - now.timestamp() % self._interval + 0.05)
 
 
 def address_guard(settings: Settings) -> AddressGuard:

@@ -62,9 +62,10 @@ def claim_job_run(session: Session, *, job: JobName, slot: str, runner: str, now
         insert(JobRun)
         .values(**values)
         .on_conflict_do_update(index_elements=["job", "slot"], set_=retake, where=failed)
+        .returning(col(JobRun.runner))
     )
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # A row comes back only when it was inserted or a failed run was taken again.
+    return session.execute(statement).first() is not None
 
 
 def finish_job_run(
