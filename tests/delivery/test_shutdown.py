@@ -144,9 +144,10 @@ def read_response(sock: socket.socket) -> tuple[int, dict[str, object]]:
 
 
 def refuses_connections(base: str) -> bool:
+    """A new request is refused, or dropped unanswered (it came as the listener closed)."""
     try:
         httpx.get(f"{base}/healthz", timeout=1)
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.RemoteProtocolError):
         return True
     return False
 
