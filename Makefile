@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench openapi lock clean
+.PHONY: install run test lint bench soak openapi lock clean
 
 # requirements.txt pins what the service needs; requirements-dev.txt adds the PostgreSQL
 # driver and the test and lint tools on the same pins. A checkout installs both.
@@ -39,6 +39,11 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench --write-docs
+
+# Ten minutes of mixed load on the embedded default: memory, descriptors, no delivery lost.
+# Shorter with BUURTPLUS_SOAK_SECONDS=60 make soak.
+soak: install
+	$(BIN)/python -m bench.soak
 
 openapi: install
 	$(BIN)/buurtplus openapi export

@@ -2,7 +2,9 @@
 
 In process: the rules router, heart-safety coverage and the AED registry. Then webhook
 delivery, and the HTTP paths under wrk load as a share of a bare FastAPI app (bench/http.py),
-on SQLite by default or on --database-url.
+on SQLite by default or on --database-url. With --soak, last, the soak (bench/soak.py): a
+mixed load for BUURTPLUS_SOAK_SECONDS (default 10 minutes) watching memory, descriptors and
+deliveries; `make soak` runs it alone.
 """
 
 import argparse
@@ -50,6 +52,11 @@ def main() -> None:
     parser.add_argument(
         "--write-docs", action="store_true", help="rewrite docs/performance.md with the HTTP table"
     )
+    parser.add_argument(
+        "--soak",
+        action="store_true",
+        help="also the soak (BUURTPLUS_SOAK_SECONDS, default 600): memory, descriptors, deliveries",
+    )
     args = parser.parse_args()
     from bench.aeds import run as run_aeds
     from bench.coverage import run as run_coverage
@@ -67,6 +74,11 @@ def main() -> None:
     report = run_http(database_url=args.database_url)
     if report and args.write_docs:
         write_performance_doc(report, database_url=args.database_url)
+    if args.soak:
+        from bench.soak import run as run_soak
+
+        if not run_soak():
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # On SIGTERM: no new connections, the requests in flight finish (for up to this long),
+        # then the in-process worker and jobs stop (see BackgroundWork.stop).
+        timeout_graceful_shutdown=settings.shutdown_seconds,
     )
     return 0
 
@@ -72,6 +75,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     def stop(signum: int, frame: object) -> None:
+        # The first signal stops cleanly (see BackgroundWork.stop); a second one at once.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         work.delivery.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
@@ -79,8 +85,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Delivery worker {work.delivery.worker_id} running; Ctrl-C stops it.", flush=True)
     work.start()
     work.delivery.wait()
+    print("Stopping: deliveries in flight finish or are given back.", flush=True)
     work.stop()
     engine.dispose()
+    print("Delivery worker stopped.", flush=True)
     return 0
 
 

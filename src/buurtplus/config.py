@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     webhook_disable_after_days: float = Field(
         default=5, gt=0, description="An endpoint failing this long is switched off"
     )
+    shutdown_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=600,
+        description="On SIGTERM, how long requests and webhook deliveries in flight may take to "
+        "finish; deliveries still unfinished are given back to the other workers at once",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -82,7 +83,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         app.state.writer.stop()
         if work is not None:
-            work.stop()
+            # Deliveries in flight get BUURTPLUS_SHUTDOWN_SECONDS, off the event loop.
+            await anyio.to_thread.run_sync(work.stop)
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -2,6 +2,7 @@
 
 from buurtplus.core.audit.models import AuditEvent
 from buurtplus.core.db import metadata
+from buurtplus.core.jobs import JobRun
 from buurtplus.domain.aeds.models import Aed, AedCheck
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.partners.models import Partner, PartnerClient
@@ -27,6 +28,7 @@ __all__ = [
     "DeliveryAttempt",
     "Feedback",
     "IdempotencyKey",
+    "JobRun",
     "Partner",
     "PartnerClient",
     "Patrol",

@@ -1,14 +1,16 @@
 """The delivery worker: claim due deliveries, send them signed, record every attempt.
 
 Several workers may run against PostgreSQL (claims use FOR UPDATE SKIP LOCKED); a claim is a
-lease, so the deliveries of a worker that died are taken over when its lease ends. On SQLite
-one process delivers (the in-process worker of `buurtplus serve`, or one `buurtplus worker`).
+lease, so the deliveries of a worker that died are taken over when its lease ends. A worker that
+is stopped gives its unfinished claims back, so they are taken over at once. On SQLite one
+process delivers (the in-process worker of `buurtplus serve`, or one `buurtplus worker`).
 """
 
 import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
 from buurtplus.delivery.sender import AttemptResult, WebhookSender
 from buurtplus.delivery.signing import webhook_headers
 from buurtplus.outbox import wakeup
-from buurtplus.outbox.events import NOTIFY_CHANNEL
+from buurtplus.outbox.events import NOTIFY_CHANNEL, announce
 from buurtplus.outbox.models import (
     Delivery,
     DeliveryAttempt,
@@ -207,6 +209,28 @@ def record_attempt(
     session.flush()
 
 
+def give_back_claims(session: Session, claims: list[Claim]) -> int:
+    """End the leases of claims this worker will not finish: the deliveries are due again at
+    once for any worker (woken now), with the same webhook-id; how many were given back."""
+    given_back = 0
+    for claim in claims:
+        delivery = session.get(Delivery, claim.delivery_id, with_for_update=True)
+        if (
+            delivery is None
+            or delivery.leased_by != claim.lease
+            or delivery.status != DeliveryStatus.pending
+        ):
+            continue  # finished after all, or already someone else's
+        delivery.leased_by = None
+        delivery.lease_until = None
+        session.add(delivery)
+        given_back += 1
+    session.flush()
+    if given_back:
+        announce(session)
+    return given_back
+
+
 def disable_endpoint(
     session: Session, endpoint: WebhookEndpoint, *, reason: str, clock: Clock
 ) -> None:
@@ -270,6 +294,9 @@ class DeliveryWorker:
         self._ready = threading.Event()
         self._ready_lock = threading.Lock()
         self._not_yet_ready = 0
+        # Claimed and not yet recorded, by delivery id: what a stop gives back.
+        self._in_flight: dict[uuid.UUID, Claim] = {}
+        self._in_flight_lock = threading.Lock()
 
     # --- one step at a time (tests, `buurtplus worker --once`) ---
 
@@ -326,13 +353,28 @@ class DeliveryWorker:
             listener.start()
             self._threads.append(listener)
 
-    def stop(self, timeout: float = 35.0) -> None:
-        self._stop.set()
-        self._wake.set()
+    def stop(self, grace: float = 10.0) -> int:
+        """Stop claiming, give the deliveries in flight up to `grace` seconds to finish, then
+        give back the ones that did not; how many were given back. Sender threads still
+        waiting for a receiver are left behind (daemons): their late outcome is not recorded
+        against a delivery they no longer hold."""
+        self.request_stop()
         wakeup.unsubscribe(self._wake)
+        deadline = time.monotonic() + grace
         for thread in self._threads:
-            thread.join(timeout=timeout)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        with self._in_flight_lock:
+            unfinished = list(self._in_flight.values())
+        if not unfinished:
+            return 0
+        with transaction(self._engine) as session:
+            given_back = give_back_claims(session, unfinished)
+        log.info(
+            "delivery worker stopped; unfinished deliveries given back",
+            extra={"worker_id": self.worker_id, "deliveries": given_back},
+        )
+        return given_back
 
     def request_stop(self) -> None:
         """Ask the threads to finish their current delivery and stop (from a signal handler)."""
@@ -359,20 +401,33 @@ class DeliveryWorker:
     def _run(self) -> None:
         looked = False
         while not self._stop.is_set():
+            claims: list[Claim] = []
             try:
                 claims = self.claim(1)
-                for claim in claims:
-                    self.deliver(claim)
             except Exception:  # the database or a bug: log, breathe, go on
-                log.exception("delivery round failed")
-                claims = []
+                log.exception("claiming deliveries failed")
                 self._stop.wait(self._poll)
-            if not looked:
+            if not looked:  # ready once it has looked, not once a slow receiver answered
                 looked = True
                 self._count_ready()
+            for claim in claims:
+                self._deliver_held(claim)
             if not claims:
                 self._wake.wait(self._poll)
                 self._rearm()
+
+    def _deliver_held(self, claim: Claim) -> None:
+        """Deliver one claim, known as in flight meanwhile (what a stop gives back)."""
+        with self._in_flight_lock:
+            self._in_flight[claim.delivery_id] = claim
+        try:
+            self.deliver(claim)
+        except Exception:  # recording failed: the lease runs out and the delivery is retried
+            log.exception("delivery failed", extra={"delivery_id": str(claim.delivery_id)})
+            self._stop.wait(self._poll)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.pop(claim.delivery_id, None)
 
     def _rearm(self) -> None:
         """Clear the wake-up for the next wait, unless stopping: a stop that came between the

@@ -212,7 +212,8 @@ def escalate_signal(session: Session, signal_id: uuid.UUID, *, clock: Clock) -> 
     """Move one overdue signal to its fallback partner, once; 0 if there was nothing to do
     (no fallback, or it was acknowledged or escalated meanwhile)."""
     now = clock.now()
-    signal = session.get(Signal, signal_id)
+    # Locked: a second process looking at the same deadline waits, then finds it dealt with.
+    signal = session.get(Signal, signal_id, with_for_update=True)
     if (
         signal is None
         or signal.status != SignalStatus.routed
