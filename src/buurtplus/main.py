@@ -112,7 +112,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.login_throttle = LoginThrottle(
         clock=clock,
+        secret=settings.jwt_secret.get_secret_value().encode(),
         max_failures=settings.login_max_failures,
+        account_max_failures=settings.login_account_max_failures,
+        address_max_failures=settings.login_address_max_failures,
         window_seconds=settings.login_window_seconds,
         lockout_seconds=settings.login_lockout_seconds,
     )

@@ -14,7 +14,7 @@ from buurtplus.domain.patrols.models import (
 from buurtplus.domain.routing.models import RoutingRule
 from buurtplus.domain.signals.models import Feedback, IdempotencyKey, Signal, SignalEvent
 from buurtplus.domain.teams.models import Team, TeamMembership
-from buurtplus.domain.users.models import User
+from buurtplus.domain.users.models import LoginThrottleRecord, User
 from buurtplus.outbox.models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "DeliveryAttempt",
     "Feedback",
     "IdempotencyKey",
+    "LoginThrottleRecord",
     "Partner",
     "PartnerClient",
     "Patrol",
