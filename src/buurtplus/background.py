@@ -3,6 +3,7 @@
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 from buurtplus.config import Settings
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
+from buurtplus.core.metrics import JOB_FAILURES, JOB_LAST_SUCCESS, JOB_RUNS
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
@@ -97,20 +99,45 @@ class PeriodicJobs:
         last_purge: datetime | None = None
         last_aed_day: date | None = None
         while not self._stop.is_set():
-            try:
-                escalate_missed_deadlines(self._engine, clock=self._clock)
-                now = self._clock.now()
-                if last_purge is None or now - last_purge >= PURGE_EVERY:
-                    purge_personal_content(
+            run_job(
+                "escalation", lambda: escalate_missed_deadlines(self._engine, clock=self._clock)
+            )
+            now = self._clock.now()
+            if last_purge is None or now - last_purge >= PURGE_EVERY:
+                run_job(
+                    "retention",
+                    lambda: purge_personal_content(
                         self._engine, retention_days=self._retention_days, clock=self._clock
-                    )
-                    last_purge = now
-                if last_aed_day != today(self._clock):  # once a day (Amsterdam dates)
-                    expire_aed_dates(self._engine, clock=self._clock, router=self._router)
-                    last_aed_day = today(self._clock)
-            except Exception:  # a failed run is logged and tried again next time
-                log.exception("periodic job failed")
+                    ),
+                )
+                last_purge = now  # a failed purge waits for the next hour too
+            if last_aed_day != today(self._clock):  # once a day (Amsterdam dates)
+                run_job(
+                    "aed_expiry",
+                    lambda: expire_aed_dates(self._engine, clock=self._clock, router=self._router),
+                )
+                last_aed_day = today(self._clock)
             self._stop.wait(self._interval)
+
+
+JOBS = ("escalation", "retention", "aed_expiry")
+for _job in JOBS:  # every series from the start, at 0
+    JOB_RUNS.labels(_job)
+    JOB_FAILURES.labels(_job)
+
+
+def run_job(name: str, job: Callable[[], object]) -> bool:
+    """Run one periodic job, counted in the metrics; a failure is logged and tried again
+    next time."""
+    JOB_RUNS.labels(name).inc()
+    try:
+        job()
+    except Exception:
+        JOB_FAILURES.labels(name).inc()
+        log.exception("periodic job failed", extra={"job": name})
+        return False
+    JOB_LAST_SUCCESS.labels(name).set_to_current_time()
+    return True
 
 
 def address_guard(settings: Settings) -> AddressGuard:

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from buurtplus.config import InsecureConfiguration, Settings, check_servable, get_settings
+from buurtplus.config import (
+    InsecureConfiguration,
+    Settings,
+    check_servable,
+    get_settings,
+    metrics_access,
+)
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -63,8 +69,17 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from buurtplus.observability import configure_logging
 
     configure_logging(level=settings.log_level, as_json=settings.log_json)
+    access = metrics_access(settings)
+    if args.metrics_port is not None and not access.enabled:
+        print(
+            "buurtplus: --metrics-port needs BUURTPLUS_METRICS_TOKEN or BUURTPLUS_METRICS_NETWORKS "
+            "(who may read the metrics).",
+            file=sys.stderr,
+        )
+        return 2
     engine = make_engine(settings.database_url)
-    work = BackgroundWork(engine, settings=settings, clock=SystemClock())
+    clock = SystemClock()
+    work = BackgroundWork(engine, settings=settings, clock=clock)
     if args.once:
         sent = work.delivery.deliver_due()
         print(f"Sent {sent} due deliveries.")
@@ -76,10 +91,22 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    listener = None
+    if args.metrics_port is not None:
+        from buurtplus.core.metrics import serve_metrics
+        from buurtplus.outbox.metrics import OutboxCollector
+
+        host = args.metrics_host or settings.host
+        listener, _ = serve_metrics(
+            host, args.metrics_port, access, OutboxCollector(engine, clock=clock)
+        )
+        print(f"Metrics on http://{host}:{args.metrics_port}/metrics", flush=True)
     print(f"Delivery worker {work.delivery.worker_id} running; Ctrl-C stops it.", flush=True)
     work.start()
     work.delivery.wait()
     work.stop()
+    if listener is not None:
+        listener.shutdown()
     engine.dispose()
     return 0
 
@@ -257,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="deliver webhooks and run the periodic jobs (with BUURTPLUS_WORKER=off)"
     )
     worker.add_argument("--once", action="store_true", help="send what is due now, then stop")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve this worker's metrics at GET /metrics on this port (with "
+        "BUURTPLUS_METRICS_TOKEN or BUURTPLUS_METRICS_NETWORKS)",
+    )
+    worker.add_argument("--metrics-host", help="address to serve the metrics on (BUURTPLUS_HOST)")
     worker.set_defaults(handler=cmd_worker)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from buurtplus.core.metrics import MetricsAccess
 from buurtplus.delivery.ssrf import parse_allow_entry
 
 DEFAULT_JWT_SECRET = "change-me-insecure-default"  # noqa: S105 - the value refused outside demo mode
@@ -191,6 +192,12 @@ def check_servable(settings: Settings) -> None:
             f"BUURTPLUS_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes: anyone could guess "
             f"it. Use a long random value, {_GENERATE_HINT}."
         )
+
+
+def metrics_access(settings: Settings) -> MetricsAccess:
+    """Who may read GET /metrics: the bearer of the metrics token, clients in the networks."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    return MetricsAccess.of(token, settings.metrics_networks)
 
 
 @lru_cache

@@ -21,6 +21,7 @@ from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
+from buurtplus.core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_ENDPOINTS_SWITCHED_OFF, count_on_commit
 from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
 from buurtplus.delivery.sender import AttemptResult, WebhookSender
 from buurtplus.delivery.signing import webhook_headers
@@ -111,7 +112,9 @@ def record_attempt(
     schedule: tuple[timedelta, ...] = RETRY_SCHEDULE,
     jitter: Callable[[], float] | None = None,
     clock: Clock,
-) -> None:
+) -> str:
+    """Store the attempt and judge the delivery; what became of it: delivered, retry, dead, or
+    superseded (another worker had taken it over)."""
     session.add(
         DeliveryAttempt(
             delivery_id=claim.delivery_id,
@@ -131,7 +134,7 @@ def record_attempt(
     ):
         # Our lease ran out and another worker has it now: its outcome is the one that counts.
         session.flush()
-        return
+        return "superseded"
     delivery.attempt_count += 1
     delivery.leased_by = None
     delivery.lease_until = None
@@ -145,6 +148,7 @@ def record_attempt(
         delivery.delivered_at = now
         delivery.next_attempt_at = None
         endpoint.failing_since = None
+        outcome = "delivered"
     else:
         endpoint.failing_since = endpoint.failing_since or now
         if verdict.disable_endpoint:
@@ -161,11 +165,14 @@ def record_attempt(
         if verdict.retry_in is None or verdict.disable_endpoint:
             delivery.status = DeliveryStatus.dead
             delivery.next_attempt_at = None
+            outcome = "dead"
         else:
             delivery.next_attempt_at = now + verdict.retry_in
+            outcome = "retry"
     session.add(delivery)
     session.add(endpoint)
     session.flush()
+    return outcome
 
 
 def disable_endpoint(
@@ -177,6 +184,7 @@ def disable_endpoint(
     endpoint.disabled_reason = reason
     endpoint.disabled_at = clock.now()
     session.add(endpoint)
+    count_on_commit(session, WEBHOOK_ENDPOINTS_SWITCHED_OFF)
     audit(
         session,
         None,
@@ -190,6 +198,13 @@ def disable_endpoint(
         "webhook endpoint disabled",
         extra={"endpoint_id": str(endpoint.id), "partner_id": str(endpoint.partner_id)},
     )
+
+
+def response_class(status_code: int | None) -> str:
+    """2xx, 3xx, 4xx or 5xx; `none` when no answer came (refused, timed out, unreachable)."""
+    if status_code is None or not 100 <= status_code <= 599:
+        return "none"
+    return f"{status_code // 100}xx"
 
 
 def default_worker_id() -> str:
@@ -252,7 +267,7 @@ class DeliveryWorker:
         )
         result = self._sender.send(claim.url, headers=headers, body=body)
         with transaction(self._engine) as session:
-            record_attempt(
+            outcome = record_attempt(
                 session,
                 claim,
                 result,
@@ -263,6 +278,7 @@ class DeliveryWorker:
                 jitter=self._jitter,
                 clock=self._clock,
             )
+        WEBHOOK_ATTEMPTS.labels(response_class(result.status_code), outcome).inc()
         return result
 
     def deliver_due(self, limit: int = 100) -> int:
