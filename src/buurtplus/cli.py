@@ -119,6 +119,32 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.backup import BackupRefused, backup
+
+    try:
+        copy = backup(settings.database_url, Path(args.file))
+    except BackupRefused as exc:
+        print(f"buurtplus: {exc}", file=sys.stderr)
+        return 2
+    print(f"Backed up to {copy.path} ({copy.size} bytes, migration {copy.revision}).")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.backup import BackupRefused, restore
+
+    try:
+        copy = restore(settings.database_url, Path(args.file))
+    except BackupRefused as exc:
+        print(f"buurtplus: {exc}", file=sys.stderr)
+        return 2
+    print(f"Restored {args.file} into {copy.path} (migration {copy.revision}).")
+    if not copy.at_head:
+        print("The backup is from an earlier version: run `buurtplus db upgrade` before serving.")
+    return 0
+
+
 def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
     from buurtplus.core.actor import UserRole
     from buurtplus.core.clock import SystemClock
@@ -293,12 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--metrics-host", help="address to serve the metrics on (BUURTPLUS_HOST)")
     worker.set_defaults(handler=cmd_worker)
 
-    db = commands.add_parser("db", help="database schema").add_subparsers(
+    db = commands.add_parser("db", help="database schema and backups").add_subparsers(
         dest="db_command", required=True
     )
     db_upgrade = db.add_parser("upgrade", help="migrate the database (Alembic)")
     db_upgrade.add_argument("revision", nargs="?", default="head")
     db_upgrade.set_defaults(handler=cmd_db_upgrade)
+    db_backup = db.add_parser(
+        "backup", help="copy the SQLite database to FILE while the service runs"
+    )
+    db_backup.add_argument("file")
+    db_backup.set_defaults(handler=cmd_db_backup)
+    db_restore = db.add_parser(
+        "restore", help="replace the SQLite database by the backup FILE (service stopped)"
+    )
+    db_restore.add_argument("file")
+    db_restore.set_defaults(handler=cmd_db_restore)
 
     users = commands.add_parser("users", help="user accounts").add_subparsers(
         dest="users_command", required=True
