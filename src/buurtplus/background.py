@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 
@@ -13,6 +14,7 @@ from buurtplus.config import Settings
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.jobs import JobName, claim_job_run, finish_job_run, prune_job_runs
+from buurtplus.core.metrics import JOB_FAILURES, JOB_LAST_SUCCESS, JOB_RUNS
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
@@ -161,13 +163,10 @@ class PeriodicJobs:
                 )
             if not claimed:
                 continue
-            handled: int | None = None
-            error: str | None = None
-            try:
-                handled = ran[job.name] = job.run()
-            except Exception as exc:  # recorded, logged, and taken again by the next look
-                error = type(exc).__name__
-                log.exception("periodic job failed", extra={"job": job.name.value})
+            done: dict[JobName, int] = {}
+            error = run_job(job.name.value, partial(_run_into, job, done))
+            handled = done.get(job.name)
+            ran.update(done)
             with transaction(self._engine) as session:
                 finish_job_run(
                     session,
@@ -200,6 +199,29 @@ class PeriodicJobs:
                 continue  # a new moment came while the jobs ran: look at it now
             # Every process wakes at the same boundaries, just after a new escalation slot.
             self._stop.wait(self._interval - now.timestamp() % self._interval + 0.05)
+
+
+for _job in JobName:  # every series from the start, at 0
+    JOB_RUNS.labels(_job.value)
+    JOB_FAILURES.labels(_job.value)
+
+
+def _run_into(job: Job, done: dict[JobName, int]) -> None:
+    done[job.name] = job.run()
+
+
+def run_job(name: str, job: Callable[[], object]) -> str | None:
+    """Run one periodic job, counted in the metrics; None when it ran, else the kind of error
+    (logged; the job is taken again by the next look)."""
+    JOB_RUNS.labels(name).inc()
+    try:
+        job()
+    except Exception as exc:
+        JOB_FAILURES.labels(name).inc()
+        log.exception("periodic job failed", extra={"job": name})
+        return type(exc).__name__
+    JOB_LAST_SUCCESS.labels(name).set_to_current_time()
+    return None
 
 
 def address_guard(settings: Settings) -> AddressGuard:

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from buurtplus.config import InsecureConfiguration, Settings, check_servable, get_settings
+from buurtplus.config import (
+    InsecureConfiguration,
+    Settings,
+    check_servable,
+    get_settings,
+    metrics_access,
+)
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -66,8 +72,17 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from buurtplus.observability import configure_logging
 
     configure_logging(level=settings.log_level, as_json=settings.log_json)
+    access = metrics_access(settings)
+    if args.metrics_port is not None and not access.enabled:
+        print(
+            "buurtplus: --metrics-port needs BUURTPLUS_METRICS_TOKEN or BUURTPLUS_METRICS_NETWORKS "
+            "(who may read the metrics).",
+            file=sys.stderr,
+        )
+        return 2
     engine = make_engine(settings.database_url)
-    work = BackgroundWork(engine, settings=settings, clock=SystemClock())
+    clock = SystemClock()
+    work = BackgroundWork(engine, settings=settings, clock=clock)
     if args.once:
         sent = work.delivery.deliver_due()
         print(f"Sent {sent} due deliveries.")
@@ -82,11 +97,23 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    listener = None
+    if args.metrics_port is not None:
+        from buurtplus.core.metrics import serve_metrics
+        from buurtplus.outbox.metrics import OutboxCollector
+
+        host = args.metrics_host or settings.host
+        listener, _ = serve_metrics(
+            host, args.metrics_port, access, OutboxCollector(engine, clock=clock)
+        )
+        print(f"Metrics on http://{host}:{args.metrics_port}/metrics", flush=True)
     print(f"Delivery worker {work.delivery.worker_id} running; Ctrl-C stops it.", flush=True)
     work.start()
     work.delivery.wait()
     print("Stopping: deliveries in flight finish or are given back.", flush=True)
     work.stop()
+    if listener is not None:
+        listener.shutdown()
     engine.dispose()
     print("Delivery worker stopped.", flush=True)
     return 0
@@ -97,6 +124,32 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     upgrade(settings.database_url, args.revision)
     print(f"Database at {args.revision}.")
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.backup import BackupRefused, backup
+
+    try:
+        copy = backup(settings.database_url, Path(args.file))
+    except BackupRefused as exc:
+        print(f"buurtplus: {exc}", file=sys.stderr)
+        return 2
+    print(f"Backed up to {copy.path} ({copy.size} bytes, migration {copy.revision}).")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.backup import BackupRefused, restore
+
+    try:
+        copy = restore(settings.database_url, Path(args.file))
+    except BackupRefused as exc:
+        print(f"buurtplus: {exc}", file=sys.stderr)
+        return 2
+    print(f"Restored {args.file} into {copy.path} (migration {copy.revision}).")
+    if not copy.at_head:
+        print("The backup is from an earlier version: run `buurtplus db upgrade` before serving.")
     return 0
 
 
@@ -265,14 +318,31 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="deliver webhooks and run the periodic jobs (with BUURTPLUS_WORKER=off)"
     )
     worker.add_argument("--once", action="store_true", help="send what is due now, then stop")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve this worker's metrics at GET /metrics on this port (with "
+        "BUURTPLUS_METRICS_TOKEN or BUURTPLUS_METRICS_NETWORKS)",
+    )
+    worker.add_argument("--metrics-host", help="address to serve the metrics on (BUURTPLUS_HOST)")
     worker.set_defaults(handler=cmd_worker)
 
-    db = commands.add_parser("db", help="database schema").add_subparsers(
+    db = commands.add_parser("db", help="database schema and backups").add_subparsers(
         dest="db_command", required=True
     )
     db_upgrade = db.add_parser("upgrade", help="migrate the database (Alembic)")
     db_upgrade.add_argument("revision", nargs="?", default="head")
     db_upgrade.set_defaults(handler=cmd_db_upgrade)
+    db_backup = db.add_parser(
+        "backup", help="copy the SQLite database to FILE while the service runs"
+    )
+    db_backup.add_argument("file")
+    db_backup.set_defaults(handler=cmd_db_backup)
+    db_restore = db.add_parser(
+        "restore", help="replace the SQLite database by the backup FILE (service stopped)"
+    )
+    db_restore.add_argument("file")
+    db_restore.set_defaults(handler=cmd_db_restore)
 
     users = commands.add_parser("users", help="user accounts").add_subparsers(
         dest="users_command", required=True

@@ -1,14 +1,18 @@
 """All configuration, read from the environment (prefix BUURTPLUS_) and an optional .env file."""
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from buurtplus.core.metrics import MetricsAccess
 from buurtplus.delivery.ssrf import parse_allow_entry
 
 DEFAULT_JWT_SECRET = "change-me-insecure-default"  # noqa: S105 - the value refused outside demo mode
+MIN_SECRET_BYTES = 32
+_GENERATE_HINT = 'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 class Settings(BaseSettings):
@@ -36,7 +40,15 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated browser origins allowed by CORS"
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins of one account from one address"
+    )
+    login_account_max_failures: int = Field(
+        default=20, ge=1, description="Failed sign-ins of one account from all addresses"
+    )
+    login_address_max_failures: int = Field(
+        default=100, ge=1, description="Failed sign-ins from one address, for all accounts"
+    )
     login_window_seconds: int = Field(default=900, ge=1)
     login_lockout_seconds: int = Field(default=300, ge=1)
     password_hash_time_cost: int = Field(default=3, ge=1, le=20, description="Argon2 passes")
@@ -101,12 +113,20 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long requests and webhook deliveries in flight may take to "
         "finish; deliveries still unfinished are given back to the other workers at once",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token that opens GET /metrics"
+    )
+    metrics_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated networks (CIDR) whose clients may read GET /metrics "
+        "without the token",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
     log_json: bool = Field(default=True, description="One JSON object per log line")
 
-    @field_validator("cors_origins", "webhook_allow_networks", mode="before")
+    @field_validator("cors_origins", "webhook_allow_networks", "metrics_networks", mode="before")
     @classmethod
     def split_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -124,6 +144,28 @@ class Settings(BaseSettings):
                     f"{entry!r} is not a network with an optional port "
                     "(e.g. 127.0.0.0/8 or 127.0.0.1:8001)"
                 ) from exc
+        return value
+
+    @field_validator("metrics_networks")
+    @classmethod
+    def check_metrics_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not a network (e.g. 10.0.0.0/8)") from exc
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # set but empty: no token opens the metrics
+        if len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"BUURTPLUS_METRICS_TOKEN is shorter than {MIN_SECRET_BYTES} bytes; "
+                f"use a long random value, {_GENERATE_HINT}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -144,10 +186,6 @@ class InsecureConfiguration(RuntimeError):
     """The configuration may not be served as it is."""
 
 
-MIN_SECRET_BYTES = 32
-_GENERATE_HINT = 'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
-
-
 def check_servable(settings: Settings) -> None:
     if settings.demo:
         return
@@ -161,6 +199,12 @@ def check_servable(settings: Settings) -> None:
             f"BUURTPLUS_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes: anyone could guess "
             f"it. Use a long random value, {_GENERATE_HINT}."
         )
+
+
+def metrics_access(settings: Settings) -> MetricsAccess:
+    """Who may read GET /metrics: the bearer of the metrics token, clients in the networks."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    return MetricsAccess.of(token, settings.metrics_networks)
 
 
 @lru_cache

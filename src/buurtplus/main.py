@@ -24,6 +24,7 @@ from buurtplus.api.routes import (
     health,
     heart_safety,
     me,
+    metrics,
     observations,
     partners,
     patrols,
@@ -37,12 +38,13 @@ from buurtplus.api.routes import (
 )
 from buurtplus.api.schemas.aed_files import AedImportFile
 from buurtplus.background import BackgroundWork, address_guard
-from buurtplus.config import Settings, check_servable, get_settings
+from buurtplus.config import Settings, check_servable, get_settings, metrics_access
 from buurtplus.core.clock import Clock, SystemClock
 from buurtplus.core.db import make_engine
 from buurtplus.core.writer import Writer
 from buurtplus.domain.users.throttle import LoginThrottle
 from buurtplus.outbox import wakeup
+from buurtplus.outbox.metrics import OutboxCollector
 from buurtplus.routing.registry import load_router
 from buurtplus.security import TokenIssuer, configure_password_hashing
 
@@ -114,12 +116,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.login_throttle = LoginThrottle(
         clock=clock,
+        secret=settings.jwt_secret.get_secret_value().encode(),
         max_failures=settings.login_max_failures,
+        account_max_failures=settings.login_account_max_failures,
+        address_max_failures=settings.login_address_max_failures,
         window_seconds=settings.login_window_seconds,
         lockout_seconds=settings.login_lockout_seconds,
     )
 
+    app.state.metrics_access = metrics_access(settings)
+    app.state.outbox_metrics = OutboxCollector(app.state.engine, clock=clock)
+
     api = APIRouter(prefix=API_PREFIX)
+    route_templates: dict[int, str] = {}  # by id(route)
     for module in (
         auth,
         me,
@@ -140,8 +149,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         heart_safety,
     ):
         api.include_router(module.router)
+        route_templates.update(
+            {id(route): API_PREFIX + route.path for route in module.router.routes}
+        )
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     install_error_handlers(app)
     install_docs(app)
 
@@ -154,7 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
         expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
     )
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, route_templates=route_templates)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     return app
 

@@ -15,7 +15,7 @@ from buurtplus.domain.patrols.models import (
 from buurtplus.domain.routing.models import RoutingRule
 from buurtplus.domain.signals.models import Feedback, IdempotencyKey, Signal, SignalEvent
 from buurtplus.domain.teams.models import Team, TeamMembership
-from buurtplus.domain.users.models import User
+from buurtplus.domain.users.models import LoginThrottleRecord, User
 from buurtplus.outbox.models import Delivery, DeliveryAttempt, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Feedback",
     "IdempotencyKey",
     "JobRun",
+    "LoginThrottleRecord",
     "Partner",
     "PartnerClient",
     "Patrol",

@@ -45,6 +45,7 @@ async def get_token_issuer(request: Request) -> TokenIssuer:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def audited_read(endpoint: F) -> F:
@@ -76,6 +77,21 @@ async def writer_turn(request: Request) -> AsyncIterator[None]:
         return
     async with lock:
         yield
+
+
+async def in_write_turn(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work` in a write transaction of its own, in the threadpool, after taking the
+    writer's turn (on SQLite): for a route that writes beside its own transaction."""
+
+    def run() -> T:
+        with transaction(request.app.state.engine) as session:
+            return work(session)
+
+    lock: anyio.Lock | None = request.app.state.sqlite_writer_lock
+    if lock is None:
+        return await anyio.to_thread.run_sync(run)
+    async with lock:
+        return await anyio.to_thread.run_sync(run)
 
 
 def get_session(

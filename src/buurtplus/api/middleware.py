@@ -1,13 +1,15 @@
-"""ASGI middleware: request id and access log, request body size limit."""
+"""ASGI middleware: request id, access log and request metrics, request body size limit."""
 
 import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from buurtplus.api.errors import problem_response
+from buurtplus.core.metrics import UNMATCHED_ROUTE, observe_request
 from buurtplus.observability import request_id_var
 
 access_log = logging.getLogger("buurtplus.access")
@@ -16,10 +18,14 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestContext:
-    """Gives each request an id (the client's X-Request-ID if sane), logs one line per request."""
+    """Gives each request an id (the client's X-Request-ID if sane), logs one line per request
+    and counts it in the metrics."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, route_templates: Mapping[int, str] | None = None) -> None:
         self.app = app
+        # The full template of each route included under a prefix, by id(route): a route
+        # knows only its own router's part of the path.
+        self.route_templates = route_templates or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,13 +53,23 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            # The route's template (/api/v1/signals/{signal_id}), never the path itself: ids
+            # would make a series per object.
+            matched = scope.get("route")
+            route = (
+                self.route_templates.get(id(matched)) or getattr(matched, "path", None)
+                if matched is not None
+                else None
+            ) or UNMATCHED_ROUTE
+            observe_request(scope["method"], route, status, elapsed)
             access_log.info(
                 "request",
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(elapsed * 1000, 1),
                 },
             )
             request_id_var.reset(token)

@@ -24,6 +24,7 @@ from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
+from buurtplus.core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_ENDPOINTS_SWITCHED_OFF, count_on_commit
 from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
 from buurtplus.delivery.sender import AttemptResult, WebhookSender
 from buurtplus.delivery.signing import webhook_headers
@@ -146,7 +147,9 @@ def record_attempt(
     schedule: tuple[timedelta, ...] = RETRY_SCHEDULE,
     jitter: Callable[[], float] | None = None,
     clock: Clock,
-) -> None:
+) -> str:
+    """Store the attempt and judge the delivery; what became of it: delivered, retry, dead, or
+    superseded (another worker had taken it over)."""
     session.execute(
         _INSERT_ATTEMPT,
         {
@@ -166,7 +169,7 @@ def record_attempt(
     ).first()
     if held is None or held.leased_by != claim.lease or held.status != DeliveryStatus.pending:
         # Our lease ran out and another worker has it now: its outcome is the one that counts.
-        return
+        return "superseded"
     attempts = held.attempt_count + 1
     verdict = judge(result, attempts_made=attempts, schedule=schedule, jitter=jitter)
     failing_since = session.execute(
@@ -182,6 +185,7 @@ def record_attempt(
     }
     if verdict.succeeded:
         change |= {"status": DeliveryStatus.succeeded, "delivered_at": now, "next_attempt_at": None}
+        outcome = "delivered"
         if failing_since is not None:
             session.execute(
                 update(_EP).where(_EP.c.id == claim.endpoint_id).values(failing_since=None)
@@ -203,10 +207,13 @@ def record_attempt(
             disable_endpoint(session, endpoint, reason=reason, clock=clock)
         if verdict.retry_in is None or verdict.disable_endpoint:
             change |= {"status": DeliveryStatus.dead, "next_attempt_at": None}
+            outcome = "dead"
         else:
             change["next_attempt_at"] = now + verdict.retry_in
+            outcome = "retry"
     session.execute(update(_D).where(_D.c.id == claim.delivery_id).values(**change))
     session.flush()
+    return outcome
 
 
 def give_back_claims(session: Session, claims: list[Claim]) -> int:
@@ -240,6 +247,7 @@ def disable_endpoint(
     endpoint.disabled_reason = reason
     endpoint.disabled_at = clock.now()
     session.add(endpoint)
+    count_on_commit(session, WEBHOOK_ENDPOINTS_SWITCHED_OFF)
     audit(
         session,
         None,
@@ -253,6 +261,13 @@ def disable_endpoint(
         "webhook endpoint disabled",
         extra={"endpoint_id": str(endpoint.id), "partner_id": str(endpoint.partner_id)},
     )
+
+
+def response_class(status_code: int | None) -> str:
+    """2xx, 3xx, 4xx or 5xx; `none` when no answer came (refused, timed out, unreachable)."""
+    if status_code is None or not 100 <= status_code <= 599:
+        return "none"
+    return f"{status_code // 100}xx"
 
 
 def default_worker_id() -> str:
@@ -318,7 +333,7 @@ class DeliveryWorker:
         )
         result = self._sender.send(claim.url, headers=headers, body=body)
         with transaction(self._engine) as session:
-            record_attempt(
+            outcome = record_attempt(
                 session,
                 claim,
                 result,
@@ -329,6 +344,7 @@ class DeliveryWorker:
                 jitter=self._jitter,
                 clock=self._clock,
             )
+        WEBHOOK_ATTEMPTS.labels(response_class(result.status_code), outcome).inc()
         return result
 
     def deliver_due(self, limit: int = 100) -> int:

@@ -7,6 +7,8 @@ Every personal field has a rule here (DESIGN.md, retention): after BUURTPLUS_RET
 - an observation on a round loses its note and exact place (kind and time stay);
 - an AED check loses its note, a retired AED its contact person;
 - the delivery log (events, deliveries, attempts) goes altogether.
+Sign-in throttle records (keyed hashes of accounts and addresses) go as soon as their window
+and lock are over, whatever the retention period.
 Each feature removes its own fields; this module runs them together, in one transaction.
 """
 
@@ -19,6 +21,7 @@ from buurtplus.core.clock import Clock
 from buurtplus.domain.aeds.retention import purge_aed_personal_content
 from buurtplus.domain.patrols.observations import purge_observation_content
 from buurtplus.domain.signals.retention import purge_expired_content
+from buurtplus.domain.users.throttle import purge_settled_records
 from buurtplus.outbox.events import purge_delivery_log
 
 
@@ -30,6 +33,7 @@ class RetentionReport:
     observations: int
     aed_rows: int
     delivery_events: int
+    login_throttle_records: int
 
 
 def apply_retention(session: Session, *, retention_days: int, clock: Clock) -> RetentionReport:
@@ -42,4 +46,5 @@ def apply_retention(session: Session, *, retention_days: int, clock: Clock) -> R
         delivery_events=purge_delivery_log(session, before=cutoff, clock=clock),
         observations=purge_observation_content(session, before=cutoff),
         aed_rows=purge_aed_personal_content(session, before=cutoff),
+        login_throttle_records=purge_settled_records(session, now=clock.now()),
     )

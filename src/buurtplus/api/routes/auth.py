@@ -1,10 +1,13 @@
 import base64
+import uuid
 from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
+import anyio
 from fastapi import APIRouter, Form, Request
+from sqlmodel import Session
 
-from buurtplus.api.deps import ClockDep, ReadSessionDep, TokenIssuerDep
+from buurtplus.api.deps import ClockDep, ReadSessionDep, TokenIssuerDep, in_write_turn
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.auth import Token
 from buurtplus.core.errors import InvalidCredentials
@@ -33,13 +36,26 @@ def basic_client_credentials(request: Request) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+def check_credentials(
+    session: Session, *, grant_type: str, name: str | None, secret: str | None
+) -> tuple[uuid.UUID, int, Literal["user", "client"]]:
+    """Who the credentials belong to: subject, token version and kind; or InvalidCredentials."""
+    if not name or not secret or "\x00" in name + secret:
+        raise InvalidCredentials("Unknown account or wrong secret.")
+    if grant_type == "password":
+        user = authenticate(session, email=name, password=secret)
+        return user.id, user.token_version, "user"
+    client = authenticate_client(session, client_id=name, secret=secret)
+    return client.id, 0, "client"
+
+
 @router.post(
     "/token",
     summary="Get a bearer token: password grant for people, client credentials for systems",
     response_model=Token,
     responses=problems(400, 422, 429),
 )
-def issue_token(
+async def issue_token(
     request: Request,
     session: ReadSessionDep,
     clock: ClockDep,
@@ -60,26 +76,26 @@ def issue_token(
             )
         client_id, client_secret = basic
     name = username if grant_type == "password" else client_id
-    account_key = (
+    secret = password if grant_type == "password" else client_secret
+    account = (
         "account:" + normalise_email(name or "")
         if grant_type == "password"
         else "client:" + client_key(name or "")
     )
-    address_key = "address:" + (request.client.host if request.client else "unknown")
-    throttle.begin(account_key, address_key)
+    attempt = throttle.attempt(
+        account=account, address=request.client.host if request.client else "unknown"
+    )
+    # The counts are shared by every process (the database), each step in its own short
+    # transaction: the attempt is counted before the password is checked.
+    await in_write_turn(request, lambda s: throttle.begin(s, attempt))
     try:
-        secret = password if grant_type == "password" else client_secret
-        if not name or not secret or "\x00" in name + secret:
-            raise InvalidCredentials("Unknown account or wrong secret.")
-        if grant_type == "password":
-            user = authenticate(session, email=name, password=secret)
-            subject, version, kind = user.id, user.token_version, "user"
-        else:
-            client = authenticate_client(session, client_id=name, secret=secret)
-            subject, version, kind = client.id, 0, "client"
+        subject, version, kind = await anyio.to_thread.run_sync(
+            lambda: check_credentials(session, grant_type=grant_type, name=name, secret=secret)
+        )
     except BaseException:
-        throttle.failed(account_key, address_key)
+        with anyio.CancelScope(shield=True):  # a client that hung up still made its guess
+            await in_write_turn(request, lambda s: throttle.failed(s, attempt))
         raise
-    throttle.succeeded(account_key, address_key)
+    await in_write_turn(request, lambda s: throttle.succeeded(s, attempt))
     token = issuer.issue(subject=subject, token_version=version, now=clock.now(), kind=kind)
     return Token(access_token=token, expires_in=int(issuer.lifetime.total_seconds()))

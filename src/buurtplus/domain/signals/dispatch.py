@@ -12,6 +12,7 @@ from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.metrics import ESCALATIONS, count_on_commit
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.partners.errors import UnknownPartner
 from buurtplus.domain.partners.models import Partner
@@ -231,6 +232,7 @@ def _escalate(session: Session, signal: Signal, *, now: datetime, clock: Clock) 
     if fallback is None or fallback == signal.partner_id:
         session.add(signal)
         audit(session, None, AuditAction.signal_escalation_without_fallback, signal.id, clock=clock)
+        count_on_commit(session, ESCALATIONS.labels("no_fallback"))
         return 0
     missed = session.get(Partner, signal.partner_id) if signal.partner_id else None
     decision = Decision(
@@ -244,6 +246,7 @@ def _escalate(session: Session, signal: Signal, *, now: datetime, clock: Clock) 
         ),
     )
     _apply(session, signal, decision, action=SignalAction.escalate, actor=None, clock=clock)
+    count_on_commit(session, ESCALATIONS.labels("escalated"))
     return 1
 
 

@@ -16,6 +16,7 @@ from buurtplus.core.audit.models import AuditEvent
 from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.idempotency import fingerprint
+from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.advice import Advice, advice_for
@@ -223,6 +224,11 @@ def submit_signal(
         if earlier is None:
             raise
         return _submission(session, actor, earlier, replayed=True)
+    reported = SIGNALS_REPORTED.labels(category.group.value)
+    if writer is None:
+        count_on_commit(session, reported)  # when the caller's transaction commits
+    else:
+        reported.inc()  # the writer has committed it
     view = SignalView(signal, category, DetailLevel.full, allowed_actions(actor, signal))
     advice = advice_for(category, urgency=signal.urgency, emergency_called=signal.emergency_called)
     return Submission(view=view, advice=advice, replayed=False)

@@ -25,3 +25,21 @@ class User(SQLModel, table=True):
     token_version: int = Field(default=0)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LoginThrottleRecord(SQLModel, table=True):
+    """Failed and running sign-in attempts of one key (an account, an account from one address,
+    or one address), shared by every server process. The key is a keyed hash: the table never
+    holds an e-mail address, a client id or an IP address."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(sa_type=String(64), primary_key=True)
+    failures: int = Field(default=0)
+    # Attempts whose password is being checked right now: they count against the limit, so
+    # parallel guesses cannot all slip past it.
+    in_flight: int = Field(default=0)
+    window_started_at: datetime = Field(sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # From then on the record says nothing (window over, lock ended): retention deletes it.
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
