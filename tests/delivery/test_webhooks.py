@@ -3,6 +3,7 @@ off-the-shelf Standard Webhooks library, over real HTTP to a loopback receiver."
 
 import base64
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -426,3 +427,34 @@ def test_nothing_is_sent_for_a_change_that_rolled_back(
 def verified_type(request: Any) -> str:
     kind: str = request.json["type"]
     return kind
+
+
+def test_deliveries_claimed_together_go_out_at_once_and_a_slow_receiver_holds_up_no_other(
+    client: TestClient,
+    make: Factory,
+    reporter: User,
+    partner: Partner,
+    partner_person: User,
+    receiver: Receiver,
+    worker: DeliveryWorker,
+) -> None:
+    add_endpoint(client, make, partner_person, partner, receiver.url)
+    slow = submit(client, make, reporter)
+    for _ in range(2):
+        submit(client, make, reporter)
+    receiver.responder = lambda request: (
+        Reply(delay=25) if request.json["data"]["signal_id"] == slow["id"] else Reply()
+    )
+    claims = worker.claim(8)
+    assert len(claims) == 3
+    sending = threading.Thread(target=worker.deliver_all, args=(claims,))
+    sending.start()
+
+    # All three arrive while the slow receiver still holds the first.
+    assert len(receiver.wait_for(3)) == 3
+    assert sending.is_alive()
+    receiver.release.set()
+    sending.join(30)
+    with transaction(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        statuses = [delivery.status for delivery in session.exec(select(Delivery))]
+    assert statuses == ["succeeded"] * 3

@@ -78,13 +78,25 @@ class WebhookSender:
 
     def send(self, url: str, *, headers: dict[str, str], body: bytes) -> AttemptResult:
         """Never raises: whatever goes wrong is a failed attempt, recorded and retried."""
+        return self._runner().run(self._attempt(url, headers, body))
+
+    def send_many(self, requests: list[tuple[str, dict[str, str], bytes]]) -> list[AttemptResult]:
+        """Several attempts at once, each with its own deadline: a slow receiver makes only its
+        own attempt wait. The results in the order of `requests`."""
+
+        async def all_of() -> list[AttemptResult]:
+            return list(await asyncio.gather(*(self._attempt(*r) for r in requests)))
+
+        return self._runner().run(all_of())
+
+    async def _attempt(self, url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
         started = time.monotonic()
 
         def elapsed() -> int:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            return self._runner().run(self._send(url, headers, body, started))
+            return await self._send(url, headers, body, started)
         except AddressRefused as exc:
             return AttemptResult(status_code=None, duration_ms=elapsed(), error=str(exc))
         except (TimeoutError, httpx.TimeoutException):

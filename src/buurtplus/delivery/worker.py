@@ -40,6 +40,11 @@ from buurtplus.outbox.models import (
 
 log = logging.getLogger("buurtplus.delivery")
 
+# Deliveries a sender thread claims at once: sent together, recorded in one transaction. A
+# backlog drains in a fraction of the transactions; a slow receiver delays only the recording
+# of the few claimed with it (its own attempt has its own deadline).
+CLAIM_BATCH = 8
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -275,8 +280,8 @@ def default_worker_id() -> str:
 
 
 class DeliveryWorker:
-    """Sender threads that each claim one due delivery at a time, so one slow endpoint holds
-    up one thread, not the rest. Woken when a delivery is queued in this process or (on
+    """Sender threads that each claim a few due deliveries at a time (CLAIM_BATCH) and send
+    them at once, so one slow endpoint holds up one thread's few, not the rest. Woken when a delivery is queued in this process or (on
     PostgreSQL) announced by NOTIFY; otherwise they look every `poll_seconds` for retries."""
 
     def __init__(
@@ -326,26 +331,40 @@ class DeliveryWorker:
             )
 
     def deliver(self, claim: Claim) -> AttemptResult:
+        return self.deliver_all([claim])[0]
+
+    def deliver_all(self, claims: list[Claim]) -> list[AttemptResult]:
+        """Send the claimed deliveries at once, then record every attempt in one transaction."""
         now = self._clock.now()
-        body = claim.body.encode()
-        headers = webhook_headers(
-            claim.secrets, message_id=claim.message_id, timestamp=int(now.timestamp()), body=body
-        )
-        result = self._sender.send(claim.url, headers=headers, body=body)
-        with transaction(self._engine) as session:
-            outcome = record_attempt(
-                session,
-                claim,
-                result,
-                worker_id=self.worker_id,
-                now=self._clock.now(),
-                disable_after=self._disable_after,
-                schedule=self._schedule,
-                jitter=self._jitter,
-                clock=self._clock,
+        requests = []
+        for claim in claims:
+            body = claim.body.encode()
+            headers = webhook_headers(
+                claim.secrets,
+                message_id=claim.message_id,
+                timestamp=int(now.timestamp()),
+                body=body,
             )
-        WEBHOOK_ATTEMPTS.labels(response_class(result.status_code), outcome).inc()
-        return result
+            requests.append((claim.url, headers, body))
+        results = self._sender.send_many(requests)
+        with transaction(self._engine) as session:
+            outcomes = [
+                record_attempt(
+                    session,
+                    claim,
+                    result,
+                    worker_id=self.worker_id,
+                    now=self._clock.now(),
+                    disable_after=self._disable_after,
+                    schedule=self._schedule,
+                    jitter=self._jitter,
+                    clock=self._clock,
+                )
+                for claim, result in zip(claims, results, strict=True)
+            ]
+        for result, outcome in zip(results, outcomes, strict=True):
+            WEBHOOK_ATTEMPTS.labels(response_class(result.status_code), outcome).inc()
+        return results
 
     def deliver_due(self, limit: int = 100) -> int:
         """Send every delivery that is due now, one after another; how many were sent."""
@@ -419,31 +438,32 @@ class DeliveryWorker:
         while not self._stop.is_set():
             claims: list[Claim] = []
             try:
-                claims = self.claim(1)
+                claims = self.claim(CLAIM_BATCH)
             except Exception:  # the database or a bug: log, breathe, go on
                 log.exception("claiming deliveries failed")
                 self._stop.wait(self._poll)
             if not looked:  # ready once it has looked, not once a slow receiver answered
                 looked = True
                 self._count_ready()
-            for claim in claims:
-                self._deliver_held(claim)
-            if not claims:
+            if claims:
+                self._deliver_held(claims)
+            else:
                 self._wake.wait(self._poll)
                 self._rearm()
 
-    def _deliver_held(self, claim: Claim) -> None:
-        """Deliver one claim, known as in flight meanwhile (what a stop gives back)."""
+    def _deliver_held(self, claims: list[Claim]) -> None:
+        """Deliver claims, known as in flight meanwhile (what a stop gives back)."""
         with self._in_flight_lock:
-            self._in_flight[claim.delivery_id] = claim
+            self._in_flight.update((claim.delivery_id, claim) for claim in claims)
         try:
-            self.deliver(claim)
-        except Exception:  # recording failed: the lease runs out and the delivery is retried
-            log.exception("delivery failed", extra={"delivery_id": str(claim.delivery_id)})
+            self.deliver_all(claims)
+        except Exception:  # recording failed: the leases run out and the deliveries are retried
+            log.exception("delivery failed", extra={"deliveries": len(claims)})
             self._stop.wait(self._poll)
         finally:
             with self._in_flight_lock:
-                self._in_flight.pop(claim.delivery_id, None)
+                for claim in claims:
+                    self._in_flight.pop(claim.delivery_id, None)
 
     def _rearm(self) -> None:
         """Clear the wake-up for the next wait, unless stopping: a stop that came between the
