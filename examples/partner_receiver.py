@@ -77,6 +77,13 @@ def make_handler(verifier: Webhook, seen: set[str]) -> type[BaseHTTPRequestHandl
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    # The sender delivers several events at once: a listen backlog larger than the standard
+    # library's 5 keeps their connections from being dropped and retried.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -87,7 +94,7 @@ def main() -> None:
         help="the endpoint's signing secret (or PARTNER_WEBHOOK_SECRET)",
     )
     args = parser.parse_args()
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(Webhook(args.secret), set()))
+    server = Server((args.host, args.port), make_handler(Webhook(args.secret), set()))
     print(f"Partner receiver on http://{args.host}:{args.port}, verifying signatures.", flush=True)
     try:
         server.serve_forever()

@@ -281,8 +281,9 @@ def default_worker_id() -> str:
 
 class DeliveryWorker:
     """Sender threads that each claim a few due deliveries at a time (CLAIM_BATCH) and send
-    them at once, so one slow endpoint holds up one thread's few, not the rest. Woken when a delivery is queued in this process or (on
-    PostgreSQL) announced by NOTIFY; otherwise they look every `poll_seconds` for retries."""
+    them at once, so one slow endpoint holds up one thread's few, not the rest. Woken when a
+    delivery is queued in this process or (on PostgreSQL) announced by NOTIFY; otherwise they
+    look every `poll_seconds` for retries."""
 
     def __init__(
         self,
