@@ -104,6 +104,7 @@ def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None
             started: dict[str, float] = {}
 
             first = time.perf_counter() + 0.5
+            answered: list[float] = []
 
             def report(n: int) -> None:
                 # A steady RATE reports per second, each at its own moment.
@@ -120,6 +121,7 @@ def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None
                     timeout=30,
                 )
                 started[response.json()["id"]] = begin
+                answered.append(time.perf_counter() - begin)
 
             # Reporters at a steady rate, as on a busy evening.
             with ThreadPoolExecutor(16) as pool:
@@ -129,6 +131,11 @@ def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None
                 arrivals.by_signal[s] - t for s, t in started.items() if s in arrivals.by_signal
             )
             quantiles = statistics.quantiles(latencies, n=100)
+            answers = statistics.quantiles(answered, n=100)
+            print(
+                f"{'report answered (201)':<28} p50 {answers[49] * 1000:7.1f} ms   "
+                f"p99 {answers[98] * 1000:7.1f} ms   at {RATE} signals/s"
+            )
             print(
                 f"{'signal -> partner receiver':<28} {len(latencies)} of {signals} arrived "
                 f"({RATE} signals/s)   "

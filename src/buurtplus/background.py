@@ -15,6 +15,7 @@ from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.jobs import JobName, claim_job_run, finish_job_run, prune_job_runs
 from buurtplus.core.metrics import JOB_FAILURES, JOB_LAST_SUCCESS, JOB_RUNS
+from buurtplus.core.writer import GroupWriter
 from buurtplus.delivery.sender import WebhookSender
 from buurtplus.delivery.ssrf import AddressGuard, parse_allow_list
 from buurtplus.delivery.worker import DeliveryWorker
@@ -232,7 +233,13 @@ class BackgroundWork:
     """The delivery worker and the periodic jobs, started and stopped together."""
 
     def __init__(
-        self, engine: Engine, *, settings: Settings, clock: Clock, router: Router | None = None
+        self,
+        engine: Engine,
+        *,
+        settings: Settings,
+        clock: Clock,
+        router: Router | None = None,
+        writer: GroupWriter | None = None,
     ) -> None:
         self._shutdown_seconds = settings.shutdown_seconds
         self.delivery = DeliveryWorker(
@@ -247,6 +254,7 @@ class BackgroundWork:
             disable_after=timedelta(days=settings.webhook_disable_after_days),
             concurrency=settings.webhook_concurrency,
             poll_seconds=settings.webhook_poll_seconds,
+            writer=writer,
         )
         self.jobs = PeriodicJobs(
             engine,

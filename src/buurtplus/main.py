@@ -75,18 +75,25 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.sqlite_writer_lock = anyio.Lock()
         work = None
         if settings.worker == "inline":
+            # The in-process worker writes through the same group-committing writer.
             work = BackgroundWork(
-                app.state.engine, settings=settings, clock=clock, router=app.state.router
+                app.state.engine,
+                settings=settings,
+                clock=clock,
+                router=app.state.router,
+                writer=app.state.writer,
             )
-            work.start()
         # None when a separate `buurtplus worker` does this work.
         app.state.background_work = work
         app.state.writer.start()
-        yield
-        app.state.writer.stop()
         if work is not None:
-            # Deliveries in flight get BUURTPLUS_SHUTDOWN_SECONDS, off the event loop.
+            work.start()
+        yield
+        if work is not None:
+            # Deliveries in flight get BUURTPLUS_SHUTDOWN_SECONDS, off the event loop; what
+            # they record (or give back) still goes through the writer.
             await anyio.to_thread.run_sync(work.stop)
+        app.state.writer.stop()
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -34,6 +34,12 @@ Job = Callable[[Connection], Any]
 MAX_GROUP = 64
 
 
+class GroupWriter(Protocol):
+    """What a caller needs of the writer: run a job in its next commit."""
+
+    def run(self, job: Callable[[Connection], T]) -> T: ...
+
+
 @runtime_checkable
 class Batch(Protocol):
     """A job that can be stored together with the other jobs of its type in the group."""

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from functools import partial
+from typing import Protocol, TypeVar
 
-from sqlalchemy import Engine, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
 from sqlmodel import Session
 
 from buurtplus.core.audit.actions import AuditAction
@@ -25,6 +26,7 @@ from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_ENDPOINTS_SWITCHED_OFF, count_on_commit
+from buurtplus.core.writer import GroupWriter
 from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
 from buurtplus.delivery.sender import AttemptResult, WebhookSender
 from buurtplus.delivery.signing import webhook_headers
@@ -39,6 +41,7 @@ from buurtplus.outbox.models import (
 )
 
 log = logging.getLogger("buurtplus.delivery")
+T = TypeVar("T")
 
 # Deliveries a sender thread claims at once: sent together, recorded in one transaction. A
 # backlog drains in a fraction of the transactions; a slow receiver delays only the recording
@@ -298,8 +301,10 @@ class DeliveryWorker:
         worker_id: str | None = None,
         schedule: tuple[timedelta, ...] = RETRY_SCHEDULE,
         jitter: Callable[[], float] | None = None,
+        writer: GroupWriter | None = None,
     ) -> None:
         self._engine = engine
+        self._writer = writer
         self._sender = sender
         self._clock = clock
         self._lease = lease
@@ -321,15 +326,36 @@ class DeliveryWorker:
 
     # --- one step at a time (tests, `buurtplus worker --once`) ---
 
+    def _in_transaction(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in a write transaction: through the process's group-committing writer when
+        there is one (inside `buurtplus serve`: on SQLite the worker then never waits in the
+        database's busy handler for the write turn), else in a transaction of its own."""
+        if self._writer is None:
+            with transaction(self._engine) as session:
+                return work(session)
+
+        def job(connection: Connection) -> T:
+            # Commit ends the session's savepoint only; the writer commits the group.
+            with Session(
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            ) as session:
+                result = work(session)
+                session.commit()
+                return result
+
+        return self._writer.run(job)
+
     def claim(self, limit: int) -> list[Claim]:
-        with transaction(self._engine) as session:
-            return claim_due_deliveries(
-                session,
-                worker_id=self.worker_id,
-                now=self._clock.now(),
-                lease=self._lease,
-                limit=limit,
-            )
+        return self._in_transaction(partial(self._claim, limit=limit))
+
+    def _claim(self, session: Session, *, limit: int) -> list[Claim]:
+        return claim_due_deliveries(
+            session,
+            worker_id=self.worker_id,
+            now=self._clock.now(),
+            lease=self._lease,
+            limit=limit,
+        )
 
     def deliver(self, claim: Claim) -> AttemptResult:
         return self.deliver_all([claim])[0]
@@ -348,8 +374,9 @@ class DeliveryWorker:
             )
             requests.append((claim.url, headers, body))
         results = self._sender.send_many(requests)
-        with transaction(self._engine) as session:
-            outcomes = [
+
+        def record(session: Session) -> list[str]:
+            return [
                 record_attempt(
                     session,
                     claim,
@@ -363,6 +390,8 @@ class DeliveryWorker:
                 )
                 for claim, result in zip(claims, results, strict=True)
             ]
+
+        outcomes = self._in_transaction(record)
         for result, outcome in zip(results, outcomes, strict=True):
             WEBHOOK_ATTEMPTS.labels(response_class(result.status_code), outcome).inc()
         return results
@@ -404,8 +433,7 @@ class DeliveryWorker:
             unfinished = list(self._in_flight.values())
         if not unfinished:
             return 0
-        with transaction(self._engine) as session:
-            given_back = give_back_claims(session, unfinished)
+        given_back = self._in_transaction(partial(give_back_claims, claims=unfinished))
         log.info(
             "delivery worker stopped; unfinished deliveries given back",
             extra={"worker_id": self.worker_id, "deliveries": given_back},

@@ -1,10 +1,9 @@
 """Reporting a signal: checked, stored once however often a phone retries, routed at once."""
 
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +16,7 @@ from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.idempotency import fingerprint
 from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
+from buurtplus.core.writer import GroupWriter
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.advice import Advice, advice_for
@@ -48,12 +48,6 @@ from buurtplus.domain.teams.models import Team
 from buurtplus.outbox.events import NewEvent, announce, store_events
 
 T = TypeVar("T")
-
-
-class GroupWriter(Protocol):
-    """The group-committing writer (core/writer.py): runs a job in its next commit."""
-
-    def run(self, job: Callable[[Connection], T]) -> T: ...
 
 
 # Phones' clocks drift; an observation a little "in the future" is not an error.
