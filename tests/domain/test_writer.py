@@ -59,8 +59,7 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
     clean_database: str,
 ) -> None:
     engine = make_engine(clean_database)
-    commits: list[int] = []
-    writer = Writer(engine, after_commit=lambda: commits.append(1))
+    writer = Writer(engine)
     taken = uuid.uuid4()
     writer.run(Note(taken))
     gate = threading.Event()
@@ -97,7 +96,25 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
     # The nine good notes and the first one are stored; the duplicate is not.
     assert _count(clean_database) == 10
     # One commit each for the first note and the held job, one for the group of ten.
-    assert len(commits) == 3
+    assert writer.commits == 3
+
+
+class Announcing(Note):
+    announces = True
+
+
+def test_only_a_group_with_an_announcing_job_runs_the_after_commit_hook(
+    clean_database: str,
+) -> None:
+    engine = make_engine(clean_database)
+    woken: list[int] = []
+    writer = Writer(engine, after_commit=lambda: woken.append(1))
+    writer.run(Note(uuid.uuid4()))
+    assert woken == []
+    writer.run(Announcing(uuid.uuid4()))
+    writer.stop()
+    engine.dispose()
+    assert woken == [1]
 
 
 def test_a_stopped_writer_stores_what_it_took_and_refuses_more(clean_database: str) -> None:

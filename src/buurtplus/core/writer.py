@@ -8,6 +8,10 @@ request thread waits in SQLite's busy handler. A job that fails (a unique key ta
 concurrent retry, say) rolls back its own savepoint only; the others in its group commit.
 A caller's `run` returns only after the commit, so a 2xx still means the rows are stored.
 
+`after_commit` runs after a group in which a stored job `announces` something (a report
+with deliveries wakes the delivery workers); a worker's own claims and results announce
+nothing, or every claim would wake the workers to claim again.
+
 Jobs of a kind that can store many at once (`Batch`: many reports, say) are first stored
 together, a few multi-row inserts for the whole group; only if that fails is each job of the
 group stored in its own savepoint, so the one at fault fails alone.
@@ -147,7 +151,9 @@ class Writer:
             return
         self.commits += 1
         self.jobs += len(group)
-        if self._after_commit is not None:
+        if self._after_commit is not None and any(
+            getattr(pending.job, "announces", False) for pending, ok, _ in outcomes if ok
+        ):
             try:
                 self._after_commit()
             except Exception:

@@ -248,6 +248,11 @@ class IntakeRows:
     audit: list[dict[str, Any]] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
 
+    @property
+    def announces(self) -> bool:
+        """Whether storing it may queue deliveries (the writer then wakes the workers)."""
+        return bool(self.events)
+
     def __call__(self, connection: Connection) -> None:
         self.store_all(connection, [self])
 
