@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
-        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
     )
     app.add_middleware(RequestContext, route_templates=route_templates)
     app.openapi = lambda: _contract(app)  # type: ignore[method-assign]

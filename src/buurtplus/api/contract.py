@@ -216,6 +216,7 @@ def build_document(app: FastAPI, *, extra_models: tuple[type[Any], ...] = ()) ->
         models[model.__name__] = definition
     components["headers"] = deepcopy(HEADERS)
 
+    _rename_schemas(schema)
     _plain_optional_bodies(schema)
     _if_match_required_on_patch(schema)
     _request_body_examples(schema)
@@ -294,6 +295,34 @@ def response_roots(document: dict[str, Any]) -> list[Any]:
 # --- the rules -----------------------------------------------------------------------------
 
 
+# Names FastAPI makes up for form bodies, as generated clients would otherwise show them.
+RENAMES = {"Body_issueToken": "TokenRequest"}
+TOKEN_EXAMPLES = [
+    {"grant_type": "password", "username": "coordinator@example.nl", "password": "<password>"},
+    {"grant_type": "client_credentials", "client_id": "<client id>", "client_secret": "<secret>"},
+]
+
+
+def _rename_schemas(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for old, new in RENAMES.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new
+        _replace_refs(document, f"#/components/schemas/{old}", f"#/components/schemas/{new}")
+    schemas["TokenRequest"]["examples"] = TOKEN_EXAMPLES
+
+
+def _replace_refs(node: Any, old: str, new: str) -> None:
+    if isinstance(node, dict):
+        if node.get("$ref") == old:
+            node["$ref"] = new
+        for value in node.values():
+            _replace_refs(value, old, new)
+    elif isinstance(node, list):
+        for value in node:
+            _replace_refs(value, old, new)
+
+
 def _plain_optional_bodies(document: dict[str, Any]) -> None:
     """`anyOf [X, null]` makes generated Python clients send `Unset` as JSON; a body that may
     be left out is an optional request body of type X."""
@@ -330,7 +359,7 @@ def _request_body_examples(document: dict[str, Any]) -> None:
 
 def _problem_responses(document: dict[str, Any]) -> None:
     """A `default` problem on every operation, `X-Request-ID` on every answer, `Retry-After`
-    on every 429 and 503."""
+    on every 429."""
     for _, _, operation in operations(document):
         responses = operation["responses"]
         responses.setdefault(
@@ -343,7 +372,7 @@ def _problem_responses(document: dict[str, Any]) -> None:
         for code, response in responses.items():
             headers = response.setdefault("headers", {})
             headers["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
-            if code in ("429", "503"):
+            if code == "429":
                 headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
             response["headers"] = dict(sorted(headers.items()))
 
@@ -354,6 +383,7 @@ GENERIC = {
     "413": ("body-too-large",),
     "422": ("validation-error",),
     "428": ("precondition-required",),
+    "503": ("not-ready",),
     "default": ("internal-error",),
 }
 TYPE_PREFIX = "urn:buurtplus:problem:"
