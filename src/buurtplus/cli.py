@@ -257,7 +257,7 @@ def cmd_aeds_import(args: argparse.Namespace, settings: Settings) -> int:
     from buurtplus.core.db import make_engine, transaction
     from buurtplus.core.errors import DomainError
     from buurtplus.domain.aeds.formats import FileFormat, guess_format
-    from buurtplus.domain.aeds.transfer import Outcome, import_aeds
+    from buurtplus.domain.aeds.transfer import RowOutcome, import_aeds
 
     path = Path(args.file)
     try:
@@ -284,24 +284,39 @@ def cmd_aeds_import(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     for row in report.rows:
-        if row.outcome == Outcome.rejected:
+        if row.outcome == RowOutcome.rejected:
             print(
                 f"row {row.row} ({row.source or 'no source'}): rejected: {'; '.join(row.reasons)}"
             )
-    counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome)
+    counts = ", ".join(f"{report.count(o)} {o.value}" for o in RowOutcome)
     print(f"{'Dry run, nothing stored: ' if args.dry_run else ''}{counts}.")
     return 0
 
 
 def cmd_openapi_export(args: argparse.Namespace, settings: Settings) -> int:
+    from buurtplus.api.contract_check import version_problems
+
     document = openapi_document()
     if args.output == "-":
         sys.stdout.write(document)
-    else:
-        path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(document, encoding="utf-8")
-        print(f"Wrote {path}.")
+        return 0
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        # The contract is what clients are built on: it only changes with a version that says so.
+        problems = version_problems(
+            json.loads(path.read_text(encoding="utf-8")), json.loads(document)
+        )
+        if problems:
+            for problem in problems:
+                print(f"buurtplus: {path} not written: {problem}", file=sys.stderr)
+            print(
+                "Raise CONTRACT_VERSION in src/buurtplus/api/contract.py (see docs/contract.md).",
+                file=sys.stderr,
+            )
+            return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document, encoding="utf-8")
+    print(f"Wrote {path}.")
     return 0
 
 
@@ -389,6 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export = openapi.add_parser("export", help="write the OpenAPI document")
     export.add_argument("--output", "-o", default=str(DEFAULT_OPENAPI_PATH))
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="write even if the version does not fit the change (e.g. to restore a file)",
+    )
     export.set_defaults(handler=cmd_openapi_export)
     return parser
 

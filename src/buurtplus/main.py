@@ -7,11 +7,11 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 
-from buurtplus import __version__
+from buurtplus.api.contract import CONTRACT_VERSION, DESCRIPTION, build_document, operation_id
+from buurtplus.api.deps import refuse_null_body
 from buurtplus.api.docs import install_docs
 from buurtplus.api.errors import FieldError, Problem, install_error_handlers
 from buurtplus.api.middleware import BodySizeLimit, RefuseNul, RequestContext
@@ -34,6 +34,7 @@ from buurtplus.api.routes import (
     team_patrols,
     teams,
     users,
+    webhook_events,
     webhooks,
 )
 from buurtplus.api.schemas.aed_files import AedImportFile
@@ -49,19 +50,6 @@ from buurtplus.routing.registry import load_router
 from buurtplus.security import TokenIssuer, configure_password_hashing
 
 API_PREFIX = "/api/v1"
-
-DESCRIPTION = """\
-Buurtpreventie Plus: the API behind volunteer neighbourhood-prevention teams.
-
-Sign in with `POST /api/v1/auth/token` (OAuth2 password grant) and send the token as
-`Authorization: Bearer <token>`. Errors are RFC 9457 `application/problem+json`. Lists are
-paged with `limit` and `cursor`; a page has `items` and `next_cursor`.
-"""
-
-
-def operation_id(route: APIRoute) -> str:
-    # Untagged routes are the docs pages, which are not in the schema.
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -98,12 +86,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app = FastAPI(
         title="Buurtpreventie Plus",
-        version=__version__,
+        version=CONTRACT_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        webhooks=APIRouter(generate_unique_id_function=operation_id),
     )
     configure_password_hashing(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
@@ -134,7 +123,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.metrics_access = metrics_access(settings)
     app.state.outbox_metrics = OutboxCollector(app.state.engine, clock=clock)
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_null_body)])
     route_templates: dict[int, str] = {}  # by id(route)
     for module in (
         auth,
@@ -162,6 +151,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.webhooks.include_router(webhook_events.router)
     install_error_handlers(app)
     install_docs(app)
 
@@ -172,30 +162,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
-        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
     )
     app.add_middleware(RequestContext, route_templates=route_templates)
-    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _contract(app)  # type: ignore[method-assign]
     return app
 
 
-def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document plus the problem+json schemas the routes refer to."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    from fastapi.openapi.utils import get_openapi
-
-    schema = get_openapi(
-        title=app.title,
-        version=app.version,
-        description=app.description,
-        routes=app.routes,
-    )
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (Problem, FieldError, AedImportFile):
-        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        definition.pop("$defs", None)
-        components[model.__name__] = definition
-    schema["components"]["schemas"] = dict(sorted(components.items()))
-    app.openapi_schema = schema
-    return schema
+def _contract(app: FastAPI) -> dict[str, Any]:
+    if not app.openapi_schema:
+        app.openapi_schema = build_document(app, extra_models=(Problem, FieldError, AedImportFile))
+    return app.openapi_schema

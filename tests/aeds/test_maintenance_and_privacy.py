@@ -110,7 +110,7 @@ def test_the_cabinet_code_never_leaves_the_system(
         call("GET", url, make.auth(who))
         call("GET", AEDS, make.auth(who))
         call("GET", f"{AEDS}/nearby", make.auth(who), params={"lat": 52.36, "lon": 4.92})
-    call("PATCH", url, admin, json={"cabinet_code": CODE, "level": "0"})
+    call("PATCH", url, {**admin, "If-Match": "*"}, json={"cabinet_code": CODE, "level": "0"})
     for fmt in ("geojson", "csv", "osm"):
         call("GET", f"{AEDS}/export", admin, params={"format": fmt})
     call("GET", MAINTENANCE, admin, params={"within_days": 366})

@@ -93,7 +93,9 @@ def test_who_registers_an_aed_in_oosterpark(
 def test_who_changes_and_retires(client: TestClient, make: Factory, world: World, who: str) -> None:
     headers = as_(make, world, who)
     changed = client.patch(
-        f"{AEDS}/{world.public_aed.id}", headers=headers, json={"status": "defective"}
+        f"{AEDS}/{world.public_aed.id}",
+        headers={**headers, "If-Match": '"1"'},
+        json={"status": "defective"},
     )
     retired = client.delete(f"{AEDS}/{world.public_aed.id}", headers=headers)
     if who in MANAGERS_OF_A:
@@ -104,7 +106,9 @@ def test_who_changes_and_retires(client: TestClient, make: Factory, world: World
         assert changed.status_code == 403
         assert retired.status_code == 403
     on_responders = client.patch(
-        f"{AEDS}/{world.responders_aed.id}", headers=headers, json={"level": "1"}
+        f"{AEDS}/{world.responders_aed.id}",
+        headers={**headers, "If-Match": '"1"'},
+        json={"level": "1"},
     )
     expected = 200 if who in MANAGERS_OF_A else 403 if who in READERS_OF_RESPONDERS else 404
     assert on_responders.status_code == expected
@@ -114,7 +118,9 @@ def test_a_coordinator_cannot_move_an_aed_out_of_their_area(
     client: TestClient, make: Factory, world: World
 ) -> None:
     response = client.patch(
-        f"{AEDS}/{world.public_aed.id}", headers=make.auth(world.coordinator_a), json=IN_DAPPERBUURT
+        f"{AEDS}/{world.public_aed.id}",
+        headers={**make.auth(world.coordinator_a), "If-Match": '"1"'},
+        json=IN_DAPPERBUURT,
     )
     assert response.status_code == 422
     assert response.json()["type"] == PROBLEM + "outside-your-area"
@@ -132,6 +138,10 @@ def test_if_match_guards_against_lost_updates(
     stale = client.patch(url, headers={**headers, "If-Match": etag}, json={"level": "1"})
     assert stale.status_code == 412
     assert stale.json()["type"] == PROBLEM + "stale-aed"
+    unversioned = client.patch(url, headers=headers, json={"level": "1"})
+    assert unversioned.status_code == 428
+    assert unversioned.json()["type"] == PROBLEM + "precondition-required"
+    assert client.get(url, headers=headers).json()["level"] == "0"
     assert client.delete(url, headers={**headers, "If-Match": etag}).status_code == 412
 
 
@@ -174,7 +184,8 @@ def test_retired_aeds_leave_lists_but_keep_their_record(
     assert kept["status"] == "inactive"
     everything = client.get(AEDS, headers=headers, params={"include_retired": "true"}).json()
     assert str(world.public_aed.id) in {a["id"] for a in everything["items"]}
-    assert client.patch(url, headers=headers, json={"level": "1"}).status_code == 422
+    changed = client.patch(url, headers={**headers, "If-Match": "*"}, json={"level": "1"})
+    assert changed.status_code == 422
 
 
 def test_a_status_change_is_in_the_audit_log(
@@ -182,7 +193,7 @@ def test_a_status_change_is_in_the_audit_log(
 ) -> None:
     client.patch(
         f"{AEDS}/{world.public_aed.id}",
-        headers=make.auth(world.coordinator_a),
+        headers={**make.auth(world.coordinator_a), "If-Match": '"1"'},
         json={"status": "missing"},
     )
     app: Any = client.app

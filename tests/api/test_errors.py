@@ -104,6 +104,9 @@ def test_cors_headers_on_errors_too(client: TestClient) -> None:
     response = client.get("/api/v1/me", headers={"Origin": CORS_ORIGIN})
     assert response.status_code == 401
     assert response.headers["access-control-allow-origin"] == CORS_ORIGIN
+    # A browser client reads every header the contract declares on a response.
+    exposed = {h.strip() for h in response.headers["access-control-expose-headers"].split(",")}
+    assert {"ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"} <= exposed
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:

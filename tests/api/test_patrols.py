@@ -176,12 +176,17 @@ def test_a_coordinator_changes_a_planned_patrol_but_not_into_nonsense(
         headers={**make.auth(coordinator), "If-Match": '"1"'},
     )
     backwards = client.patch(
-        url, json={"planned_start": "2026-03-06T23:00:00+01:00"}, headers=make.auth(coordinator)
+        url,
+        json={"planned_start": "2026-03-06T23:00:00+01:00"},
+        headers={**make.auth(coordinator), "If-Match": '"2"'},
     )
     stale = client.patch(
         url, json={"note": "Later"}, headers={**make.auth(coordinator), "If-Match": '"1"'}
     )
-    by_member = client.patch(url, json={"note": "Mijn ronde"}, headers=make.auth(walker))
+    unversioned = client.patch(url, json={"note": "Later"}, headers=make.auth(coordinator))
+    by_member = client.patch(
+        url, json={"note": "Mijn ronde"}, headers={**make.auth(walker), "If-Match": '"2"'}
+    )
 
     assert changed.status_code == 200
     assert changed.json()["planned_end"] == "2026-03-06T21:00:00Z"
@@ -190,6 +195,9 @@ def test_a_coordinator_changes_a_planned_patrol_but_not_into_nonsense(
     assert backwards.status_code == 422
     assert backwards.json()["errors"][0]["field"] == "body.planned_end"
     assert stale.status_code == 412
+    assert unversioned.status_code == 428
+    assert unversioned.headers["content-type"] == "application/problem+json"
+    assert unversioned.json()["type"] == "urn:buurtplus:problem:precondition-required"
     assert by_member.status_code == 403
     assert client.get(url, headers=make.auth(coordinator)).json() == changed.json()
 

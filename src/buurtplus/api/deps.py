@@ -8,12 +8,13 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
-from buurtplus.api.errors import Unauthenticated
+from buurtplus.api.errors import PreconditionRequired, Unauthenticated
 from buurtplus.config import Settings
 from buurtplus.core.actor import Actor
 from buurtplus.core.audit.service import take_pending_audit
@@ -207,9 +208,25 @@ Cursor = Annotated[
 ]
 
 
-def version_from_if_match(if_match: str | None, stale: Callable[[], Exception]) -> int | None:
-    """The version an If-Match names; `stale()` is raised for one that names none we handed
-    out (an ETag is a quoted, plain number)."""
+async def refuse_null_body(request: Request) -> None:
+    """A body that may be left out is an object when sent: JSON `null` is not one. (FastAPI
+    would take it as left out; the contract says it is not a body at all.)"""
+    if request.method in SAFE_METHODS or "json" not in request.headers.get("content-type", ""):
+        return
+    if (await request.body()).strip() == b"null":
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "Send an object, or no body at all", "type": "null_body"}]
+        )
+
+
+def version_from_if_match(
+    if_match: str | None, stale: Callable[[], Exception], *, required: bool = False
+) -> int | None:
+    """The version an If-Match names (None for `*`: whatever is current); `stale()` is raised
+    for one that names none we handed out (an ETag is a quoted, plain number). A change of a
+    record others edit too is `required` to say which version it changes (428 without)."""
+    if if_match is None and required:
+        raise PreconditionRequired()
     if if_match is None or if_match.strip() == "*":
         return None
     value = if_match.strip().removeprefix("W/").strip('"')

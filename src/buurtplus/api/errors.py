@@ -47,6 +47,12 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(
         default=None, description="Each invalid field, for validation problems"
     )
+    error: str | None = Field(
+        default=None,
+        description="The OAuth2 error code (RFC 6749 5.2) when the token endpoint refuses a "
+        "sign-in, for OAuth2 libraries: `invalid_grant`",
+        examples=["invalid_grant"],
+    )
 
 
 class Unauthenticated(Exception):
@@ -55,6 +61,10 @@ class Unauthenticated(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class PreconditionRequired(Exception):
+    """A change of a shared record sent without If-Match (RFC 6585: 428)."""
 
 
 # Domain error base class -> HTTP status; the problem type is the error's own name.
@@ -220,6 +230,16 @@ async def handle_unauthenticated(request: Request, exc: Exception) -> JSONRespon
     )
 
 
+async def handle_precondition_required(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(
+        428,
+        "precondition-required",
+        "Send If-Match with the ETag of the version you read, so no one else's change is "
+        "overwritten unseen; `If-Match: *` overwrites whatever is current.",
+        request=request,
+    )
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -232,6 +252,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(Unauthenticated, handle_unauthenticated)
+    app.add_exception_handler(PreconditionRequired, handle_precondition_required)
     app.add_exception_handler(Exception, handle_unexpected)
 
 
@@ -244,6 +265,7 @@ _DESCRIPTIONS = {
     412: "If-Match does not match the current version; read again and retry",
     413: "Request body too large",
     422: "Invalid input; nothing was stored",
+    428: "If-Match is missing: send the ETag of the version you read",
     429: "Too many attempts; see Retry-After",
     501: "The configuration in force cannot do this",
 }

@@ -22,11 +22,16 @@ IMPORT_BODY = {
     "requestBody": {
         "required": True,
         "description": "The file: a GeoJSON FeatureCollection, OSM JSON (Overpass), or CSV "
-        "(columns source, latitude, longitude and OSM tag names; `,` or `;`)",
+        "(columns source, latitude, longitude and OSM tag names; `,` or `;`). The body is read "
+        "as the `format` says, whatever its Content-Type: send a CSV file as `text/csv` or as "
+        "bytes (`application/octet-stream`).",
         "content": {
             "application/json": {"schema": FILE_REF},
             "application/geo+json": {"schema": FILE_REF},
-            "text/csv": {"schema": {"type": "string"}, "example": EXAMPLE_CSV},
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"},
+                "example": EXAMPLE_CSV,
+            },
         },
     }
 }
@@ -47,12 +52,16 @@ def import_aeds(
     format_: Annotated[FileFormat, Query(alias="format")] = FileFormat.geojson,
     dry_run: Annotated[bool, Query(description="Report only; store nothing")] = False,
 ) -> AedImportReport:
+    """A coordinator (rows in their team's area) or an admin. The body is the file; `format` says
+    how to read it. A row whose source is already registered updates that AED (or is
+    `unchanged`); the answer has a line per row with the reasons of every rejection.
+    `dry_run=true` stores nothing."""
     report = transfer.import_aeds(
         session, actor=actor, data=data, fmt=format_, dry_run=dry_run, clock=clock
     )
     return AedImportReport(
         dry_run=report.dry_run,
-        **{outcome.value: report.count(outcome) for outcome in transfer.Outcome},
+        **{outcome.value: report.count(outcome) for outcome in transfer.RowOutcome},
         rows=[
             ImportRowRead(
                 row=r.row,
@@ -89,6 +98,8 @@ def export_aeds(
     clock: ClockDep,
     format_: Annotated[FileFormat, Query(alias="format")] = FileFormat.geojson,
 ) -> Response:
+    """Anyone signed in: the AEDs you may see, in a file that imports again without loss (contact
+    persons only where you look after the AED, cabinet codes never)."""
     content = transfer.export_aeds(session, actor=actor, fmt=format_, clock=clock)
     suffix = {"geojson": "geojson", "csv": "csv", "osm": "osm.json"}[format_]
     return Response(

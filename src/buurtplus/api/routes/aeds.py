@@ -3,6 +3,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
@@ -44,7 +45,12 @@ from buurtplus.domain.aeds.vocabulary import AedStatus
 router = APIRouter(prefix="/aeds", tags=["aeds"])
 
 IfMatch = Annotated[
-    str | None, Header(alias="If-Match", description="The AED's ETag; a stale one gets 412")
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The AED\'s ETag as you read it, e.g. "3" (with the quotes); a stale one '
+        "gets 412; `*` applies to whatever version is current",
+    ),
 ]
 
 
@@ -90,6 +96,9 @@ def list_aeds(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AedPage:
+    """Anyone signed in, scoped by visibility: `public` AEDs for everyone, `responders` AEDs for
+    team members and admins; contact persons only where you look after the AED; cabinet codes
+    never."""
     box = None
     if bbox is not None:
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox.split(","))
@@ -116,11 +125,14 @@ def list_aeds(
     summary="Register an AED (a coordinator in their team's area, or an admin)",
     response_model=AedRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 413, 422),
+    responses={**problems(401, 403, 413, 422), **sends(201, "ETag", "Location")},
 )
 def create_aed(
     body: AedCreate, response: Response, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> AedRead:
+    """A coordinator for a place in their team's area, or an admin. The position must lie in the
+    Netherlands; `opening_hours` is checked with an OSM parser; a cabinet code is stored and
+    never shown again. Audited."""
     view = service.create_aed(session, actor=actor, fields=_fields(body.model_dump()), clock=clock)
     _etag(response, view)
     response.headers["Location"] = f"/api/v1/aeds/{view.aed.id}"
@@ -149,6 +161,9 @@ def nearby_aeds(
         Query(description="Also AEDs that are not active, not ready or closed at that moment"),
     ] = False,
 ) -> AedNearby:
+    """Anyone signed in: the nearest available AEDs to a point, nearest first, with the geodesic
+    distance, a walking time (a lower bound) and the availability at `at`. In a cardiac arrest
+    call 112 first."""
     moment = at or clock.now()
     found = nearby.aeds_near(
         session,
@@ -193,6 +208,9 @@ def maintenance_list(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AedMaintenancePage:
+    """A coordinator (the AEDs of their team's area, or of `team_id`) or an admin: AEDs whose pads
+    or battery expire within `within_days` (or have), that are not ready, or that nobody checked
+    for too long, each with its reasons."""
     page = maintenance.maintenance_list(
         session,
         actor=actor,
@@ -213,11 +231,12 @@ def maintenance_list(
     "/{aed_id:uuid}",
     summary="Get an AED",
     response_model=AedRead,
-    responses=problems(401, 404, 422),
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
 def get_aed(
     aed_id: uuid.UUID, response: Response, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> AedRead:
+    """As the list; the `ETag` is the AED's version."""
     view = service.get_aed(session, actor=actor, aed_id=aed_id, clock=clock)
     _etag(response, view)
     return aed_read(view)
@@ -227,7 +246,7 @@ def get_aed(
     "/{aed_id:uuid}",
     summary="Change an AED (If-Match with its ETag)",
     response_model=AedRead,
-    responses=problems(401, 403, 404, 412, 413, 422),
+    responses={**problems(401, 403, 404, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_aed(
     aed_id: uuid.UUID,
@@ -238,12 +257,15 @@ def update_aed(
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> AedRead:
+    """A coordinator of a team whose area holds the AED, or an admin. Requires `If-Match` with the
+    AED's ETag (428 without, 412 when someone changed it since). Only the fields sent change; a
+    retired AED takes no changes. Audited, a status change with its old and new status."""
     view = service.update_aed(
         session,
         actor=actor,
         aed_id=aed_id,
         changes=_fields(body.changes()),
-        expected_version=version_from_if_match(if_match, StaleAed),
+        expected_version=version_from_if_match(if_match, StaleAed, required=True),
         clock=clock,
     )
     _etag(response, view)
@@ -264,6 +286,8 @@ def retire_aed(
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> None:
+    """As a change: the AED leaves lists, searches and exports but keeps its checks and signals.
+    `If-Match` optional: with it, only the version you read is retired."""
     service.retire_aed(
         session,
         actor=actor,
@@ -278,7 +302,7 @@ def retire_aed(
     summary="Record a check of an AED; a failed one raises one AED signal",
     response_model=AedCheckResult,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 413, 422),
+    responses=problems(401, 403, 404, 409, 413, 422),
 )
 def check_aed(
     aed_id: uuid.UUID,
@@ -288,6 +312,10 @@ def check_aed(
     session: SessionDep,
     clock: ClockDep,
 ) -> AedCheckResult:
+    """A member of a team whose area holds the AED, or a participant (or the coordinator) of the
+    round given in `patrol_id`. A failed check or an expired date makes the AED not ready and
+    reports one AED signal through the ordinary intake (routed to the partner that maintains the
+    AED); a check that passes makes it ready again."""
     result = checks.check_aed(
         session,
         actor=actor,
@@ -318,6 +346,7 @@ def list_checks(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AedCheckPage:
+    """Who may see the AED; the note of a check goes after the retention period."""
     view = service.get_aed(session, actor=actor, aed_id=aed_id, clock=clock)
     page = checks.list_checks(
         session, actor=actor, aed_id=aed_id, limit=limit, cursor=cursor, clock=clock

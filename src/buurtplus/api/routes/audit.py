@@ -30,6 +30,8 @@ def list_audit_events(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AuditEventPage:
+    """Admin only: every write and every read of sensitive content, oldest first, filtered by
+    actor, object or time."""
     page = list_events(
         session,
         actor=admin,

@@ -67,6 +67,12 @@ async def issue_token(
     client_secret: FormText = None,
     scope: Annotated[str, Form(max_length=500)] = "",
 ) -> Token:
+    """Anyone. `grant_type=password` with `username` (e-mail) and `password` signs a person in;
+    `grant_type=client_credentials` with `client_id` and `client_secret` (in the form or as HTTP
+    Basic, not both) signs a partner's system client in. The token speaks for that account until
+    it expires, or until the account is switched off, its password or role changes, or the
+    client is revoked. Repeated failures for an account or from an address are refused for a
+    while (429 with `Retry-After`); a refused sign-in carries the OAuth2 `error` code."""
     throttle: LoginThrottle = request.app.state.login_throttle
     basic = basic_client_credentials(request) if grant_type == "client_credentials" else None
     if basic is not None:

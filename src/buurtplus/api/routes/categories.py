@@ -31,6 +31,9 @@ def list_categories(
     limit: Limit = MAX_LIMIT,
     cursor: Cursor = None,
 ) -> CategoryPage:
+    """Anyone signed in: the taxonomy with Dutch and English labels, group, sensitivity, whether it
+    needs Plus mode, and the advice shown to a reporter. Retired categories only with
+    `include_inactive`."""
     page = service.list_categories(
         session, include_inactive=include_inactive, limit=limit, cursor=cursor
     )
@@ -46,6 +49,7 @@ def list_categories(
     responses=problems(401, 404, 422),
 )
 def get_category(code: CodePath, _: CurrentActor, session: SessionDep) -> CategoryRead:
+    """Anyone signed in: one category, also a retired one."""
     return CategoryRead.model_validate(service.get_category(session, code=code))
 
 
@@ -59,6 +63,7 @@ def get_category(code: CodePath, _: CurrentActor, session: SessionDep) -> Catego
 def create_category(
     body: CategoryCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> CategoryRead:
+    """Admin only: a category with its labels, group, sensitivity and advice."""
     category = service.create_category(session, actor=actor, fields=body.model_dump(), clock=clock)
     return CategoryRead.model_validate(category)
 
@@ -76,6 +81,7 @@ def update_category(
     session: SessionDep,
     clock: ClockDep,
 ) -> CategoryRead:
+    """Admin only. `active: false` retires a category: no new signals of it; old ones keep it."""
     category = service.update_category(
         session, actor=actor, code=code, changes=body.changes(), clock=clock
     )

@@ -27,6 +27,7 @@ SERVICE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 
 @router.get("/healthz", summary="The process is up", response_model=Health)
 async def healthz() -> Health:
+    """No sign-in: the process answers."""
     return Health()
 
 
@@ -37,6 +38,7 @@ async def healthz() -> Health:
     responses=SERVICE_UNAVAILABLE,
 )
 def readyz(request: Request) -> Health | JSONResponse:
+    """No sign-in: the database answers and its migrations are at head; 503 otherwise."""
     engine = request.app.state.engine
     try:
         with engine.connect() as connection:

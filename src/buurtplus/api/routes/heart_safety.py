@@ -86,6 +86,9 @@ def get_heart_safety(
     week: Week = None,
     hour: HourOfWeek = None,
 ) -> HeartSafetyRead:
+    """A member of the team or an admin: the share of the team's area (or a buurt or box in it)
+    within 500 m of an available AED per hour of the week, the uncovered places as GeoJSON,
+    where one new AED would cover most, and CPR-trained responders against the rule of thumb."""
     get_team(session, actor=actor, team_id=team_id)  # not yours: 404 before anything else
     result = service.heart_safety(
         session,
@@ -126,6 +129,7 @@ def get_heart_safety_picture(
     buurt_code: BuurtQuery = None,
     bbox: BBox = None,
 ) -> Response:
+    """As the figures: the same coverage drawn as an SVG picture."""
     team = get_team(session, actor=actor, team_id=team_id)
     if at is not None:
         monday, hour = hour_of_week(at)

@@ -44,9 +44,10 @@ def _require_person(actor: Actor) -> None:
     "",
     summary="The signed-in user, their role and teams",
     response_model=MeRead,
-    responses=problems(401, 403),
+    responses=problems(401, 403, 404),
 )
 def read_me(actor: CurrentActor, session: SessionDep) -> MeRead:
+    """Any signed-in person (not a system client): the account, its role, teams and team roles."""
     _require_person(actor)
     user = get_user(session, actor=actor, user_id=actor.user_id)
     teams = my_teams(session, actor=actor)
@@ -79,12 +80,15 @@ class PersonalDataExport(BaseModel):
     "/export",
     summary="Download everything the system holds about you",
     response_model=PersonalDataExport,
-    responses=problems(401, 403),
+    responses=problems(401, 403, 404),
 )
 @audited_read
 def export_me(
     actor: CurrentActor, session: SessionDep, clock: ClockDep, response: Response
 ) -> PersonalDataExport:
+    """Any signed-in person: everything held about you (account, memberships, the signals you
+    reported with their history and feedback, your patrol participation) as one JSON download.
+    The export is in the audit log."""
     _require_person(actor)
     data = export_personal_data(session, actor=actor, clock=clock)
     now = clock.now()
@@ -141,6 +145,8 @@ def export_me(
 def create_feed_token(
     request: Request, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> FeedTokenCreated:
+    """Any signed-in person: a new personal token for the iCalendar feed URLs of your teams, shown
+    once in the answer. A token you had stops working."""
     issued = issue_feed_token(session, actor=actor, clock=clock)
     return FeedTokenCreated(
         token=issued.token,
@@ -167,6 +173,8 @@ def create_feed_token(
     responses=problems(401, 403),
 )
 def read_feed_token(actor: CurrentActor, session: SessionDep) -> FeedTokenRead:
+    """Any signed-in person: whether a personal calendar feed token exists. The token itself is
+    never shown again."""
     created_at = feed_token_issued_at(session, actor=actor)
     return FeedTokenRead(active=created_at is not None, created_at=created_at)
 
@@ -179,4 +187,5 @@ def read_feed_token(actor: CurrentActor, session: SessionDep) -> FeedTokenRead:
     responses=problems(401, 403),
 )
 def revoke_my_feed_token(actor: CurrentActor, session: SessionDep, clock: ClockDep) -> None:
+    """Any signed-in person: your feed URLs stop working at once."""
     revoke_feed_token(session, actor=actor, clock=clock)

@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
@@ -35,7 +36,7 @@ router = APIRouter(tags=["patrols"])
     summary="Log what you saw on the round (a participant)",
     response_model=ObservationRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses={**problems(401, 403, 404, 409, 413, 422), **sends(201, "Idempotent-Replayed")},
 )
 def log_observation(
     patrol_id: uuid.UUID,
@@ -45,6 +46,8 @@ def log_observation(
     session: SessionDep,
     clock: ClockDep,
 ) -> ObservationRead:
+    """A participant of the round, while or after it is walked: time (within the round), position,
+    kind and note. The same `client_id` is stored once (`Idempotent-Replayed: true` on a retry)."""
     draft = ObservationDraft(
         kind=body.kind,
         latitude=body.location.latitude,
@@ -76,6 +79,9 @@ def list_observations(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ObservationPage:
+    """The round's participants, the team's coordinator and an admin. The note and place of an
+    observation made into a signal of a sensitive category are shown only to its author (and,
+    audited, an admin): `withheld: true` for the rest."""
     page = observations.list_observations(
         session, actor=actor, patrol_id=patrol_id, limit=limit, cursor=cursor, clock=clock
     )
@@ -89,7 +95,10 @@ def list_observations(
     summary="Report a signal made of an observation, prefilled from it",
     response_model=SignalSubmitted,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses={
+        **problems(401, 403, 404, 409, 413, 422),
+        **sends(201, "ETag", "Location", "Idempotent-Replayed"),
+    },
 )
 def promote_observation(
     patrol_id: uuid.UUID,
@@ -101,6 +110,9 @@ def promote_observation(
     clock: ClockDep,
     body: ObservationPromote | None = None,
 ) -> SignalSubmitted:
+    """The observation's author: a signal made of it through the ordinary intake (advice, routing,
+    webhooks, audit), prefilled from the observation, linked both ways. No body needed when the
+    observation's kind names a category. Answers as `POST /api/v1/signals`."""
     submission = promotion.promote_observation(
         session,
         actor=actor,

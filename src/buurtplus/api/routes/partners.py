@@ -29,6 +29,7 @@ router = APIRouter(prefix="/partners", tags=["partners"])
 def list_partners(
     actor: CurrentActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PartnerPage:
+    """An admin sees every partner organisation; a partner's account or client only its own."""
     page = service.list_partners(session, actor=actor, limit=limit, cursor=cursor)
     return PartnerPage(
         items=[PartnerRead.model_validate(p) for p in page.items], next_cursor=page.next_cursor
@@ -45,6 +46,7 @@ def list_partners(
 def create_partner(
     body: PartnerCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> PartnerRead:
+    """Admin only: a partner organisation with its kind, contact and service area."""
     partner = service.create_partner(session, actor=actor, fields=body.model_dump(), clock=clock)
     return PartnerRead.model_validate(partner)
 
@@ -56,6 +58,7 @@ def create_partner(
     responses=problems(401, 404, 422),
 )
 def get_partner(partner_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> PartnerRead:
+    """An admin, or the partner's own accounts and clients."""
     return PartnerRead.model_validate(
         service.get_partner(session, actor=actor, partner_id=partner_id)
     )
@@ -74,6 +77,7 @@ def update_partner(
     session: SessionDep,
     clock: ClockDep,
 ) -> PartnerRead:
+    """Admin only. Only the fields sent change."""
     partner = service.update_partner(
         session, actor=actor, partner_id=partner_id, changes=body.changes(), clock=clock
     )
@@ -90,6 +94,7 @@ def update_partner(
 def delete_partner(
     partner_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> None:
+    """Admin only, while no routing rule or signal refers to it (409 otherwise)."""
     service.delete_partner(session, actor=actor, partner_id=partner_id, clock=clock)
 
 
@@ -107,6 +112,8 @@ def create_partner_client(
     session: SessionDep,
     clock: ClockDep,
 ) -> PartnerClientIssued:
+    """Admin, or the partner's own people (accounts, not its system clients): a system client for
+    the client-credentials grant. Its secret is in this answer only; it is stored hashed."""
     issued = service.create_client(
         session, actor=actor, partner_id=partner_id, name=body.name, clock=clock
     )
@@ -128,6 +135,8 @@ def list_partner_clients(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PartnerClientPage:
+    """Admin, or the partner's own people (accounts, not its system clients). Secrets are never
+    listed."""
     page = service.list_clients(
         session, actor=actor, partner_id=partner_id, limit=limit, cursor=cursor
     )
@@ -150,6 +159,8 @@ def revoke_partner_client(
     session: SessionDep,
     clock: ClockDep,
 ) -> PartnerClientRead:
+    """Admin, or the partner's own people (accounts, not its system clients): the client's tokens
+    stop working at once."""
     client = service.revoke_client(
         session, actor=actor, partner_id=partner_id, client_id=client_id, clock=clock
     )

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
@@ -36,7 +37,11 @@ router = APIRouter(tags=["patrols"])
 
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description="The patrol's ETag; a stale one gets 412"),
+    Header(
+        alias="If-Match",
+        description='The patrol\'s ETag as you read it, e.g. "3" (with the quotes); a stale one '
+        "gets 412; `*` applies to whatever version is current",
+    ),
 ]
 
 
@@ -57,7 +62,7 @@ def expected_version(if_match: str | None) -> int | None:
     summary="Plan a patrol (the team's coordinator or an admin)",
     response_model=PatrolRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 413, 422),
+    responses={**problems(401, 403, 404, 413, 422), **sends(201, "ETag", "Location")},
 )
 def plan_patrol(
     body: PatrolCreate,
@@ -66,6 +71,8 @@ def plan_patrol(
     session: SessionDep,
     clock: ClockDep,
 ) -> PatrolRead:
+    """The team's coordinator or an admin: planned start and end (at most 24 hours), an optional
+    route (GeoJSON LineString) and a note."""
     draft = PatrolDraft(
         team_id=body.team_id,
         planned_start=body.planned_start,
@@ -98,6 +105,7 @@ def list_patrols(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PatrolPage:
+    """Members see the patrols of their teams, an admin all; not for partners."""
     filters = PatrolFilter(
         team_id=team_id,
         statuses=status_ or [],
@@ -112,11 +120,12 @@ def list_patrols(
     "/patrols/{patrol_id}",
     summary="One patrol, with its participants",
     response_model=PatrolRead,
-    responses=problems(401, 404, 422),
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
 def get_patrol(
     patrol_id: uuid.UUID, response: Response, actor: CurrentActor, session: SessionDep
 ) -> PatrolRead:
+    """A member of the patrol's team, or an admin."""
     return _answer(response, planning.get_patrol(session, actor=actor, patrol_id=patrol_id))
 
 
@@ -124,7 +133,7 @@ def get_patrol(
     "/patrols/{patrol_id}",
     summary="Change a planned patrol (the team's coordinator or an admin)",
     response_model=PatrolRead,
-    responses=problems(401, 403, 404, 409, 412, 413, 422),
+    responses={**problems(401, 403, 404, 409, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_patrol(
     patrol_id: uuid.UUID,
@@ -135,12 +144,15 @@ def update_patrol(
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> PatrolRead:
+    """The team's coordinator or an admin, while the patrol is planned. Requires `If-Match` with
+    the patrol's ETag (428 without, 412 when someone changed it since). Only the fields sent
+    change."""
     view = planning.update_patrol(
         session,
         actor=actor,
         patrol_id=patrol_id,
         changes=body.changes(),
-        expected_version=expected_version(if_match),
+        expected_version=version_from_if_match(if_match, StalePatrol, required=True),
         clock=clock,
     )
     return _answer(response, view)
@@ -178,7 +190,7 @@ def _step(
     "/patrols/{patrol_id}/start",
     summary="Start the round (a participant or the coordinator)",
     response_model=PatrolRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def start_patrol(
     patrol_id: uuid.UUID,
@@ -189,6 +201,8 @@ def start_patrol(
     body: PatrolStepRequest | None = None,
     if_match: IfMatch = None,
 ) -> PatrolRead:
+    """A participant or the team's coordinator: `planned -> active`, at now or the given time.
+    `If-Match` optional; no body needed."""
     return _step(
         response, session, actor, clock, patrol_id, PatrolAction.start, if_match, body=body
     )
@@ -198,7 +212,7 @@ def start_patrol(
     "/patrols/{patrol_id}/finish",
     summary="Finish the round (a participant or the coordinator)",
     response_model=PatrolRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def finish_patrol(
     patrol_id: uuid.UUID,
@@ -209,6 +223,8 @@ def finish_patrol(
     body: PatrolStepRequest | None = None,
     if_match: IfMatch = None,
 ) -> PatrolRead:
+    """A participant or the team's coordinator: `active -> completed`, with the actual end time.
+    `If-Match` optional; no body needed."""
     return _step(
         response, session, actor, clock, patrol_id, PatrolAction.finish, if_match, body=body
     )
@@ -218,7 +234,7 @@ def finish_patrol(
     "/patrols/{patrol_id}/cancel",
     summary="Call off a planned or active round (a participant or the coordinator)",
     response_model=PatrolRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def cancel_patrol(
     patrol_id: uuid.UUID,
@@ -229,6 +245,8 @@ def cancel_patrol(
     body: PatrolCancelRequest | None = None,
     if_match: IfMatch = None,
 ) -> PatrolRead:
+    """A participant or the team's coordinator calls off a planned or active round, with an
+    optional reason. `If-Match` optional; no body needed."""
     return _step(
         response,
         session,
@@ -249,7 +267,7 @@ def cancel_patrol(
     summary="Sign up for a patrol (yourself, or as coordinator a team member)",
     response_model=PatrolRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 409, 412, 413, 422),
+    responses={**problems(401, 403, 404, 409, 412, 413, 422), **sends(201, "ETag")},
 )
 def sign_up_for_patrol(
     patrol_id: uuid.UUID,
@@ -259,6 +277,8 @@ def sign_up_for_patrol(
     clock: ClockDep,
     body: ParticipantCreate | None = None,
 ) -> PatrolRead:
+    """A member signs themselves up (no body needed), or the coordinator signs up a member of the
+    team (`user_id`). A round with fewer than two participants reads `understaffed: true`."""
     view = signups.sign_up(
         session,
         actor=actor,
@@ -283,4 +303,6 @@ def sign_off_from_patrol(
     session: SessionDep,
     clock: ClockDep,
 ) -> None:
+    """A participant signs themselves off, or the coordinator signs off a member, while the round
+    is not closed."""
     signups.sign_off(session, actor=actor, patrol_id=patrol_id, user_id=user_id, clock=clock)

@@ -51,6 +51,7 @@ def _rule_fields(data: dict[str, Any]) -> dict[str, Any]:
 def list_rules(
     actor: AdminActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> RulePage:
+    """Admin only: every routing rule, paged."""
     page = rules.list_rules(session, actor=actor, limit=limit, cursor=cursor)
     return RulePage(
         items=[RuleRead.model_validate(r) for r in page.items], next_cursor=page.next_cursor
@@ -67,6 +68,9 @@ def list_rules(
 def create_rule(
     body: RuleCreate, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> RuleRead:
+    """Admin only: a rule matches on category or category group, area (municipality, buurt codes,
+    team), urgency and time window (`opening_hours`); the most specific match wins, ties by
+    `priority`."""
     rule = rules.create_rule(
         session, actor=actor, fields=_rule_fields(body.model_dump()), clock=clock
     )
@@ -80,6 +84,7 @@ def create_rule(
     responses=problems(401, 403, 404, 422),
 )
 def get_rule(rule_id: uuid.UUID, actor: AdminActor, session: SessionDep) -> RuleRead:
+    """Admin only: one routing rule."""
     return RuleRead.model_validate(rules.get_rule(session, actor=actor, rule_id=rule_id))
 
 
@@ -92,6 +97,7 @@ def get_rule(rule_id: uuid.UUID, actor: AdminActor, session: SessionDep) -> Rule
 def update_rule(
     rule_id: uuid.UUID, body: RuleUpdate, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> RuleRead:
+    """Admin only. Only the fields sent change; signals routed before keep their decision."""
     rule = rules.update_rule(
         session,
         actor=actor,
@@ -112,6 +118,7 @@ def update_rule(
 def delete_rule(
     rule_id: uuid.UUID, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> None:
+    """Admin only; signals routed by it keep their decision."""
     rules.delete_rule(session, actor=actor, rule_id=rule_id, clock=clock)
 
 
@@ -128,6 +135,9 @@ def preview_routing(
     session: SessionDep,
     clock: ClockDep,
 ) -> PreviewResult:
+    """Admin, or a coordinator for their own team: which partner a signal with these facts would go
+    to now (or at `at`), by the router in force, and why every other rule did not fire. Nothing
+    is stored."""
     facts = preview_facts(
         session,
         actor=actor,
@@ -173,6 +183,8 @@ def routing_gaps(
     session: SessionDep,
     clock: ClockDep,
 ) -> GapReport:
+    """Admin only: the category x buurt combinations of a municipality that reach no partner, now
+    or in some hour of the week. 501 when the router in force cannot report gaps."""
     now = clock.now()
     found = gaps.routing_gaps(session, router=active, municipality=municipality, now=now)
     return GapReport(

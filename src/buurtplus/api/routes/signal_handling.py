@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
@@ -70,7 +71,7 @@ STEP_ERRORS = problems(401, 403, 404, 409, 412, 413, 422)
     "/{signal_id}/withdraw",
     summary="Take back your own signal (before it is acknowledged)",
     response_model=SignalRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def withdraw_signal(
     signal_id: uuid.UUID,
@@ -81,6 +82,9 @@ def withdraw_signal(
     body: WithdrawRequest | None = None,
     if_match: IfMatch = None,
 ) -> SignalRead:
+    """The reporter, before the signal is acknowledged. The partner that had it is told
+    (`signal.withdrawn`). `If-Match` optional (see the workflow rule in the description of the
+    API); no body needed."""
     return _step(
         response,
         session,
@@ -97,7 +101,7 @@ def withdraw_signal(
     "/{signal_id}/acknowledge",
     summary="Acknowledge a routed signal",
     response_model=SignalRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def acknowledge_signal(
     signal_id: uuid.UUID,
@@ -108,6 +112,9 @@ def acknowledge_signal(
     body: StepRequest | None = None,
     if_match: IfMatch = None,
 ) -> SignalRead:
+    """The partner the signal is routed to (or an admin), before its deadline passes and it
+    escalates. The reporter's and coordinator's view show the new status. `If-Match` optional;
+    no body needed."""
     return _step(
         response,
         session,
@@ -124,7 +131,7 @@ def acknowledge_signal(
     "/{signal_id}/start",
     summary="Mark an acknowledged signal as in progress",
     response_model=SignalRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def start_signal(
     signal_id: uuid.UUID,
@@ -135,6 +142,8 @@ def start_signal(
     body: StepRequest | None = None,
     if_match: IfMatch = None,
 ) -> SignalRead:
+    """The partner handling the signal (or an admin), after acknowledging it. `If-Match` optional;
+    no body needed."""
     return _step(
         response,
         session,
@@ -151,7 +160,7 @@ def start_signal(
     "/{signal_id}/close",
     summary="Close a signal with an outcome",
     response_model=SignalRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def close_signal(
     signal_id: uuid.UUID,
@@ -162,6 +171,9 @@ def close_signal(
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> SignalRead:
+    """The partner handling the signal (or an admin) closes it with an outcome; the team's
+    coordinator may close a signal in the queue (e.g. a duplicate). Retention counts from
+    closing. `If-Match` optional."""
     return _step(
         response,
         session,
@@ -189,6 +201,10 @@ def add_feedback(
     session: SessionDep,
     clock: ClockDep,
 ) -> FeedbackRead:
+    """The partner handling the signal, or an admin: a short message for the reporter and the
+    coordinator, without case details (they read it even for sensitive categories). The
+    partner's feed gets a `signal.updated` event. Retention removes the text after the retention
+    period."""
     written = feedback_service.add_feedback(
         session, actor=actor, signal_id=signal_id, message=body.message, clock=clock
     )
@@ -210,6 +226,7 @@ def list_feedback(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> FeedbackPage:
+    """The reporter, the team's coordinator, the partner handling it, or an admin. Audited."""
     page = feedback_service.list_feedback(
         session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor, clock=clock
     )
@@ -223,7 +240,7 @@ def list_feedback(
     "/{signal_id}/route",
     summary="Route a signal from the queue by hand (coordinator or admin)",
     response_model=SignalRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def route_signal(
     signal_id: uuid.UUID,
@@ -234,6 +251,9 @@ def route_signal(
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> SignalRead:
+    """The team's coordinator or an admin, for a signal in the queue (`submitted` or `unroutable`):
+    to a partner that serves the team's municipality and has not declined it. The partner is
+    told (`signal.routed`). `If-Match` optional."""
     view = route_by_hand(
         session,
         actor=actor,
@@ -252,7 +272,7 @@ def route_signal(
     "/{signal_id}/reject",
     summary='Say "not ours": the signal goes to the next partner that fits (partner)',
     response_model=SignalRead,
-    responses=STEP_ERRORS,
+    responses={**STEP_ERRORS, **sends(200, "ETag")},
 )
 def reject_routed_signal(
     signal_id: uuid.UUID,
@@ -264,6 +284,10 @@ def reject_routed_signal(
     clock: ClockDep,
     if_match: IfMatch = None,
 ) -> SignalRead:
+    """The partner the signal is routed to says "not ours", with a reason: the router picks the
+    next partner that fits, never one that declined it before (or the signal becomes
+    `unroutable`). The partner is told `signal.rerouted` and its earlier events lose their
+    personal content. `If-Match` optional."""
     view = reject_signal(
         session,
         actor=actor,

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
@@ -53,7 +54,10 @@ IdempotencyKeyHeader = Annotated[
     summary="Report a signal and get advice at once",
     response_model=SignalSubmitted,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 409, 413, 422),
+    responses={
+        **problems(401, 403, 409, 413, 422),
+        **sends(201, "ETag", "Location", "Idempotent-Replayed"),
+    },
 )
 def report_signal(
     body: SignalCreate,
@@ -65,6 +69,13 @@ def report_signal(
     clock: ClockDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> SignalSubmitted:
+    """A volunteer or coordinator of the team (a one-team member may leave `team_id` out). Say
+    where: at least one of `location`, `address`, `postcode` or `buurt_code`. The answer carries
+    advice at once (acute urgency always says "call 112"). Social categories only for teams in
+    Plus mode. The signal is routed in the same write (`routed`, or `unroutable` for the
+    coordinator's queue) and the partner is told by webhook. A retry with the same
+    `Idempotency-Key` or client `id` answers the first result (`Idempotent-Replayed: true`).
+    Audited."""
     # Checked and routed on a read-only session; stored by the group-committing writer, so a
     # report never holds the database's write turn while it is worked out.
     draft = SignalDraft(
@@ -116,6 +127,10 @@ def list_signals(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> SignalPage:
+    """Scoped by need-to-know: an admin sees all; a coordinator the team's signals (of sensitive
+    categories only category, buurt, status and dates: `detail_level: limited`); a member the
+    signals they reported; a partner the signals routed to it. Reading sensitive content is
+    audited."""
     filters = SignalFilter(
         statuses=status_ or [],
         category=category,
@@ -133,7 +148,7 @@ def list_signals(
     "/{signal_id}",
     summary="One signal, as much as you may see of it",
     response_model=SignalRead,
-    responses=problems(401, 404, 422),
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
 @audited_read
 def get_signal(
@@ -143,6 +158,9 @@ def get_signal(
     session: SessionDep,
     clock: ClockDep,
 ) -> SignalRead:
+    """As the list: the reporter, the team's coordinator (limited for sensitive categories), the
+    partner it is routed to, or an admin; to anyone else it does not exist (404). The `ETag` is
+    its version. A read of sensitive content is audited."""
     view = reading.get_signal(session, actor=actor, signal_id=signal_id, clock=clock)
     response.headers["ETag"] = signal_etag(view)
     return signal_read(view)
@@ -163,6 +181,8 @@ def get_signal_history(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> SignalEventPage:
+    """Who may read the signal reads its history; who did a step, and its note, only where the
+    reader may see that detail. Append-only; audited like the signal."""
     view, page = reading.signal_history(
         session, actor=actor, signal_id=signal_id, limit=limit, cursor=cursor, clock=clock
     )

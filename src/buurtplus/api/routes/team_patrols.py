@@ -75,6 +75,8 @@ def team_patrols_calendar(
     session: SessionDep,
     clock: ClockDep,
 ) -> Response:
+    """A member of the team with a bearer token, or a calendar app with a personal feed token in
+    the URL (`?token=`): the team's rounds as iCalendar."""
     team, views = team_schedule(session, actor=actor, team_id=team_id, clock=clock)
     return Response(
         content=patrols_calendar(team, views, now=clock.now()),
@@ -101,6 +103,8 @@ def team_stats(
     ] = None,
     to: Annotated[Moment | None, Query(description="To (exclusive); default now")] = None,
 ) -> TeamStatsRead:
+    """The team's coordinator or an admin: rounds walked, hours, participants, observations by
+    kind, signals by category and outcome (sensitive categories only as a count)."""
     end = (to or clock.now()).astimezone(UTC)
     start = from_.astimezone(UTC) if from_ else end - DEFAULT_STATS_PERIOD
     figures = team_figures(session, actor=actor, team_id=team_id, start=start, end=end)

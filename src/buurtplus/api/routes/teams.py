@@ -29,6 +29,7 @@ router = APIRouter(prefix="/teams", tags=["teams"])
 def list_teams(
     actor: CurrentActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> TeamPage:
+    """An admin sees every team; everyone else the teams they belong to."""
     page = service.list_teams(session, actor=actor, limit=limit, cursor=cursor)
     return TeamPage(
         items=[TeamRead.model_validate(t) for t in page.items], next_cursor=page.next_cursor
@@ -45,6 +46,8 @@ def list_teams(
 def create_team(
     body: TeamCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> TeamRead:
+    """Admin only. Buurt codes must lie in the team's municipality; `plus_mode` lets the team take
+    on social signals."""
     team = service.create_team(
         session, actor=actor, draft=TeamDraft(**body.model_dump()), clock=clock
     )
@@ -55,6 +58,7 @@ def create_team(
     "/{team_id}", summary="Get a team", response_model=TeamRead, responses=problems(401, 404, 422)
 )
 def get_team(team_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> TeamRead:
+    """An admin, or a member of the team; to anyone else the team does not exist (404)."""
     return TeamRead.model_validate(service.get_team(session, actor=actor, team_id=team_id))
 
 
@@ -67,6 +71,8 @@ def get_team(team_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Te
 def update_team(
     team_id: uuid.UUID, body: TeamUpdate, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> TeamRead:
+    """The team's coordinator or an admin; only an admin moves a team to another municipality. Only
+    the fields sent change; `null` clears an optional one."""
     team = service.update_team(
         session, actor=actor, team_id=team_id, changes=body.changes(), clock=clock
     )
@@ -78,11 +84,13 @@ def update_team(
     summary="Delete a team and its memberships (admin)",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problems(401, 403, 404, 422),
+    responses=problems(401, 403, 404, 409, 422),
 )
 def delete_team(
     team_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> None:
+    """Admin only, and only while the team has no signals (409 otherwise): its memberships, patrols
+    and observations go with it, which the audit event counts."""
     departures.dissolve_team(session, actor=actor, team_id=team_id, clock=clock)
 
 
@@ -100,6 +108,7 @@ def list_team_members(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> TeamMemberPage:
+    """An admin, or a member of the team."""
     page = service.list_members(session, actor=actor, team_id=team_id, limit=limit, cursor=cursor)
     return TeamMemberPage(
         items=[member_read(m, clock) for m in page.items], next_cursor=page.next_cursor
@@ -120,6 +129,8 @@ def add_team_member(
     session: SessionDep,
     clock: ClockDep,
 ) -> TeamMemberRead:
+    """The team's coordinator or an admin: a volunteer account joins the team with a team role, CPR
+    certificate date and citizen-responder flag. An account is in one team at a time."""
     member = service.add_member(
         session,
         actor=actor,
@@ -146,6 +157,7 @@ def get_team_member(
     session: SessionDep,
     clock: ClockDep,
 ) -> TeamMemberRead:
+    """An admin, or a member of the team."""
     member = service.get_member(session, actor=actor, team_id=team_id, user_id=user_id)
     return member_read(member, clock)
 
@@ -164,6 +176,7 @@ def update_team_member(
     session: SessionDep,
     clock: ClockDep,
 ) -> TeamMemberRead:
+    """The team's coordinator or an admin: team role, CPR certificate date, responder flag."""
     member = service.update_member(
         session, actor=actor, team_id=team_id, user_id=user_id, changes=body.changes(), clock=clock
     )
@@ -184,4 +197,6 @@ def remove_team_member(
     session: SessionDep,
     clock: ClockDep,
 ) -> None:
+    """The team's coordinator or an admin. The person is taken off the team's open rounds; the
+    signals they reported stay theirs."""
     departures.remove_member(session, actor=actor, team_id=team_id, user_id=user_id, clock=clock)

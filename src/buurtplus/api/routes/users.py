@@ -22,6 +22,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 def list_users(
     actor: AdminActor, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> UserPage:
+    """Admin only: every account, paged."""
     page = service.list_users(session, actor=actor, limit=limit, cursor=cursor)
     return UserPage(
         items=[UserRead.model_validate(u) for u in page.items], next_cursor=page.next_cursor
@@ -38,6 +39,8 @@ def list_users(
 def create_user(
     body: UserCreate, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> UserRead:
+    """Admin only: an account with a role; a partner account names its partner organisation. The
+    password is stored hashed and never shown; the write is in the audit log."""
     user = service.create_user(
         session,
         actor=actor,
@@ -58,6 +61,7 @@ def create_user(
     responses=problems(401, 403, 404, 422),
 )
 def get_user(user_id: uuid.UUID, actor: AdminActor, session: SessionDep) -> UserRead:
+    """Admin only: one account, its role, partner and whether it is active."""
     return UserRead.model_validate(service.get_user(session, actor=actor, user_id=user_id))
 
 
@@ -70,6 +74,10 @@ def get_user(user_id: uuid.UUID, actor: AdminActor, session: SessionDep) -> User
 def update_user(
     user_id: uuid.UUID, body: UserUpdate, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> UserRead:
+    """Admin only: change the name, role, partner, password or whether the account is active. A
+    change of role or password, or switching the account off, stops its tokens and feed tokens
+    at once, and someone who stops being a volunteer is taken off open rounds. An admin cannot
+    lock themselves out."""
     user = departures.change_account(
         session, actor=actor, user_id=user_id, changes=UserChanges(**body.changes()), clock=clock
     )

@@ -52,6 +52,9 @@ def create_endpoint(
     clock: ClockDep,
     guard: GuardDep,
 ) -> EndpointIssued:
+    """Admin, or the partner's own people (accounts, not its system clients): where to push the
+    partner's events, and which types. The URL must be http(s) and resolve to a public address
+    (unless allowed by configuration). The signing secret (`whsec_...`) is in this answer only."""
     issued = endpoints.create_endpoint(
         session,
         actor=actor,
@@ -70,7 +73,7 @@ def create_endpoint(
     ENDPOINTS,
     summary="The partner's webhook endpoints",
     response_model=EndpointPage,
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_endpoints(
     partner_id: uuid.UUID,
@@ -80,6 +83,7 @@ def list_endpoints(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> EndpointPage:
+    """Admin, or the partner's own accounts and system clients. Secrets are never listed."""
     page = endpoints.list_endpoints(
         session, actor=actor, partner_id=partner_id, enabled=enabled, limit=limit, cursor=cursor
     )
@@ -90,7 +94,7 @@ def list_endpoints(
     "/webhook-endpoints",
     summary="Every partner's webhook endpoints, e.g. those switched off for failing (admin)",
     response_model=EndpointPage,
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 404, 422),
 )
 def list_all_endpoints(
     actor: CurrentActor,
@@ -99,6 +103,7 @@ def list_all_endpoints(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> EndpointPage:
+    """Admin only: e.g. the endpoints switched off after days of failing."""
     page = endpoints.list_endpoints(
         session, actor=actor, partner_id=None, enabled=enabled, limit=limit, cursor=cursor
     )
@@ -114,6 +119,7 @@ def list_all_endpoints(
 def get_endpoint(
     partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentActor, session: SessionDep
 ) -> EndpointRead:
+    """Admin, or the partner's own accounts and system clients."""
     return EndpointRead.of(
         endpoints.get_endpoint(session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id)
     )
@@ -134,6 +140,8 @@ def update_endpoint(
     clock: ClockDep,
     guard: GuardDep,
 ) -> EndpointRead:
+    """Admin, or the partner's own people (accounts, not its system clients). Enabling a
+    switched-off endpoint again resumes its pending deliveries. Only the fields sent change."""
     endpoint = endpoints.update_endpoint(
         session,
         actor=actor,
@@ -160,6 +168,8 @@ def delete_endpoint(
     session: SessionDep,
     clock: ClockDep,
 ) -> None:
+    """Admin, or the partner's own people (accounts, not its system clients): the endpoint and its
+    delivery log go; the events stay in the partner's feed."""
     endpoints.delete_endpoint(
         session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id, clock=clock
     )
@@ -180,6 +190,9 @@ def rotate_endpoint_secret(
     settings: SettingsDep,
     body: SecretRotation | None = None,
 ) -> EndpointIssued:
+    """Admin, or the partner's own people (accounts, not its system clients): a new secret, in this
+    answer only. During the grace period (`grace_hours`, or the configured default) every event
+    carries a second signature with the old secret. No body needed."""
     hours = (
         body.grace_hours
         if body is not None and body.grace_hours is not None
@@ -210,6 +223,9 @@ def test_endpoint(
     session: SessionDep,
     clock: ClockDep,
 ) -> DeliveryRead:
+    """Admin, or the partner's own people (accounts, not its system clients): a `ping` event to
+    this endpoint only, signed like any other; the answer is the delivery, whose attempts show
+    what the endpoint answered."""
     return DeliveryRead.of(
         endpoints.send_test_ping(
             session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id, clock=clock
@@ -232,6 +248,9 @@ def recover_endpoint(
     session: SessionDep,
     clock: ClockDep,
 ) -> RecoverResult:
+    """Admin, or the partner's own people (accounts, not its system clients): the partner's events
+    of a time range (at most 31 days) are queued for this endpoint again, each with its own
+    `webhook-id`, so a receiver that deduplicates skips what it has."""
     count = endpoints.recover_deliveries(
         session,
         actor=actor,
@@ -255,23 +274,22 @@ def list_deliveries(
     actor: CurrentActor,
     session: SessionDep,
     endpoint_id: uuid.UUID | None = None,
-    # A patterned string, not the enum: the published contract describes it so.
-    delivery_status: Annotated[
-        str | None, Query(alias="status", pattern=f"^({'|'.join(DeliveryStatus)})$")
-    ] = None,
+    delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
     event_type: EventType | None = None,
     since: Annotated[Moment | None, Query()] = None,
     until: Annotated[Moment | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> DeliveryPage:
+    """Admin, or the partner's own accounts and system clients: each delivery with its status and
+    every attempt (status code, duration, the first KiB of the answer)."""
     page = deliveries.list_deliveries(
         session,
         actor=actor,
         partner_id=partner_id,
         where=deliveries.DeliveryFilter(
             endpoint_id=endpoint_id,
-            status=None if delivery_status is None else DeliveryStatus(delivery_status),
+            status=delivery_status,
             event_type=event_type,
             since=since,
             until=until,
@@ -289,6 +307,7 @@ def list_deliveries(
     responses=problems(401, 404, 422),
 )
 def get_delivery(delivery_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> DeliveryRead:
+    """Admin, or the accounts and clients of the delivery's partner."""
     return DeliveryRead.of(deliveries.get_delivery(session, actor=actor, delivery_id=delivery_id))
 
 
@@ -302,6 +321,8 @@ def get_delivery(delivery_id: uuid.UUID, actor: CurrentActor, session: SessionDe
 def retry_delivery(
     delivery_id: uuid.UUID, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> DeliveryRead:
+    """Admin, or the partner's own people (accounts, not its system clients): deliver again now,
+    with the same `webhook-id` and a fresh retry schedule (also for a dead delivery)."""
     return DeliveryRead.of(
         deliveries.retry_delivery(session, actor=actor, delivery_id=delivery_id, clock=clock)
     )
@@ -311,6 +332,8 @@ def retry_delivery(
     "/partner/events",
     summary="Pull instead of push: the partner's events in order, after a position",
     response_model=EventFeedRead,
+    # An event's data leaves out what the partner may not see, as the pushed body does.
+    response_model_exclude_unset=True,
     responses=problems(401, 403, 404, 422),
 )
 def list_partner_events(
@@ -324,6 +347,11 @@ def list_partner_events(
     partner_id: Annotated[uuid.UUID | None, Query(description="For an admin: whose events")] = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> EventFeedRead:
+    """A partner's accounts and clients read their own events (an admin names `partner_id`): the
+    same events its endpoints are pushed, in the order they happened, each with its typed
+    payload. Start without `after`, then pass the `next_cursor` of the previous read; `has_more`
+    says to read again at once. Pass `type` with the event types your client knows: new types
+    are added in minor versions."""
     found = feed.read_events(
         session,
         actor=actor,

@@ -5,13 +5,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from buurtplus.domain.aeds.transfer import Outcome
+from buurtplus.domain.aeds.transfer import RowOutcome
 
 
 class ImportRowRead(BaseModel):
     row: int = Field(description="Feature, element or data line number, from 1")
     source: str | None
-    outcome: Outcome
+    outcome: RowOutcome
     aed_id: uuid.UUID | None
     reasons: list[str]
 

@@ -21,7 +21,7 @@ from buurtplus.domain.patrols.stats import TeamFigures
 from buurtplus.domain.patrols.workflow import ObservationKind, PatrolAction, PatrolStatus
 from buurtplus.domain.signals.workflow import Urgency
 
-Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+Coordinate = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 
 
 class Route(BaseModel):
@@ -36,6 +36,13 @@ class Route(BaseModel):
     def valid_geometry(self) -> "Route":
         check_route(self.model_dump())
         return self
+
+
+class RouteRead(BaseModel):
+    """A GeoJSON LineString in WGS84 ([longitude, latitude]), as stored."""
+
+    type: Literal["LineString"]
+    coordinates: list[list[float]]
 
 
 EXAMPLE_ROUTE: dict[str, Any] = {
@@ -94,7 +101,7 @@ class PatrolRead(BaseModel):
     finished_at: datetime | None = Field(description="When the round actually finished")
     cancelled_at: datetime | None
     cancel_reason: str | None
-    route: dict[str, Any] | None = Field(description="GeoJSON LineString")
+    route: RouteRead | None
     note: str | None
     participants: list[ParticipantRead]
     understaffed: bool = Field(
@@ -293,7 +300,7 @@ def patrol_read(view: PatrolView) -> PatrolRead:
         finished_at=p.finished_at,
         cancelled_at=p.cancelled_at,
         cancel_reason=p.cancel_reason,
-        route=p.route,
+        route=RouteRead.model_validate(p.route) if p.route else None,
         note=p.note,
         participants=[
             ParticipantRead(user_id=x.user_id, full_name=x.full_name, joined_at=x.joined_at)

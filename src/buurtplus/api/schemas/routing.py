@@ -17,8 +17,12 @@ TimeWindow = Annotated[
     StringConstraints(min_length=1, max_length=500),
     Field(description="OSM opening_hours, Europe/Amsterdam time", examples=["Mo-Fr 08:30-17:00"]),
 ]
-AckMinutes = Annotated[int, Field(ge=5, le=60 * 24 * 14, description="Minutes to acknowledge")]
-Priority = Annotated[int, Field(ge=-1000, le=1000, description="Breaks ties in specificity")]
+AckMinutes = Annotated[
+    int, Field(ge=5, le=60 * 24 * 14, strict=True, description="Minutes to acknowledge")
+]
+Priority = Annotated[
+    int, Field(ge=-1000, le=1000, strict=True, description="Breaks ties in specificity")
+]
 
 
 class RuleCreate(InputModel):

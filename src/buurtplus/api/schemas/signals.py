@@ -23,7 +23,13 @@ from buurtplus.domain.signals.intake import Submission
 from buurtplus.domain.signals.models import SignalEvent
 from buurtplus.domain.signals.reading import SignalView
 from buurtplus.domain.signals.visibility import DetailLevel, sees_event_detail
-from buurtplus.domain.signals.workflow import Outcome, SignalAction, SignalStatus, Urgency
+from buurtplus.domain.signals.workflow import (
+    HistoryAction,
+    Outcome,
+    SignalAction,
+    SignalStatus,
+    Urgency,
+)
 
 CategoryCode = Annotated[
     str,
@@ -44,13 +50,22 @@ class Location(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False, examples=[52.3601])
-    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False, examples=[4.9215])
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True, examples=[52.3601])
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True, examples=[4.9215])
+
+
+# Where it was: at least one of these is given, not null (`somewhere` below). The schema says
+# so with `not` (not all of them absent or null), which generators leave be; an `anyOf` of
+# `required` would turn the whole body into `Any` in generated clients.
+PLACE_FIELDS = ("location", "address", "postcode", "buurt_code")
 
 
 class SignalCreate(InputModel):
+    """A report. Say where with at least one of location, address, postcode or buurt_code."""
+
     model_config = ConfigDict(
         json_schema_extra={
+            "not": {"properties": {name: {"type": "null"} for name in PLACE_FIELDS}},
             "examples": [
                 {
                     "category": "loneliness",
@@ -62,7 +77,7 @@ class SignalCreate(InputModel):
                     "urgency": "normal",
                     "emergency_called": False,
                 }
-            ]
+            ],
         }
     )
 
@@ -91,7 +106,7 @@ class SignalCreate(InputModel):
 
     @model_validator(mode="after")
     def somewhere(self) -> Self:
-        if not (self.location or self.address or self.postcode or self.buurt_code):
+        if all(getattr(self, name) is None for name in PLACE_FIELDS):
             raise ValueError("say where: location, address, postcode or buurt_code")
         return self
 
@@ -185,7 +200,7 @@ class RouteRequest(InputModel):
     )
 
     partner_id: uuid.UUID
-    ack_minutes: int = Field(default=24 * 60, ge=5, le=60 * 24 * 14)
+    ack_minutes: int = Field(default=24 * 60, ge=5, le=60 * 24 * 14, strict=True)
     note: Note | None = None
 
 
@@ -206,7 +221,7 @@ class StepRequest(InputModel):
 class SignalEventRead(BaseModel):
     id: uuid.UUID
     created_at: datetime
-    action: str
+    action: HistoryAction
     from_status: SignalStatus | None
     to_status: SignalStatus
     actor_id: uuid.UUID | None = Field(description="null for the system, or in a limited view")
@@ -302,7 +317,7 @@ def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEven
     return SignalEventRead(
         id=event.id,
         created_at=event.created_at,
-        action=event.action,
+        action=HistoryAction(event.action),
         from_status=event.from_status,
         to_status=SignalStatus(event.to_status),
         actor_id=event.actor_id if detail else None,
@@ -320,5 +335,9 @@ def expected_version(if_match: str | None) -> int | None:
 
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description="The signal's ETag; a stale one gets 412"),
+    Header(
+        alias="If-Match",
+        description='The signal\'s ETag as you read it, e.g. "3" (with the quotes): the step '
+        "applies only to that version (412 if it changed); leave it out to act on the current one",
+    ),
 ]

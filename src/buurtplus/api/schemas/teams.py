@@ -40,6 +40,13 @@ class Area(BaseModel):
         return self
 
 
+class AreaRead(BaseModel):
+    """A GeoJSON Polygon or MultiPolygon in WGS84 ([longitude, latitude]), as stored."""
+
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any]
+
+
 EXAMPLE_AREA: dict[str, Any] = {
     "type": "Polygon",
     "coordinates": [[[4.90, 52.36], [4.93, 52.36], [4.93, 52.38], [4.90, 52.38], [4.90, 52.36]]],
@@ -96,7 +103,7 @@ class TeamRead(BaseModel):
     name: str
     municipality_code: str
     buurt_codes: list[str]
-    area: dict[str, Any] | None
+    area: AreaRead | None
     contact_name: str | None
     contact_email: str | None
     contact_phone: str | None

@@ -1,17 +1,24 @@
 import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
 from buurtplus.api.schemas.common import InputModel, Moment, Name, Page, PatchModel
+from buurtplus.api.schemas.events import EventRead
 from buurtplus.core.pagination import Page as DomainPage
 from buurtplus.domain.webhooks.deliveries import DeliveryRecord
 from buurtplus.domain.webhooks.endpoints import IssuedEndpoint
 from buurtplus.domain.webhooks.feed import EventFeed
-from buurtplus.outbox.models import DeliveryAttempt, EventType, WebhookEndpoint, WebhookEvent
+from buurtplus.outbox.models import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    EventType,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 SIGNAL_EVENT_TYPES: list[EventType] = [t for t in EventType if t != EventType.ping]
 
@@ -42,7 +49,7 @@ class EndpointCreate(InputModel):
     url: WebhookUrl
     event_types: EventTypes = Field(default_factory=lambda: list(SIGNAL_EVENT_TYPES))
     description: Name | None = None
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class EndpointUpdate(PatchModel):
@@ -52,7 +59,7 @@ class EndpointUpdate(PatchModel):
     url: WebhookUrl | SkipJsonSchema[None] = None
     event_types: EventTypes | SkipJsonSchema[None] = None
     description: Name | None = None
-    enabled: bool | SkipJsonSchema[None] = None
+    enabled: StrictBool | SkipJsonSchema[None] = None
 
 
 class EndpointRead(BaseModel):
@@ -60,7 +67,7 @@ class EndpointRead(BaseModel):
     partner_id: uuid.UUID
     url: str
     description: str | None
-    event_types: list[str]
+    event_types: list[EventType]
     enabled: bool
     disabled_reason: str | None = Field(description="Why it was switched off, if it is")
     disabled_at: datetime | None
@@ -80,7 +87,7 @@ class EndpointRead(BaseModel):
             partner_id=endpoint.partner_id,
             url=endpoint.url,
             description=endpoint.description,
-            event_types=endpoint.event_types,
+            event_types=[EventType(t) for t in endpoint.event_types],
             enabled=endpoint.enabled,
             disabled_reason=endpoint.disabled_reason,
             disabled_at=endpoint.disabled_at,
@@ -112,6 +119,7 @@ class SecretRotation(InputModel):
 
     grace_hours: float | None = Field(
         default=None,
+        strict=True,
         ge=0,
         le=24 * 30,
         description="How long the old secret keeps signing; the configured default if left out",
@@ -158,8 +166,8 @@ class DeliveryRead(BaseModel):
     endpoint_id: uuid.UUID
     partner_id: uuid.UUID
     event_id: uuid.UUID = Field(description="Sent as webhook-id, the same on every attempt")
-    event_type: str
-    status: str = Field(description="pending, succeeded or dead (no attempts left)")
+    event_type: EventType
+    status: DeliveryStatus = Field(description="pending, succeeded or dead (no attempts left)")
     attempt_count: int
     next_attempt_at: datetime | None
     last_status_code: int | None
@@ -176,8 +184,8 @@ class DeliveryRead(BaseModel):
             endpoint_id=d.endpoint_id,
             partner_id=d.partner_id,
             event_id=found.event.id,
-            event_type=d.event_type,
-            status=d.status,
+            event_type=EventType(d.event_type),
+            status=DeliveryStatus(d.status),
             attempt_count=d.attempt_count,
             next_attempt_at=d.next_attempt_at,
             last_status_code=d.last_status_code,
@@ -194,16 +202,12 @@ class DeliveryPage(Page[DeliveryRead]):
         return cls(items=[DeliveryRead.of(d) for d in page.items], next_cursor=page.next_cursor)
 
 
-class EventRead(BaseModel):
-    id: uuid.UUID = Field(description="The webhook-id the same event is pushed with")
-    type: str
-    timestamp: datetime
-    data: dict[str, Any]
+def event_read(event: WebhookEvent) -> EventRead:
+    """The stored (signed, sent) body, with the event's id."""
+    return _EVENT_READ.validate_python(json.loads(event.body) | {"id": event.id})
 
-    @classmethod
-    def of(cls, event: WebhookEvent) -> "EventRead":
-        body = json.loads(event.body)
-        return cls(id=event.id, type=body["type"], timestamp=body["timestamp"], data=body["data"])
+
+_EVENT_READ: TypeAdapter[EventRead] = TypeAdapter(EventRead)
 
 
 class EventFeedRead(BaseModel):
@@ -214,7 +218,7 @@ class EventFeedRead(BaseModel):
     @classmethod
     def of(cls, feed: EventFeed) -> "EventFeedRead":
         return cls(
-            items=[EventRead.of(e) for e in feed.items],
+            items=[event_read(e) for e in feed.items],
             next_cursor=feed.position or "",
             has_more=feed.has_more,
         )

@@ -39,7 +39,7 @@ PLAIN_DEFAULTS = {
 Progress = Callable[[int, int], None]
 
 
-class Outcome(StrEnum):
+class RowOutcome(StrEnum):
     created = "created"
     updated = "updated"
     unchanged = "unchanged"
@@ -50,7 +50,7 @@ class Outcome(StrEnum):
 class RowResult:
     row: int
     source: str | None
-    outcome: Outcome
+    outcome: RowOutcome
     aed_id: uuid.UUID | None = None
     reasons: tuple[str, ...] = ()
 
@@ -60,7 +60,7 @@ class ImportReport:
     dry_run: bool
     rows: list[RowResult]
 
-    def count(self, outcome: Outcome) -> int:
+    def count(self, outcome: RowOutcome) -> int:
         return sum(1 for r in self.rows if r.outcome == outcome)
 
 
@@ -117,7 +117,7 @@ class _Importer:
         self, raw: RawRow, by_source: dict[str | None, Aed], by_id: dict[uuid.UUID, Aed]
     ) -> RowResult:
         def rejected(*reasons: str) -> RowResult:
-            return RowResult(raw.number, raw.source, Outcome.rejected, None, tuple(reasons))
+            return RowResult(raw.number, raw.source, RowOutcome.rejected, None, tuple(reasons))
 
         problems = list(raw.problems)
         fields, tag_problems = fields_from_tags(raw.tags)
@@ -169,7 +169,7 @@ class _Importer:
         ):
             return rejected("outside the area of the teams you coordinate")
         self.pending.append(row)
-        return RowResult(raw.number, raw.source, Outcome.created, row["id"])
+        return RowResult(raw.number, raw.source, RowOutcome.created, row["id"])
 
     def update(
         self, raw: RawRow, aed: Aed, fields: dict[str, Any], rejected: Callable[..., RowResult]
@@ -180,7 +180,7 @@ class _Importer:
             return rejected("outside the area of the teams you coordinate")
         changed = {k: v for k, v in fields.items() if getattr(aed, k) != v}
         if not changed:
-            return RowResult(raw.number, raw.source, Outcome.unchanged, aed.id)
+            return RowResult(raw.number, raw.source, RowOutcome.unchanged, aed.id)
         before = {k: getattr(aed, k) for k in changed}
         for name, value in changed.items():
             setattr(aed, name, value)
@@ -190,7 +190,7 @@ class _Importer:
             return rejected("outside the area of the teams you coordinate")
         aed.updated_at = self.now
         self.session.add(aed)
-        return RowResult(raw.number, raw.source, Outcome.updated, aed.id)
+        return RowResult(raw.number, raw.source, RowOutcome.updated, aed.id)
 
 
 def import_aeds(
@@ -230,7 +230,7 @@ def import_aeds(
         clock=clock,
         format=fmt,
         dry_run=dry_run,
-        **{outcome.value: report.count(outcome) for outcome in Outcome},
+        **{outcome.value: report.count(outcome) for outcome in RowOutcome},
     )
     return report
 

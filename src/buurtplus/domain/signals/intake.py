@@ -40,6 +40,7 @@ from buurtplus.domain.signals.visibility import (
     allowed_actions,
 )
 from buurtplus.domain.signals.workflow import (
+    HistoryAction,
     SignalAction,
     SignalStatus,
     Urgency,
@@ -167,7 +168,13 @@ def submit_signal(
     rows = IntakeRows(signal_id=signal.id)
     rows.history.append(
         history_row(
-            signal, version=1, actor=actor, action="submit", from_status=None, note=None, at=now
+            signal,
+            version=1,
+            actor=actor,
+            action=HistoryAction.submit,
+            from_status=None,
+            note=None,
+            at=now,
         )
     )
     if idempotency_key is not None:

@@ -24,6 +24,20 @@ class SignalAction(StrEnum):
     escalate = "escalate"
 
 
+class HistoryAction(StrEnum):
+    """What a history entry records: the submission, or one of the workflow's actions."""
+
+    submit = "submit"
+    route = "route"
+    mark_unroutable = "mark_unroutable"
+    acknowledge = "acknowledge"
+    start = "start"
+    close = "close"
+    withdraw = "withdraw"
+    reject = "reject"
+    escalate = "escalate"
+
+
 class Outcome(StrEnum):
     handled = "handled"
     referred = "referred"
