@@ -36,13 +36,15 @@ def get_operations(app: FastAPI) -> list[str]:
 
 
 def endpoint_of(app: FastAPI, template: str) -> Any:
-    """The route function behind a GET operation (its id is `<tag>-<function name>`)."""
-    name = app.openapi()["paths"][template]["get"]["operationId"].split("-", 1)[1]
+    """The route function behind a GET operation (its id is the function's name in camelCase)."""
+    wanted = app.openapi()["paths"][template]["get"]["operationId"]
     for module in pkgutil.iter_modules(routes.__path__):
-        function = getattr(importlib.import_module(f"{routes.__name__}.{module.name}"), name, None)
-        if function is not None:
-            return function
-    raise AssertionError(f"no route function {name} for {template}")
+        loaded = importlib.import_module(f"{routes.__name__}.{module.name}")
+        for name, function in vars(loaded).items():
+            head, *rest = name.split("_")
+            if callable(function) and head + "".join(p.capitalize() for p in rest) == wanted:
+                return function
+    raise AssertionError(f"no route function {wanted} for {template}")
 
 
 def test_every_answer_with_sensitive_content_is_audited_and_not_cached(
