@@ -15,6 +15,7 @@ from buurtplus.domain.signals.models import Signal
 from buurtplus.outbox.models import WebhookEvent
 from buurtplus.routing.strategies.rules import RulesRouter
 from tests.aeds.conftest import AEDS, World
+from tests.fixtures.databases import settle_event_feed
 from tests.fixtures.factories import Factory
 
 OK = {"display_ok": True, "cabinet_ok": True, "kit_present": True}
@@ -124,6 +125,7 @@ def test_the_maintaining_partner_gets_the_signal(
     with Session(app.state.engine) as session:
         stored = session.get(Signal, uuid.UUID(signal_id))
         assert stored is not None and stored.fallback_partner_id == gemeente.id
+    settle_event_feed(app.state.engine)  # on PostgreSQL, a moment after the commit
     events = client.get("/api/v1/partner/events", headers=partner).json()
     assert [e["type"] for e in events["items"]] == ["signal.routed"]
 

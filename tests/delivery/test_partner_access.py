@@ -13,9 +13,16 @@ from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
 from buurtplus.outbox.models import WebhookEvent
 from tests.delivery.conftest import report
+from tests.fixtures.databases import settle_event_feed
 from tests.fixtures.factories import Factory
 
 EVENTS = "/api/v1/partner/events"
+
+
+def settled(client: TestClient) -> None:
+    """Every event written so far is in the feed (on PostgreSQL a moment after its commit)."""
+    app: Any = client.app
+    settle_event_feed(app.state.engine)
 
 
 def client_token(client: TestClient, make: Factory, person: User, partner: Partner) -> str:
@@ -88,6 +95,7 @@ def test_partners_pull_their_events_in_order(
         for _ in range(3)
     ]
     client.post(f"/api/v1/signals/{ids[0]}/acknowledge", headers=make.auth(partner_person))
+    settled(client)
     first = client.get(EVENTS, params={"limit": 2}, headers=make.auth(partner_person)).json()
     assert [e["data"]["signal_id"] for e in first["items"]] == ids[:2]
     assert first["has_more"] is True
@@ -124,6 +132,7 @@ def test_no_one_else_reads_a_partners_events(
     )
     assert client.get(EVENTS, headers=make.auth(reporter)).status_code == 403
     admin = make.user(UserRole.admin)
+    settled(client)
     on_behalf = client.get(
         EVENTS, params={"partner_id": str(partner.id)}, headers=make.auth(admin)
     ).json()
@@ -152,6 +161,7 @@ def test_retention_removes_old_events_and_personal_content_from_the_rest(
     # Half a year on: the events stay, with their content (the signal is not purged yet).
     clock.advance(days=180)
     purge_personal_content(engine, retention_days=365, clock=clock)
+    settled(client)
     kept = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
     assert kept[0]["data"]["description"] == report()["description"]
     # Feedback months after closing makes a new event; then the signal is purged.
@@ -166,6 +176,7 @@ def test_retention_removes_old_events_and_personal_content_from_the_rest(
         bodies = [e.body for e in session.exec(select(WebhookEvent))]
     assert len(bodies) == 1  # the two older than a year are gone; the feedback event stays
     assert all("deuren open" not in body for body in bodies)
+    settled(client)
     (left,) = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
     assert left["data"]["change"] == "feedback"
     assert "description" not in left["data"]
@@ -181,6 +192,7 @@ def test_a_partner_a_signal_left_keeps_no_personal_content_of_it(
     other = make.partner("Gemeente", kind="gemeente")
     make.rule(other, name="Vangnet", priority=-10)
     signal = client.post("/api/v1/signals", json=report(), headers=make.auth(reporter)).json()
+    settled(client)
     before = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
     assert before[0]["data"]["description"] == report()["description"]
 
@@ -190,6 +202,7 @@ def test_a_partner_a_signal_left_keeps_no_personal_content_of_it(
         headers=make.auth(partner_person),
     )
     assert declined.status_code == 200, declined.text
+    settled(client)
     events = client.get(EVENTS, headers=make.auth(partner_person)).json()["items"]
     assert [e["type"] for e in events] == ["signal.routed", "signal.rerouted"]
     assert all("description" not in e["data"] for e in events)

@@ -23,8 +23,6 @@ from buurtplus.outbox.models import (
 )
 
 NOTIFY_CHANNEL = "buurtplus_deliveries"
-# Any constant: the advisory lock that orders event-writing transactions on PostgreSQL.
-_EVENT_ORDER_LOCK = 0x6275_7572_7470_6C75
 
 
 def event_body(type_: EventType, created_at: datetime, data: dict[str, Any]) -> str:
@@ -34,26 +32,6 @@ def event_body(type_: EventType, created_at: datetime, data: dict[str, Any]) -> 
 def _compact(body: dict[str, Any]) -> str:
     """The stored (and signed, and sent) form of a body."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-
-
-def keep_commit_order(session: Session) -> None:
-    """On PostgreSQL, event-writing transactions take turns from here to their commit, so event
-    numbers are handed out in commit order and a reader paging by number never skips one that
-    commits late. SQLite has one writer at a time already.
-
-    Taken again on every call (it is re-entrant and cheap): a savepoint that rolled back may have
-    released it. Callers take it before they lock the rows they change, so two writers never
-    wait for each other the other way round."""
-    if session.get_bind().dialect.name == "postgresql":
-        # No autoflush: a pending change must be flushed by its caller, under its own guard
-        # (a signal's version check), and after this lock, not as a side effect of taking it.
-        with session.no_autoflush:
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
-
-
-def _commit_order_lock(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_ORDER_LOCK})
 
 
 def wants(endpoint_types: Iterable[str], type_: EventType) -> bool:
@@ -91,7 +69,6 @@ def store_events(connection: Connection, events: list[NewEvent]) -> int:
     deliveries; the caller wakes the workers after its commit."""
     if not events:
         return 0
-    _commit_order_lock(connection)
     rows = [
         {
             "id": uuid.uuid4(),
@@ -141,8 +118,11 @@ def enqueue_event(
     only_endpoint: WebhookEndpoint | None = None,
 ) -> WebhookEvent:
     """Store an event for a partner, with a delivery to each enabled endpoint that wants it
-    (or to `only_endpoint`, for a test ping)."""
-    keep_commit_order(session)
+    (or to `only_endpoint`, for a test ping).
+
+    Writers take no turns: on PostgreSQL the event carries its transaction's id, and the pull
+    feed hands it out only once every transaction that could still sort before it has ended
+    (domain/webhooks/feed.py)."""
     now = clock.now()
     event = WebhookEvent(
         partner_id=partner_id,

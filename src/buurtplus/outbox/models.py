@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Column, FetchedValue, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
@@ -54,12 +54,18 @@ class WebhookEndpoint(SQLModel, table=True):
 class WebhookEvent(SQLModel, table=True):
     """One event for one partner, written in the transaction of the change it reports.
 
-    `seq` is the order partners read events in (pull API); `body` is the exact JSON that is
-    signed and sent, so every retry sends the same bytes.
+    Partners read events (pull API) in the order of `seq` on SQLite, where one transaction
+    writes at a time; on PostgreSQL, where writers run side by side, in the order of
+    (`xact_id`, `seq`): the writing transaction's id, then the number within it (see
+    domain/webhooks/feed.py). `body` is the exact JSON that is signed and sent, so every retry
+    sends the same bytes.
     """
 
     __tablename__ = "webhook_events"
-    __table_args__ = (Index("ix_webhook_events_partner_id_seq", "partner_id", "seq"),)
+    __table_args__ = (
+        Index("ix_webhook_events_partner_id_seq", "partner_id", "seq"),
+        Index("ix_webhook_events_partner_id_xact_id_seq", "partner_id", "xact_id", "seq"),
+    )
 
     seq: int | None = Field(
         default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True)
@@ -70,6 +76,11 @@ class WebhookEvent(SQLModel, table=True):
     signal_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     body: str = Field(sa_type=Text)
+    # PostgreSQL: `pg_current_xact_id()` of the inserting transaction, filled in by the
+    # database (0 for events written before it was kept). SQLite: NULL.
+    xact_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, server_default=FetchedValue())
+    )
 
 
 class Delivery(SQLModel, table=True):

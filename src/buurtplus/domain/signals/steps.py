@@ -33,7 +33,6 @@ from buurtplus.domain.signals.workflow import (
     SignalStatus,
     next_status,
 )
-from buurtplus.outbox.events import keep_commit_order
 
 
 def check_step(
@@ -103,7 +102,6 @@ def save_step(
     """Store a change of `signal` with its history event, audit event and the events for
     partners (outbox). The version guard turns a concurrent change in between into
     StaleSignal, and nothing is stored."""
-    keep_commit_order(session)  # before the row lock, always in this order (see outbox)
     session.add(signal)
     session.add(
         SignalEvent(
