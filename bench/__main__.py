@@ -4,7 +4,8 @@ In process: the rules router, heart-safety coverage and the AED registry. Then w
 delivery, and the HTTP paths under wrk load as a share of a bare FastAPI app (bench/http.py),
 on SQLite by default or on --database-url. With --soak, last, the soak (bench/soak.py): a
 mixed load for BUURTPLUS_SOAK_SECONDS (default 10 minutes) watching memory, descriptors and
-deliveries; `make soak` runs it alone.
+deliveries; `make soak` runs it alone. With a PostgreSQL URL (--database-url, or
+BUURTPLUS_TEST_DATABASE_URL) also intake with one and with two server processes (bench/scaling.py).
 """
 
 import argparse
@@ -64,6 +65,7 @@ def main() -> None:
     from bench.http import run as run_http
     from bench.http import write_performance_doc
     from bench.routing import run as run_routing
+    from bench.scaling import run as run_scaling
 
     run_routing()
     run_coverage()
@@ -72,6 +74,7 @@ def main() -> None:
         return
     run_delivery(database_url=args.database_url)
     report = run_http(database_url=args.database_url)
+    report += run_scaling(database_url=args.database_url)
     if report and args.write_docs:
         write_performance_doc(report, database_url=args.database_url)
     if args.soak:

@@ -82,7 +82,7 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(name: str, url: str, lua: str, token: str = "") -> Result:
+def run_wrk(name: str, url: str, lua: str, token: str = "", seconds: int = DURATION_S) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua.replace("TOKEN", token))
     try:
@@ -91,7 +91,7 @@ def run_wrk(name: str, url: str, lua: str, token: str = "") -> Result:
                 "wrk",
                 "-t1",
                 f"-c{CONNECTIONS}",
-                f"-d{DURATION_S}s",
+                f"-d{seconds}s",
                 "--latency",
                 "-s",
                 script.name,

@@ -5,7 +5,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from buurtplus.config import (
     InsecureConfiguration,
@@ -37,6 +37,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except InsecureConfiguration as exc:
         print(f"buurtplus: {exc}", file=sys.stderr)
         return 2
+    workers = args.workers or 1
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        print("buurtplus: several server processes need PostgreSQL (--workers)", file=sys.stderr)
+        return 2
     configure_logging(level=settings.log_level, as_json=settings.log_json)
     host, port = args.host or settings.host, args.port or settings.port
     print(f"Buurtpreventie Plus on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
@@ -46,20 +50,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print("Demo mode. Sign in at /docs (Authorize) or POST /api/v1/auth/token with:")
         for account in DEMO_ACCOUNTS:
             print(f"  {account.email:<24} password: {DEMO_PASSWORD}")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
         # The application logs each request itself, without the query string: a calendar
         # feed URL carries its token there.
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        "access_log": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         # On SIGTERM: no new connections, the requests in flight finish (for up to this long),
         # then the in-process worker and jobs stop (see BackgroundWork.stop).
-        timeout_graceful_shutdown=settings.shutdown_seconds,
-    )
+        "timeout_graceful_shutdown": settings.shutdown_seconds,
+    }
+    if workers > 1:
+        # Each process builds its own app from the same environment (and its own in-process
+        # delivery worker, unless BUURTPLUS_WORKER=off); they share the listening socket.
+        uvicorn.run("buurtplus.main:create_served_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 
@@ -327,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, help="server processes on the one port (PostgreSQL only)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser(

@@ -44,12 +44,21 @@ from buurtplus.core.clock import Clock, SystemClock
 from buurtplus.core.db import make_engine
 from buurtplus.core.writer import Writer
 from buurtplus.domain.users.throttle import LoginThrottle
+from buurtplus.observability import configure_logging
 from buurtplus.outbox import wakeup
 from buurtplus.outbox.metrics import OutboxCollector
 from buurtplus.routing.registry import load_router
 from buurtplus.security import TokenIssuer, configure_password_hashing
 
 API_PREFIX = "/api/v1"
+
+
+def create_served_app() -> FastAPI:
+    """The app of one of several `buurtplus serve --workers N` processes: settings from the
+    environment, logs configured as `buurtplus serve` configures them."""
+    settings = get_settings()
+    configure_logging(level=settings.log_level, as_json=settings.log_json)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

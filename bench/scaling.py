@@ -1,0 +1,124 @@
+"""Scaling out on PostgreSQL: signal intake with one uvicorn worker process and with two, under
+the same wrk load, and the ratio (the budget: two workers carry at least 1.5 times as much).
+
+Event-writing transactions run side by side on PostgreSQL (no lock orders them; the pull feed
+orders events by transaction instead), so a second process can add throughput. Runs when a
+PostgreSQL URL is given (`--database-url`) or BUURTPLUS_TEST_DATABASE_URL is set; each
+measurement uses a fresh database next to it (`<name>_bench`), dropped and made again.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import httpx
+from sqlalchemy import create_engine, make_url, text
+
+from bench.__main__ import cli, demo_env, free_port
+from bench.http import CONNECTIONS, DURATION_S, INTAKE_LUA, Result, run_wrk, wait_ready, wrk_missing
+
+BUDGET = 1.5
+PG_ENV = "BUURTPLUS_TEST_DATABASE_URL"
+
+
+def postgres_url(database_url: str | None) -> str | None:
+    """The PostgreSQL server to measure on: the benchmark's own URL, else the tests' one."""
+    for url in (database_url, os.environ.get(PG_ENV)):
+        if url and url.startswith("postgresql"):
+            return url
+    return None
+
+
+def fresh_database(base_url: str) -> str:
+    url = make_url(base_url)
+    name = f"{url.database}_bench"
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise ValueError(f"unexpected database name {name!r}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def measure_intake(base_url: str, workers: int, seconds: int) -> Result:
+    """Intake as a member reports, against `buurtplus serve --workers N`: N uvicorn processes
+    on one port, each with its in-process delivery worker (as `make run` has one)."""
+    url = fresh_database(base_url)
+    env = demo_env(url)
+    cli("db", "upgrade", env=env)
+    cli("demo", "seed", env=env)
+    port = free_port()
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)]
+            + (["--workers", str(workers)] if workers > 1 else []),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(f"{base}/healthz", server)
+            token = httpx.post(
+                f"{base}/api/v1/auth/token",
+                data={"username": "member@demo.local", "password": "demo"},
+            ).json()["access_token"]
+            name = f"POST /api/v1/signals (intake), PostgreSQL, {workers} worker process"
+            result = run_wrk(
+                name + ("es" if workers > 1 else ""), base, INTAKE_LUA, token, seconds=seconds
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        log.seek(0)
+        problems = [line for line in log if "ERROR" in line or "Traceback" in line]
+        if problems:
+            print(f"{workers} worker process(es): the server logged errors:", *problems[:20])
+        return result
+
+
+def run(database_url: str | None = None, seconds: int = DURATION_S) -> str:
+    base = postgres_url(database_url)
+    if base is None:
+        print(f"PostgreSQL scaling skipped: give --database-url or set {PG_ENV}")
+        return ""
+    missing = wrk_missing()
+    if missing:
+        print(f"PostgreSQL scaling skipped: {missing}")
+        return ""
+    one, two = measure_intake(base, 1, seconds), measure_intake(base, 2, seconds)
+    ratio = two.requests_per_s / one.requests_per_s if one.requests_per_s else 0.0
+    lines = [
+        f"Scaling out on PostgreSQL: wrk, 1 thread, {CONNECTIONS} connections, {seconds} s; "
+        f"{os.cpu_count()} cores",
+        "",
+        "| path | req/s | p50 | p99 | errors |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r.path} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} ms | {r.p99_ms:.1f} ms "
+            f"| {r.errors} |"
+            for r in (one, two)
+        ),
+        "",
+        f"Two worker processes carry {ratio:.2f} times what one does "
+        f"(budget: at least {BUDGET}; {'met' if ratio >= BUDGET else 'missed'}).",
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("database_url", nargs="?", help=f"PostgreSQL; default ${PG_ENV}")
+    parser.add_argument("--seconds", type=int, default=DURATION_S, help="of load per setting")
+    args = parser.parse_args()
+    run(args.database_url, seconds=args.seconds)
