@@ -91,8 +91,11 @@ def write_transactions(
                     event = enqueue_event(
                         session,
                         partner_id=partner_id,
-                        type_=EventType.signal_updated,
-                        data={"writer": writer, "transaction": n, "event": i},
+                        type_=EventType.ping,
+                        data={
+                            "endpoint_id": str(uuid.uuid4()),
+                            "message": f"writer {writer}, transaction {n}, event {i}",
+                        },
                         clock=clock,
                     )
                     ids.append(str(event.id))
