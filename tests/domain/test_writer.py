@@ -63,10 +63,12 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
     taken = uuid.uuid4()
     writer.run(Note(taken))
     gate = threading.Event()
+    holding = threading.Event()
     outcomes: dict[int, object] = {}
 
     def hold(connection: Connection) -> str:
-        gate.wait(10)  # keeps the writer busy while the next group queues up
+        holding.set()
+        gate.wait(30)  # keeps the writer busy while the next group queues up
         return "held"
 
     def call(n: int, job: Any) -> None:
@@ -77,13 +79,17 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
 
     first = threading.Thread(target=call, args=(-1, hold))
     first.start()
+    assert holding.wait(30)  # the writer is in the held job's group, alone
     jobs = [Note(uuid.uuid4()) for _ in range(9)]
     jobs.insert(4, Note(taken))
     callers = [threading.Thread(target=call, args=(n, job)) for n, job in enumerate(jobs)]
     for caller in callers:
         caller.start()
-    while writer.waiting() < len(jobs):
+    for _ in range(3000):  # the ten queue up behind it
+        if writer.waiting() == len(jobs):
+            break
         gate.wait(0.01)
+    assert writer.waiting() == len(jobs)
     gate.set()
     for thread in [first, *callers]:
         thread.join(30)
