@@ -18,7 +18,7 @@ from buurtplus.core.clock import FrozenClock
 from buurtplus.core.db import make_engine, transaction
 from buurtplus.domain.aeds.formats import FileFormat
 from buurtplus.domain.aeds.nearby import aeds_near
-from buurtplus.domain.aeds.transfer import Outcome, import_aeds
+from buurtplus.domain.aeds.transfer import RowOutcome, import_aeds
 from buurtplus.migrate import upgrade
 
 HOURS = [
@@ -72,7 +72,7 @@ def run(aeds: int = 100_000, queries: int = 5000, database_url: str | None = Non
         elapsed = time.perf_counter() - started
         print(
             f"AED import (GeoJSON, {len(data) / 1e6:.0f} MB)   {aeds} AEDs in {elapsed:6.1f} s"
-            f"   ({aeds / elapsed:6.0f} rows/s, {report.count(Outcome.created)} created)"
+            f"   ({aeds / elapsed:6.0f} rows/s, {report.count(RowOutcome.created)} created)"
         )
         started = time.perf_counter()
         with transaction(engine) as session:
@@ -82,7 +82,7 @@ def run(aeds: int = 100_000, queries: int = 5000, database_url: str | None = Non
         elapsed = time.perf_counter() - started
         print(
             f"AED re-import (idempotent)    {aeds} AEDs in {elapsed:6.1f} s"
-            f"   ({again.count(Outcome.unchanged)} unchanged)"
+            f"   ({again.count(RowOutcome.unchanged)} unchanged)"
         )
         # A team member: a public reader with a team area, the common case.
         actor = Actor(user_id=uuid.uuid4(), role=UserRole.volunteer)
