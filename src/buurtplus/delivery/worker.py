@@ -180,10 +180,11 @@ def record_attempt(
         return "superseded"
     attempts = held.attempt_count + 1
     verdict = judge(result, attempts_made=attempts, schedule=schedule, jitter=jitter)
-    failing_since = session.execute(
-        _ENDPOINT_STATE.with_for_update() if postgres else _ENDPOINT_STATE,
-        {"endpoint": claim.endpoint_id},
-    ).scalar_one()
+    # Read without a row lock: an endpoint row is written only when its state turns (first
+    # failure, first success after failures), by a conditional update. Locking it on every
+    # attempt made workers deadlock on PostgreSQL when their batches met the same endpoints
+    # in another order.
+    failing_since = session.execute(_ENDPOINT_STATE, {"endpoint": claim.endpoint_id}).scalar_one()
     change: dict[str, object] = {
         "attempt_count": attempts,
         "leased_by": None,
@@ -196,13 +197,17 @@ def record_attempt(
         outcome = "delivered"
         if failing_since is not None:
             session.execute(
-                update(_EP).where(_EP.c.id == claim.endpoint_id).values(failing_since=None)
+                update(_EP)
+                .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_not(None))
+                .values(failing_since=None)
             )
     else:
         if failing_since is None:
             failing_since = now
             session.execute(
-                update(_EP).where(_EP.c.id == claim.endpoint_id).values(failing_since=now)
+                update(_EP)
+                .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_(None))
+                .values(failing_since=now)
             )
         reason = None
         if verdict.disable_endpoint:
@@ -388,11 +393,16 @@ class DeliveryWorker:
                     jitter=self._jitter,
                     clock=self._clock,
                 )
-                for claim, result in zip(claims, results, strict=True)
+                for claim, result in attempts
             ]
 
+        # Rows are locked in one order (endpoint, delivery) in every worker: no lock cycles.
+        attempts = sorted(
+            zip(claims, results, strict=True),
+            key=lambda attempt: (attempt[0].endpoint_id, attempt[0].delivery_id),
+        )
         outcomes = self._in_transaction(record)
-        for result, outcome in zip(results, outcomes, strict=True):
+        for (_, result), outcome in zip(attempts, outcomes, strict=True):
             WEBHOOK_ATTEMPTS.labels(response_class(result.status_code), outcome).inc()
         return results
 
