@@ -74,7 +74,8 @@ def main() -> None:
         return
     run_delivery(database_url=args.database_url)
     report = run_http(database_url=args.database_url)
-    report += run_scaling(database_url=args.database_url)
+    scaling = run_scaling(database_url=args.database_url)
+    report = "\n".join(part for part in (report, scaling) if part)
     if report and args.write_docs:
         write_performance_doc(report, database_url=args.database_url)
     if args.soak:
