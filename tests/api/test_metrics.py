@@ -116,7 +116,9 @@ def test_a_scrape_after_real_traffic_counts_requests_by_route_and_signals_by_gro
         "sanne",
         "Dapperstraat",
         "Jansen",
-        "1091",
+        "1091AB",
+        "1091 AB",
+        '"1091',  # the postcode's digits as a label value (a float sample may hold them)
         first.json()["id"],
         str(reporter.id),
         "testclient",
