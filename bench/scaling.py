@@ -9,16 +9,15 @@ measurement uses a fresh database next to it (`<name>_bench`), dropped and made 
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
 
 from bench.__main__ import cli, demo_env, free_port
 from bench.http import CONNECTIONS, DURATION_S, INTAKE_LUA, Result, run_wrk, wait_ready, wrk_missing
+from tests.fixtures.databases import fresh_postgres_database
 
 BUDGET = 1.5
 PG_ENV = "BUURTPLUS_TEST_DATABASE_URL"
@@ -32,25 +31,10 @@ def postgres_url(database_url: str | None) -> str | None:
     return None
 
 
-def fresh_database(base_url: str) -> str:
-    url = make_url(base_url)
-    name = f"{url.database}_bench"
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
-        raise ValueError(f"unexpected database name {name!r}")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 def measure_intake(base_url: str, workers: int, seconds: int) -> Result:
     """Intake as a member reports, against `buurtplus serve --workers N`: N uvicorn processes
     on one port, each with its in-process delivery worker (as `make run` has one)."""
-    url = fresh_database(base_url)
+    url = fresh_postgres_database(base_url, "bench")
     env = demo_env(url)
     cli("db", "upgrade", env=env)
     cli("demo", "seed", env=env)
