@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock
     app.state.engine = make_engine(settings.database_url)
     app.state.sqlite_writer_lock = None
+    app.state.reads_on_event_loop = app.state.engine.dialect.name == "sqlite"
     app.state.writer = Writer(app.state.engine, after_commit=wakeup.wake_workers)
     app.state.router = load_router(settings.router, settings)
     app.state.address_guard = address_guard(settings)

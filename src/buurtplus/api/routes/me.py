@@ -3,7 +3,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
-from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
+from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read, read_now
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.patrols import (
     FeedTokenCreated,
@@ -29,8 +29,7 @@ from buurtplus.domain.patrols.feed import (
 )
 from buurtplus.domain.patrols.observations import ObservationView
 from buurtplus.domain.privacy import export_personal_data
-from buurtplus.domain.teams.service import my_teams
-from buurtplus.domain.users.service import get_user
+from buurtplus.domain.teams.service import own_account
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -46,18 +45,19 @@ def _require_person(actor: Actor) -> None:
     response_model=MeRead,
     responses=problems(401, 403, 404),
 )
-def read_me(actor: CurrentActor, session: SessionDep) -> MeRead:
+async def read_me(request: Request, actor: CurrentActor) -> MeRead:
     """Any signed-in person (not a system client): the account, its role, teams and team roles."""
-    _require_person(actor)
-    user = get_user(session, actor=actor, user_id=actor.user_id)
-    teams = my_teams(session, actor=actor)
+    account = await read_now(request, lambda connection: own_account(connection, actor=actor))
     return MeRead(
-        **UserRead.model_validate(user).model_dump(),
+        **account.user,
         teams=[
             MyTeam(
-                team_id=t.id, name=t.name, team_role=actor.team_roles[t.id], plus_mode=t.plus_mode
+                team_id=t["id"],
+                name=t["name"],
+                team_role=actor.team_roles[t["id"]],
+                plus_mode=t["plus_mode"],
             )
-            for t in teams
+            for t in account.teams
         ],
     )
 

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, timedelta
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from buurtplus.api.deps import (
@@ -18,6 +19,7 @@ from buurtplus.api.errors import Unauthenticated, problems
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.patrols import TeamStatsRead, team_stats_read
 from buurtplus.core.actor import Actor
+from buurtplus.core.db import transaction
 from buurtplus.domain.patrols.calendar import patrols_calendar
 from buurtplus.domain.patrols.feed import actor_for_feed_token, team_schedule
 from buurtplus.domain.patrols.stats import team_figures
@@ -38,9 +40,13 @@ FeedToken = Annotated[
 ]
 
 
-def calendar_reader(
+def _feed_token_owner(request: Request, token: str) -> Actor | None:
+    with transaction(request.app.state.engine, write=False) as session:
+        return actor_for_feed_token(session, token=token)
+
+
+async def calendar_reader(
     request: Request,
-    session: SessionDep,
     clock: ClockDep,
     issuer: TokenIssuerDep,
     bearer_token: Annotated[str | None, Depends(bearer)],
@@ -48,8 +54,8 @@ def calendar_reader(
 ) -> Actor:
     """The feed token's owner, or else whoever the bearer token says."""
     if token is None:
-        return get_current_actor(request, clock, issuer, bearer_token)
-    actor = actor_for_feed_token(session, token=token)
+        return await get_current_actor(request, clock, issuer, bearer_token)
+    actor = await anyio.to_thread.run_sync(_feed_token_owner, request, token)
     if actor is None:
         raise Unauthenticated("The feed token is unknown or was revoked; make a new one.")
     return actor

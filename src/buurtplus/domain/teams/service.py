@@ -26,6 +26,7 @@ from buurtplus.domain.teams.errors import (
     UnknownAccount,
 )
 from buurtplus.domain.teams.models import Team, TeamMembership
+from buurtplus.domain.users.errors import UserNotFound
 from buurtplus.domain.users.models import User
 
 
@@ -179,6 +180,24 @@ def drop_memberships(session: Session, *, user_id: uuid.UUID) -> None:
     session.flush()
 
 
+# Built once: building a statement costs more than running it on SQLite.
+_CLIENT = sa.select(col(PartnerClient.active), col(PartnerClient.partner_id)).where(
+    col(PartnerClient.id) == sa.bindparam("subject")
+)
+_ACCOUNT = (
+    sa.select(
+        col(User.role),
+        col(User.is_active),
+        col(User.token_version),
+        col(User.partner_id),
+        col(TeamMembership.team_id),
+        col(TeamMembership.team_role),
+    )
+    .outerjoin(TeamMembership, col(TeamMembership.user_id) == User.id)
+    .where(col(User.id) == sa.bindparam("subject"))
+)
+
+
 def signed_in_actor(
     connection: Connection, *, subject: uuid.UUID, is_client: bool, token_version: int | None
 ) -> Actor | None:
@@ -187,32 +206,57 @@ def signed_in_actor(
 
     Every request asks this, so it reads plain rows rather than building ORM objects."""
     if is_client:
-        client = connection.execute(
-            select(PartnerClient.active, PartnerClient.partner_id).where(
-                PartnerClient.id == subject
-            )
-        ).first()
+        client = connection.execute(_CLIENT, {"subject": subject}).first()
         if client is None or not client.active:
             return None
         return Actor(
             user_id=subject, role=UserRole.partner, partner_id=client.partner_id, is_client=True
         )
-    rows = connection.execute(
-        sa.select(
-            col(User.role),
-            col(User.is_active),
-            col(User.token_version),
-            col(User.partner_id),
-            col(TeamMembership.team_id),
-            col(TeamMembership.team_role),
-        )
-        .outerjoin(TeamMembership, col(TeamMembership.user_id) == User.id)
-        .where(col(User.id) == subject)
-    ).all()
+    rows = connection.execute(_ACCOUNT, {"subject": subject}).all()
     if not rows or not rows[0].is_active or rows[0].token_version != token_version:
         return None
     teams = {r.team_id: r.team_role for r in rows if r.team_id is not None}
     return _account_actor(subject, rows[0].role, rows[0].partner_id, teams)
+
+
+@dataclass(frozen=True)
+class OwnAccount:
+    """The signed-in person's account row and their teams (id, name, plus mode), by name."""
+
+    user: sa.RowMapping
+    teams: list[sa.RowMapping]
+
+
+_OWN_USER = sa.select(
+    col(User.id),
+    col(User.email),
+    col(User.full_name),
+    col(User.role),
+    col(User.is_active),
+    col(User.partner_id),
+    col(User.created_at),
+    col(User.updated_at),
+).where(col(User.id) == sa.bindparam("user_id"))
+_OWN_TEAMS = (
+    sa.select(col(Team.id), col(Team.name), col(Team.plus_mode))
+    .where(col(Team.id).in_(sa.bindparam("team_ids", expanding=True)))
+    .order_by(col(Team.name))
+)
+
+
+def own_account(connection: Connection, *, actor: Actor) -> OwnAccount:
+    """What `GET /me` shows, as plain rows: asked on every screen of a frontend, so it builds
+    no ORM objects and its statements are built once."""
+    if actor.is_client:
+        raise PermissionDenied("A system client has no personal account.")
+    user = connection.execute(_OWN_USER, {"user_id": actor.user_id}).mappings().first()
+    if user is None:
+        raise UserNotFound()
+    team_ids = list(actor.team_roles)
+    teams = (
+        list(connection.execute(_OWN_TEAMS, {"team_ids": team_ids}).mappings()) if team_ids else []
+    )
+    return OwnAccount(user=user, teams=teams)
 
 
 def load_actor(session: Session, *, user: User) -> Actor:
