@@ -1,5 +1,6 @@
 """The group-committing writer: many callers' jobs in one commit, each failing on its own."""
 
+import asyncio
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -133,3 +134,46 @@ def test_a_stopped_writer_stores_what_it_took_and_refuses_more(clean_database: s
         writer.run(Note(uuid.uuid4()))
     engine.dispose()
     assert _count(clean_database) == 1
+
+
+def test_submit_waits_on_the_event_loop_and_a_cancelled_caller_still_gets_its_rows_stored(
+    clean_database: str,
+) -> None:
+    engine = make_engine(clean_database)
+    writer = Writer(engine)
+    taken = uuid.uuid4()
+    gate = threading.Event()
+
+    def hold(connection: Connection) -> str:
+        gate.wait(30)
+        return "held"
+
+    async def scenario() -> tuple[list[object], int]:
+        # Many callers on one loop share a group; the loop stays free while they wait.
+        results = await asyncio.gather(
+            writer.submit(Note(taken)),
+            *(writer.submit(Note(uuid.uuid4())) for _ in range(5)),
+            return_exceptions=True,
+        )
+        duplicate = await asyncio.gather(writer.submit(Note(taken)), return_exceptions=True)
+        held = asyncio.ensure_future(writer.submit(hold))
+        abandoned = asyncio.ensure_future(writer.submit(Note(uuid.uuid4())))
+        await asyncio.sleep(0.05)
+        abandoned.cancel()  # the client went away while its report waited for the writer
+        ticks = 0
+        while ticks < 5:  # the loop runs on while the writer is held
+            await asyncio.sleep(0.01)
+            ticks += 1
+        gate.set()
+        return [*results, *duplicate, await held], ticks
+
+    outcomes, ticks = asyncio.run(scenario())
+    writer.stop()
+    engine.dispose()
+
+    assert ticks == 5
+    assert outcomes[:6] == [None] * 6
+    assert isinstance(outcomes[6], IntegrityError)
+    assert outcomes[7] == "held"
+    # Six notes, and the abandoned caller's: handed in is stored.
+    assert _count(clean_database) == 7

@@ -122,6 +122,21 @@ async def read_now(request: Request, work: Callable[[Connection], T]) -> T:
         with engine.connect() as connection:
             return work(connection)
 
+    return await _read_path(request, run)
+
+
+async def read_session_now(request: Request, work: Callable[[Session], T]) -> T:
+    """`read_now` with an ORM session in a read-only transaction, for reads that use models."""
+    engine = request.app.state.engine
+
+    def run() -> T:
+        with transaction(engine, write=False) as session:
+            return work(session)
+
+    return await _read_path(request, run)
+
+
+async def _read_path(request: Request, run: Callable[[], T]) -> T:
     if request.app.state.reads_on_event_loop:
         return run()
     return await anyio.to_thread.run_sync(run)

@@ -17,6 +17,7 @@ together, a few multi-row inserts for the whole group; only if that fails is eac
 group stored in its own savepoint, so the one at fault fails alone.
 """
 
+import asyncio
 import logging
 import queue
 import threading
@@ -58,6 +59,15 @@ class Batch(Protocol):
 class _Pending:
     job: Job
     future: "Future[Any]" = field(default_factory=Future)
+
+
+def _copy_outcome(done: "Future[Any]", waiter: "asyncio.Future[Any]") -> None:
+    if waiter.done():
+        return
+    if (error := done.exception()) is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(done.result())
 
 
 class WriterStopped(RuntimeError):
@@ -106,14 +116,31 @@ class Writer:
     def run(self, job: Callable[[Connection], T]) -> T:
         """Run `job` in the writer's next group and return its result once that group has
         committed; its exception if it failed (its savepoint was rolled back) or the commit did."""
+        result: T = self._hand_in(job).result()
+        return result
+
+    async def submit(self, job: Callable[[Connection], T]) -> T:
+        """`run` for the event loop: waits for the commit without holding a thread. A request
+        cancelled meanwhile (the client went away) does not take the job back: like `run`, what
+        was handed in is stored, and a retry with the same key finds it."""
+        done: Future[Any] = self._hand_in(job)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+
+        def settle(_: "Future[Any]") -> None:
+            loop.call_soon_threadsafe(_copy_outcome, done, waiter)
+
+        done.add_done_callback(settle)
+        return await waiter
+
+    def _hand_in(self, job: Job) -> "Future[Any]":
         if self._thread is None:
             self.start()  # on first use, also where no lifespan ran (a bare test client)
         if self._stopped:
             raise WriterStopped("the writer has stopped: the service is shutting down")
         pending = _Pending(job)
         self._queue.put(pending)
-        result: T = pending.future.result()
-        return result
+        return pending.future
 
     def _loop(self) -> None:
         stopping = False

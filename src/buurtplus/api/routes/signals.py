@@ -1,9 +1,11 @@
 """Reporting signals and reading them: the volunteer's side, and every reader's lists."""
 
 import uuid
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from sqlalchemy.exc import IntegrityError
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -11,11 +13,11 @@ from buurtplus.api.deps import (
     CurrentActor,
     Cursor,
     Limit,
-    ReadSessionDep,
     RouterDep,
     SessionDep,
     WriterDep,
     audited_read,
+    read_session_now,
 )
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.common import Moment
@@ -59,12 +61,12 @@ IdempotencyKeyHeader = Annotated[
         **sends(201, "ETag", "Location", "Idempotent-Replayed"),
     },
 )
-def report_signal(
+async def report_signal(
+    request: Request,
     body: SignalCreate,
     active: RouterDep,
     response: Response,
     actor: CurrentActor,
-    session: ReadSessionDep,
     writer: WriterDep,
     clock: ClockDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -77,7 +79,8 @@ def report_signal(
     `Idempotency-Key` or client `id` answers the first result (`Idempotent-Replayed: true`).
     Audited."""
     # Checked and routed on a read-only session; stored by the group-committing writer, so a
-    # report never holds the database's write turn while it is worked out.
+    # report never holds the database's write turn while it is worked out, and no thread
+    # waits for the commit.
     draft = SignalDraft(
         id=body.id,
         category=body.category,
@@ -92,15 +95,29 @@ def report_signal(
         buurt_code=body.buurt_code,
         team_id=body.team_id,
     )
-    submission = intake.submit_signal(
-        session,
-        actor=actor,
-        draft=draft,
-        idempotency_key=idempotency_key,
-        clock=clock,
-        router=active,
-        writer=writer,
+    planned = await read_session_now(
+        request,
+        lambda session: intake.plan_signal(
+            session,
+            actor=actor,
+            draft=draft,
+            idempotency_key=idempotency_key,
+            clock=clock,
+            router=active,
+        ),
     )
+    if isinstance(planned, intake.Submission):
+        submission = planned
+    else:
+        try:
+            await writer.submit(planned.rows)
+        except IntegrityError as conflict:
+            # A concurrent retry of the same report stored it first: answer with that one.
+            submission = await read_session_now(
+                request, partial(intake.after_conflict, planned=planned, conflict=conflict)
+            )
+        else:
+            submission = planned.stored()
     response.headers["ETag"] = signal_etag(submission.view)
     response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
     if submission.replayed:

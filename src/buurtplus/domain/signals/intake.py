@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -120,7 +121,93 @@ def submit_signal(
 
     With a `writer`, `session` only reads and the rows go to the group-committing writer,
     which has stored them when this returns; without one they go into `session`'s own
-    transaction."""
+    transaction. (The API does the same in three steps on the event loop: `plan_signal`,
+    `Writer.submit`, then `PlannedSignal.stored` or `after_conflict`.)"""
+    planned = plan_signal(
+        session,
+        actor=actor,
+        draft=draft,
+        idempotency_key=idempotency_key,
+        clock=clock,
+        router=router,
+    )
+    if isinstance(planned, Submission):
+        return planned
+    try:
+        if writer is None:
+            _store_in_session(session, planned.rows)
+        else:
+            writer.run(planned.rows)
+    except IntegrityError as conflict:
+        if writer is None:
+            session.expunge_all()
+        else:
+            session.rollback()  # a new snapshot, which sees what the retry committed
+        return after_conflict(session, planned, conflict)
+    if writer is None:
+        # Counted when the caller's transaction commits.
+        count_on_commit(session, SIGNALS_REPORTED.labels(planned.category.group.value))
+        return planned.submission()
+    return planned.stored()
+
+
+@dataclass(frozen=True)
+class PlannedSignal:
+    """A checked and routed report whose rows are yet to be stored."""
+
+    rows: "IntakeRows"
+    signal: Signal
+    category: Category
+    actor: Actor
+    draft: SignalDraft
+    idempotency_key: str | None
+    request_hash: str
+
+    def submission(self) -> Submission:
+        view = SignalView(
+            self.signal, self.category, DetailLevel.full, allowed_actions(self.actor, self.signal)
+        )
+        advice = advice_for(
+            self.category,
+            urgency=self.signal.urgency,
+            emergency_called=self.signal.emergency_called,
+        )
+        return Submission(view=view, advice=advice, replayed=False)
+
+    def stored(self) -> Submission:
+        """The answer once the writer has committed the rows."""
+        SIGNALS_REPORTED.labels(self.category.group.value).inc()
+        return self.submission()
+
+
+def after_conflict(
+    session: Session, planned: PlannedSignal, conflict: IntegrityError
+) -> Submission:
+    """Storing failed on a taken key: a concurrent retry of the same report got there first,
+    so answer with its signal (`session` must see what that retry committed)."""
+    earlier = _earlier_submission(
+        session,
+        actor=planned.actor,
+        draft=planned.draft,
+        key=planned.idempotency_key,
+        fingerprint=planned.request_hash,
+    )
+    if earlier is None:
+        raise conflict
+    return _submission(session, planned.actor, earlier, replayed=True)
+
+
+def plan_signal(
+    session: Session,
+    *,
+    actor: Actor,
+    draft: SignalDraft,
+    idempotency_key: str | None,
+    clock: Clock,
+    router: Router | None = None,
+) -> "Submission | PlannedSignal":
+    """Check and route a report on `session`, which only reads: the rows to store, or the
+    earlier answer when this is a retry of a report already stored."""
     request_hash = draft.fingerprint()
     earlier = _earlier_submission(
         session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
@@ -129,9 +216,7 @@ def submit_signal(
         return _submission(session, actor, earlier, replayed=True)
 
     team = _reporting_team(session, actor=actor, team_id=draft.team_id)
-    category = session.exec(
-        select(Category).where(Category.code == draft.category, col(Category.active).is_(True))
-    ).first()
+    category = session.exec(_ACTIVE_CATEGORY, params={"code": draft.category}).first()
     if category is None:
         raise UnknownCategory(draft.category)
     if category.requires_plus and not team.plus_mode:
@@ -208,31 +293,15 @@ def submit_signal(
         rows.events = step_events(signal, category, action=action, from_partner_id=None, at=now)
     rows.signal = {column.key: getattr(signal, column.key) for column in _SIGNALS.columns}
 
-    try:
-        if writer is None:
-            _store_in_session(session, rows)
-        else:
-            writer.run(rows)
-    except IntegrityError:
-        # A concurrent retry of the same report got there first: answer with its signal.
-        if writer is None:
-            session.expunge_all()
-        else:
-            session.rollback()  # a new snapshot, which sees what the retry committed
-        earlier = _earlier_submission(
-            session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
-        )
-        if earlier is None:
-            raise
-        return _submission(session, actor, earlier, replayed=True)
-    reported = SIGNALS_REPORTED.labels(category.group.value)
-    if writer is None:
-        count_on_commit(session, reported)  # when the caller's transaction commits
-    else:
-        reported.inc()  # the writer has committed it
-    view = SignalView(signal, category, DetailLevel.full, allowed_actions(actor, signal))
-    advice = advice_for(category, urgency=signal.urgency, emergency_called=signal.emergency_called)
-    return Submission(view=view, advice=advice, replayed=False)
+    return PlannedSignal(
+        rows=rows,
+        signal=signal,
+        category=category,
+        actor=actor,
+        draft=draft,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
 
 
 _SIGNALS = Signal.__table__  # type: ignore[attr-defined]
@@ -285,11 +354,21 @@ def _store_in_session(session: Session, rows: IntakeRows) -> None:
         announce(session)
 
 
+# Every report asks these; built once, since building a statement costs more than running it.
+_STORED_KEY = sa.select(col(IdempotencyKey.request_hash), col(IdempotencyKey.signal_id)).where(
+    col(IdempotencyKey.user_id) == sa.bindparam("user_id"),
+    col(IdempotencyKey.key) == sa.bindparam("key"),
+)
+_ACTIVE_CATEGORY = select(Category).where(
+    col(Category.code) == sa.bindparam("code"), col(Category.active).is_(True)
+)
+
+
 def _earlier_submission(
     session: Session, *, actor: Actor, draft: SignalDraft, key: str | None, fingerprint: str
 ) -> Signal | None:
     if key is not None:
-        stored = session.get(IdempotencyKey, (actor.user_id, key))
+        stored = session.execute(_STORED_KEY, {"user_id": actor.user_id, "key": key}).first()
         if stored is not None:
             if stored.request_hash != fingerprint:
                 raise IdempotencyKeyReused()
