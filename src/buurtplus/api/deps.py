@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection
 from buurtplus.api.errors import PreconditionRequired, Unauthenticated
 from buurtplus.config import Settings
 from buurtplus.core.actor import Actor
-from buurtplus.core.audit.service import take_pending_audit
+from buurtplus.core.audit.service import AuditRows, take_pending_audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import transaction
 from buurtplus.core.pagination import MAX_LIMIT
@@ -52,8 +52,8 @@ T = TypeVar("T")
 
 def audited_read(endpoint: F) -> F:
     """Mark a GET that may write audit events (reads of sensitive content). It reads in a read
-    transaction; the audit events it adds are handed to the group-committing writer, which has
-    stored them before the answer goes out."""
+    transaction (its `SessionDep`, or `audited_read_now`); the audit events it adds are handed
+    to the group-committing writer, which has stored them before the answer goes out."""
     endpoint.buurtplus_writes = True  # type: ignore[attr-defined]
     return endpoint
 
@@ -134,6 +134,24 @@ async def read_session_now(request: Request, work: Callable[[Session], T]) -> T:
             return work(session)
 
     return await _read_path(request, run)
+
+
+async def audited_read_now(request: Request, work: Callable[[Session], T]) -> T:
+    """`read_session_now` for a read of sensitive content: the audit events `work` adds are
+    handed to the group-committing writer, which has stored them before this returns."""
+    engine = request.app.state.engine
+
+    def run() -> tuple[T, AuditRows | None]:
+        with transaction(engine, write=False) as session:
+            # Audit events wait in the session for the writer; a query must not flush them.
+            session.autoflush = False
+            return work(session), take_pending_audit(session)
+
+    result, rows = await _read_path(request, run)
+    if rows is not None:
+        writer: Writer = request.app.state.writer
+        await writer.submit(rows)
+    return result
 
 
 async def _read_path(request: Request, run: Callable[[], T]) -> T:

@@ -17,6 +17,7 @@ from buurtplus.api.deps import (
     SessionDep,
     WriterDep,
     audited_read,
+    audited_read_now,
     read_session_now,
 )
 from buurtplus.api.errors import problems
@@ -132,9 +133,9 @@ async def report_signal(
     responses=problems(401, 422),
 )
 @audited_read
-def list_signals(
+async def list_signals(
+    request: Request,
     actor: CurrentActor,
-    session: SessionDep,
     clock: ClockDep,
     status_: Annotated[list[SignalStatus] | None, Query(alias="status")] = None,
     category: Annotated[CategoryCode | None, Query()] = None,
@@ -155,8 +156,11 @@ def list_signals(
         created_from=created_from,
         created_to=created_to,
     )
-    page = reading.list_signals(
-        session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
+    page = await audited_read_now(
+        request,
+        lambda session: reading.list_signals(
+            session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
+        ),
     )
     return SignalPage(items=[signal_read(v) for v in page.items], next_cursor=page.next_cursor)
 
