@@ -64,25 +64,48 @@ def main() -> None:
     from bench.delivery import run as run_delivery
     from bench.http import run as run_http
     from bench.http import write_performance_doc
+    from bench.report import table
     from bench.routing import run as run_routing
+    from bench.scaling import postgres_url
     from bench.scaling import run as run_scaling
 
-    run_routing()
-    run_coverage()
-    run_aeds(database_url=args.database_url)
-    if args.skip_http:
-        return
-    run_delivery(database_url=args.database_url)
-    report = run_http(database_url=args.database_url)
-    scaling = run_scaling(database_url=args.database_url)
-    report = "\n".join(part for part in (report, scaling) if part)
-    if report and args.write_docs:
-        write_performance_doc(report, database_url=args.database_url)
+    # SQLite (or --database-url), and PostgreSQL too when its URL is known.
+    databases: list[str | None] = [args.database_url]
+    postgres = postgres_url(None)
+    if postgres and not (args.database_url or "").startswith("postgresql"):
+        databases.append(postgres)
+    rows = [*run_routing(), *run_coverage()]
+    for url in databases:
+        rows += run_aeds(database_url=_fresh(url, "aeds"))
+    if not args.skip_http:
+        for url in databases:
+            rows += run_delivery(database_url=_fresh(url, "delivery"))
+            rows += run_http(database_url=_fresh(url, "http"))
+        rows += run_scaling(database_url=postgres or args.database_url)
+    names = [(url or "sqlite").split(":", 1)[0].split("+", 1)[0] for url in databases]
+    report = (
+        f"All of `make bench` on {' and '.join(names)}; HTTP load from wrk (1 thread, 32 "
+        f"connections, 8 s per path), shares against the floor measured in the same run.\n\n"
+        f"{table(rows)}\n"
+    )
+    print("\n" + report)
+    if args.write_docs and not args.skip_http:
+        write_performance_doc(report, databases=names)
     if args.soak:
         from bench.soak import run as run_soak
 
         if not run_soak():
             sys.exit(1)
+
+
+def _fresh(url: str | None, name: str) -> str | None:
+    """A database of its own for one benchmark: SQLite makes a file itself (None); on
+    PostgreSQL, a fresh database next to the given one."""
+    if url is None or not url.startswith("postgresql"):
+        return url
+    from tests.fixtures.databases import fresh_postgres_database
+
+    return fresh_postgres_database(url, f"bench_{name}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.report import Row
 from buurtplus.core.actor import Actor, UserRole
 from buurtplus.core.clock import FrozenClock
 from buurtplus.core.db import make_engine, transaction
@@ -56,7 +57,7 @@ def geojson(count: int, rng: random.Random) -> bytes:
     return json.dumps({"type": "FeatureCollection", "features": features}).encode()
 
 
-def run(aeds: int = 100_000, queries: int = 5000, database_url: str | None = None) -> None:
+def run(aeds: int = 100_000, queries: int = 5000, database_url: str | None = None) -> list[Row]:
     rng = random.Random(42)
     clock = FrozenClock(MOMENT)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,6 +71,8 @@ def run(aeds: int = 100_000, queries: int = 5000, database_url: str | None = Non
                 session, actor=None, data=data, fmt=FileFormat.geojson, dry_run=False, clock=clock
             )
         elapsed = time.perf_counter() - started
+        database = engine.dialect.name
+        rows = [Row("AED import (GeoJSON), in process", database, aeds / elapsed, "rows/s")]
         print(
             f"AED import (GeoJSON, {len(data) / 1e6:.0f} MB)   {aeds} AEDs in {elapsed:6.1f} s"
             f"   ({aeds / elapsed:6.0f} rows/s, {report.count(RowOutcome.created)} created)"
@@ -109,7 +112,16 @@ def run(aeds: int = 100_000, queries: int = 5000, database_url: str | None = Non
             f"   {elapsed / done * 1000:6.2f} ms each   {found / done:.1f} found on average"
             f"   ({engine.dialect.name}, {aeds} AEDs)"
         )
+        rows.append(
+            Row(
+                f"AED nearby, in process, one thread ({aeds} AEDs)",
+                database,
+                done / elapsed,
+                "queries/s",
+            )
+        )
         engine.dispose()
+    return rows
 
 
 if __name__ == "__main__":

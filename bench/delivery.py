@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from bench.__main__ import cli, demo_env, free_port
+from bench.report import Budget, Row
 
 
 class Arrivals:
@@ -68,8 +69,9 @@ def wait_for(condition: Any, timeout: float) -> bool:
 RATE = 50  # reports per second while end-to-end latency is measured
 
 
-def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None) -> None:
+def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None) -> list[Row]:
     arrivals = Arrivals()
+    rows: list[Row] = []
     receiver = start_receiver(arrivals)
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'delivery.db'}"
@@ -142,6 +144,27 @@ def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None
                 f"p50 {statistics.median(latencies) * 1000:7.1f} ms   "
                 f"p99 {quantiles[98] * 1000:7.1f} ms"
             )
+            database = url.split(":", 1)[0].split("+", 1)[0]
+            rows += [
+                Row(
+                    f"report answered (201) at a steady {RATE}/s",
+                    database,
+                    len(answered),
+                    "reports",
+                    p50_ms=answers[49] * 1000,
+                    p99_ms=answers[98] * 1000,
+                    budget=Budget(p99_ms=100),
+                ),
+                Row(
+                    f"report → partner's receiver at a steady {RATE}/s",
+                    database,
+                    len(latencies),
+                    f"of {signals} arrived",
+                    p50_ms=statistics.median(latencies) * 1000,
+                    p99_ms=quantiles[98] * 1000,
+                    budget=Budget(p99_ms=1000, at_least=signals),
+                ),
+            ]
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -166,7 +189,18 @@ def run(signals: int = 300, backlog: int = 2000, database_url: str | None = None
             f"{'deliveries (1 worker, 4 thr)':<28} {len(times) / elapsed:8.0f} deliveries/s   "
             f"{len(times)} of {backlog} delivered in {elapsed:.1f} s"
         )
+        rows.append(
+            Row(
+                "webhook deliveries, one `buurtplus worker`",
+                url.split(":", 1)[0].split("+", 1)[0],
+                len(times) / elapsed,
+                "deliveries/s",
+                budget=Budget(at_least=300),
+                note=f"backlog of {backlog}",
+            )
+        )
     receiver.shutdown()
+    return rows
 
 
 QUEUE_BACKLOG = """

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench.__main__ import cli, demo_env, free_port
+from bench.report import Budget, Row, table
 
 DURATION_S = 8
 CONNECTIONS = 32
@@ -60,6 +62,18 @@ request = function()
 end
 """
 NEARBY_AEDS = 100_000
+# Stored before the server starts: a region's year or two of reports, for the memory budget.
+STORED_SIGNALS = 100_000
+
+# The budgets of the issue (fast under load), by path.
+BUDGETS = {
+    "GET /healthz": Budget(share=0.70),
+    "GET /api/v1/me": Budget(share=0.40),
+    "POST /api/v1/signals (intake)": Budget(share=0.20, p99_ms=100),
+    "GET /api/v1/signals?limit=50 (coordinator)": Budget(share=0.15, p99_ms=100),
+    f"GET /api/v1/aeds/nearby ({NEARBY_AEDS} AEDs)": Budget(share=0.30),
+}
+RSS_BUDGET_MB = 200
 
 
 @dataclass(frozen=True)
@@ -161,6 +175,7 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
         env = demo_env(url)
         cli("db", "upgrade", env=env)
         cli("demo", "seed", env=env)
+        load_signals(url, STORED_SIGNALS)
         log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115
         server = subprocess.Popen(
             [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
@@ -204,6 +219,49 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
         return results, rss_kb // 1024
 
 
+def load_signals(database_url: str, count: int) -> None:
+    """`count` signals stored over the past year, copies of the demo's first report with ids,
+    times and descriptions of their own (inserted directly: intake at this volume would take
+    longer than the whole benchmark may)."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+
+    import buurtplus.models  # noqa: F401 - every table, for the foreign keys between them
+    from buurtplus.core.db import make_engine
+    from buurtplus.domain.signals.models import Signal
+
+    signals = Signal.__table__  # type: ignore[attr-defined]
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            template = dict(
+                connection.execute(select(signals).order_by(signals.c.created_at).limit(1))
+                .mappings()
+                .one()
+            )
+            start = template["created_at"] - timedelta(days=365)
+            step = timedelta(days=365) / count
+            for first in range(0, count, 5_000):
+                connection.execute(
+                    insert(signals),
+                    [
+                        {
+                            **template,
+                            "id": uuid.uuid4(),
+                            "description": f"Stored report {n}",
+                            "request_hash": f"{n:064x}",
+                            "observed_at": start + n * step,
+                            "created_at": start + n * step,
+                            "updated_at": start + n * step,
+                        }
+                        for n in range(first, min(first + 5_000, count))
+                    ],
+                )
+    finally:
+        engine.dispose()
+
+
 def load_aeds(database_url: str, count: int) -> None:
     """The registry of a large region, imported into the served database."""
     import buurtplus.models  # noqa: F401 - every table, for the foreign keys between them
@@ -228,37 +286,51 @@ def load_aeds(database_url: str, count: int) -> None:
         engine.dispose()
 
 
-def table(floor: Result, results: list[Result]) -> str:
-    lines = [
-        "| path | req/s | share of floor | p50 | p99 | errors |",
-        "|---|---|---|---|---|---|",
+def rows(floor: Result, results: list[Result], *, database: str, rss_mb: int) -> list[Row]:
+    """The floor, each path as a share of it, and the server's memory after the run."""
+    return [
+        *(
+            Row(
+                r.path,
+                database,
+                r.requests_per_s,
+                "req/s",
+                share=r.requests_per_s / floor.requests_per_s,
+                p50_ms=r.p50_ms,
+                p99_ms=r.p99_ms,
+                budget=BUDGETS.get(r.path),
+                note=f"{r.errors} errors" if r.errors else "",
+            )
+            for r in [floor, *results]
+        ),
+        Row(
+            f"server RSS after the HTTP run, {STORED_SIGNALS} signals and {NEARBY_AEDS} AEDs "
+            "stored",
+            database,
+            rss_mb,
+            "MB",
+            budget=Budget(at_most=RSS_BUDGET_MB),
+        ),
     ]
-    for r in [floor, *results]:
-        lines.append(
-            f"| {r.path} | {r.requests_per_s:.0f} | {r.requests_per_s / floor.requests_per_s:.1%} "
-            f"| {r.p50_ms:.1f} ms | {r.p99_ms:.1f} ms | {r.errors} |"
-        )
-    return "\n".join(lines)
 
 
-def run(database_url: str | None = None) -> str:
+def run(database_url: str | None = None) -> list[Row]:
     missing = wrk_missing()
     if missing:
         print(f"HTTP benchmarks skipped: {missing}")
-        return ""
+        return []
     floor = measure_floor()
     results, rss_mb = measure_service(database_url)
-    database = (database_url or "sqlite").split(":", 1)[0]
-    text = (
+    database = (database_url or "sqlite").split(":", 1)[0].split("+", 1)[0]
+    measured = rows(floor, results, database=database, rss_mb=rss_mb)
+    print(
         f"HTTP on {database}: wrk, 1 thread, {CONNECTIONS} connections, {DURATION_S} s per path; "
-        f"{os.cpu_count()} cores\n\n{table(floor, results)}\n\nServer RSS after the run: "
-        f"{rss_mb} MB\n"
+        f"{os.cpu_count()} cores\n\n{table(measured)}\n"
     )
-    print(text)
-    return text
+    return measured
 
 
-def write_performance_doc(report: str, *, database_url: str | None) -> None:
+def write_performance_doc(report: str, *, databases: list[str]) -> None:
     """docs/performance.md: the machine, the command and the table of this run; the notes
     below the marker (profiles, what was changed and why) are kept as they are."""
     path = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -287,15 +359,11 @@ def write_performance_doc(report: str, *, database_url: str | None) -> None:
         "Written by `make bench` (`python -m bench --write-docs`); the table is this machine's "
         "last run.\n\n"
         f"- machine: {machine}, {os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}\n"
-        f"- database: {(database_url or 'sqlite').split(':', 1)[0]}\n\n"
+        f"- databases: {', '.join(databases)}\n\n"
         f"{report}\n{marker}{notes}"
     )
 
 
 if __name__ == "__main__":
-    # The HTTP part alone: python -m bench.http [DATABASE_URL] [--write-docs]
-    arguments = [a for a in sys.argv[1:] if a != "--write-docs"]
-    url = arguments[0] if arguments else None
-    report = run(url)
-    if report and "--write-docs" in sys.argv:
-        write_performance_doc(report, database_url=url)
+    # The HTTP part alone: python -m bench.http [DATABASE_URL]
+    run(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -5,6 +5,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from bench.report import Row
 from buurtplus.domain.routing.models import RoutingRule
 from buurtplus.domain.routing.router import SignalFacts
 from buurtplus.routing.strategies.rules import RulesRouter
@@ -81,7 +82,7 @@ def make_facts(count: int, rng: random.Random) -> list[SignalFacts]:
     return facts
 
 
-def run(rules: int = 1_000, signals: int = 100_000) -> None:
+def run(rules: int = 1_000, signals: int = 100_000) -> list[Row]:
     rng = random.Random(20261128)
     started = time.perf_counter()
     router = RulesRouter.from_rules(make_rules(rules, rng))
@@ -96,6 +97,15 @@ def run(rules: int = 1_000, signals: int = 100_000) -> None:
         f"({elapsed / signals * 1e6:.1f} µs each); {routed} routed, "
         f"{signals - routed} unroutable"
     )
+    return [
+        Row(
+            "rules router, in process",
+            "—",
+            signals / elapsed,
+            "decisions/s",
+            note=f"{rules} rules",
+        )
+    ]
 
 
 if __name__ == "__main__":

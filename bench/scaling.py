@@ -16,7 +16,8 @@ import tempfile
 import httpx
 
 from bench.__main__ import cli, demo_env, free_port
-from bench.http import CONNECTIONS, DURATION_S, INTAKE_LUA, Result, run_wrk, wait_ready, wrk_missing
+from bench.http import DURATION_S, INTAKE_LUA, Result, run_wrk, wait_ready, wrk_missing
+from bench.report import Budget, Row, table
 from tests.fixtures.databases import fresh_postgres_database
 
 BUDGET = 1.5
@@ -68,36 +69,40 @@ def measure_intake(base_url: str, workers: int, seconds: int) -> Result:
         return result
 
 
-def run(database_url: str | None = None, seconds: int = DURATION_S) -> str:
+def run(database_url: str | None = None, seconds: int = DURATION_S) -> list[Row]:
     base = postgres_url(database_url)
     if base is None:
         print(f"PostgreSQL scaling skipped: give --database-url or set {PG_ENV}")
-        return ""
+        return []
     missing = wrk_missing()
     if missing:
         print(f"PostgreSQL scaling skipped: {missing}")
-        return ""
+        return []
     one, two = measure_intake(base, 1, seconds), measure_intake(base, 2, seconds)
     ratio = two.requests_per_s / one.requests_per_s if one.requests_per_s else 0.0
-    lines = [
-        f"Scaling out on PostgreSQL: wrk, 1 thread, {CONNECTIONS} connections, {seconds} s; "
-        f"{os.cpu_count()} cores",
-        "",
-        "| path | req/s | p50 | p99 | errors |",
-        "|---|---|---|---|---|",
+    rows = [
         *(
-            f"| {r.path} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} ms | {r.p99_ms:.1f} ms "
-            f"| {r.errors} |"
+            Row(
+                r.path,
+                "postgresql",
+                r.requests_per_s,
+                "req/s",
+                p50_ms=r.p50_ms,
+                p99_ms=r.p99_ms,
+                note=f"{r.errors} errors" if r.errors else "",
+            )
             for r in (one, two)
         ),
-        "",
-        f"Two worker processes carry {ratio:.2f} times what one does "
-        f"(budget: at least {BUDGET}; {'met' if ratio >= BUDGET else 'missed'}).",
-        "",
+        Row(
+            "intake, two server processes against one",
+            "postgresql",
+            ratio,
+            "times",
+            budget=Budget(at_least=BUDGET),
+        ),
     ]
-    report = "\n".join(lines)
-    print(report)
-    return report
+    print(table(rows))
+    return rows
 
 
 if __name__ == "__main__":
