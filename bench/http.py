@@ -250,6 +250,8 @@ def load_signals(database_url: str, count: int) -> None:
                             **template,
                             "id": uuid.uuid4(),
                             "description": f"Stored report {n}",
+                            "patrol_id": None,
+                            "observation_id": None,
                             "request_hash": f"{n:064x}",
                             "observed_at": start + n * step,
                             "created_at": start + n * step,

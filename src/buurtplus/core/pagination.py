@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, tuple_
+from sqlalchemy import ColumnElement, bindparam, tuple_
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -79,14 +79,24 @@ def paginate(
     """Rows of `statement` after `cursor`, ascending by the `order` columns (unique together);
     `key` reads those values off a row."""
     if cursor is not None:
-        after = decode_cursor(cursor, len(order))
-        bounds = []
-        for column, value in zip(order, after, strict=True):
-            if not isinstance(value, column.type.python_type):
-                raise InvalidCursor()
-            bounds.append(bindparam(None, value, type_=column.type))
-        statement = statement.where(tuple_(*order) > tuple_(*bounds))
+        statement = statement.where(after_cursor(order, cursor))
     rows = list(session.exec(statement.order_by(*order).limit(limit + 1)))
+    return page_of(rows, limit=limit, key=key)
+
+
+def after_cursor(order: Sequence[Any], cursor: str) -> ColumnElement[bool]:
+    """The keyset condition: rows after the one `cursor` names, in `order`."""
+    after = decode_cursor(cursor, len(order))
+    bounds = []
+    for column, value in zip(order, after, strict=True):
+        if not isinstance(value, column.type.python_type):
+            raise InvalidCursor()
+        bounds.append(bindparam(None, value, type_=column.type))
+    return tuple_(*order) > tuple_(*bounds)
+
+
+def page_of(rows: list[T], *, limit: int, key: Callable[[T], Sequence[SortValue]]) -> Page[T]:
+    """A page of up to `limit` of `rows` (read with one more, to know whether more follow)."""
     if len(rows) <= limit:
         return Page(items=rows, next_cursor=None)
     rows = rows[:limit]

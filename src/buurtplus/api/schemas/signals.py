@@ -21,7 +21,7 @@ from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
 from buurtplus.domain.signals.errors import StaleSignal
 from buurtplus.domain.signals.intake import Submission
 from buurtplus.domain.signals.models import SignalEvent
-from buurtplus.domain.signals.reading import SignalView
+from buurtplus.domain.signals.reading import SignalReading
 from buurtplus.domain.signals.visibility import DetailLevel, sees_event_detail
 from buurtplus.domain.signals.workflow import (
     HistoryAction,
@@ -261,7 +261,7 @@ class ReportedSignalExport(SignalRead):
 # --- from the domain to an answer ---------------------------------------------------------
 
 
-def signal_read(view: SignalView) -> SignalRead:
+def signal_read(view: SignalReading) -> SignalRead:
     s, c = view.signal, view.category
     location = (
         Location(latitude=s.latitude, longitude=s.longitude)
@@ -312,7 +312,7 @@ def signal_submitted(submission: Submission) -> SignalSubmitted:
     )
 
 
-def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEventRead:
+def event_read(view: SignalReading, event: SignalEvent, actor: Actor) -> SignalEventRead:
     detail = view.full and sees_event_detail(actor, event)
     return SignalEventRead(
         id=event.id,
@@ -325,7 +325,7 @@ def event_read(view: SignalView, event: SignalEvent, actor: Actor) -> SignalEven
     )
 
 
-def signal_etag(view: SignalView) -> str:
+def signal_etag(view: SignalReading) -> str:
     return f'"{view.signal.version}"'
 
 

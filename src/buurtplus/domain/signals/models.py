@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
@@ -13,10 +13,17 @@ _VERSION = Column("version", Integer, nullable=False)
 
 class Signal(SQLModel, table=True):
     __tablename__ = "signals"
+    # Who may read a signal is its reporter, its team's coordinator and its partner: each list
+    # reads its page from one of these in order, never sorting every signal it may see.
+    __table_args__ = (
+        Index("ix_signals_team_id_created_at_id", "team_id", "created_at", "id"),
+        Index("ix_signals_reporter_id_created_at_id", "reporter_id", "created_at", "id"),
+        Index("ix_signals_partner_id_created_at_id", "partner_id", "created_at", "id"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    team_id: uuid.UUID = Field(foreign_key="teams.id", ondelete="RESTRICT", index=True)
-    reporter_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)
+    team_id: uuid.UUID = Field(foreign_key="teams.id", ondelete="RESTRICT")
+    reporter_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
     category_id: uuid.UUID = Field(foreign_key="categories.id", ondelete="RESTRICT", index=True)
     # Personal content: purged after the retention period (description, exact position,
     # address; the postcode keeps its four digits).
@@ -33,7 +40,7 @@ class Signal(SQLModel, table=True):
     outcome: Outcome | None = Field(default=None, sa_type=StrEnumType(Outcome, 20))
     # The routing decision in force.
     partner_id: uuid.UUID | None = Field(
-        default=None, foreign_key="partners.id", ondelete="RESTRICT", index=True
+        default=None, foreign_key="partners.id", ondelete="RESTRICT"
     )
     routing_rule_id: uuid.UUID | None = Field(default=None)
     routing_rule_name: str | None = Field(default=None, sa_type=String(120))

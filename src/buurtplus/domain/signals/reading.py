@@ -3,16 +3,16 @@
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import or_
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from buurtplus.core.actor import Actor, TeamRole
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.pagination import Page, paginate
+from buurtplus.core.pagination import Page, after_cursor, page_of, paginate
 from buurtplus.domain.categories.models import Category, Sensitivity
 from buurtplus.domain.signals.errors import (
     SignalNotFound,
@@ -20,20 +20,71 @@ from buurtplus.domain.signals.errors import (
 from buurtplus.domain.signals.models import Signal, SignalEvent
 from buurtplus.domain.signals.visibility import (
     DetailLevel,
+    SignalFields,
     allowed_actions,
     detail_level,
 )
 from buurtplus.domain.signals.workflow import (
+    Outcome,
     SignalAction,
     SignalStatus,
+    Urgency,
 )
 
 
-@dataclass(frozen=True)
-class SignalView:
-    """A signal as one actor may see it: personal fields are None below full detail."""
+class SignalRecord(SignalFields, Protocol):
+    """What an answer shows of a signal: a stored `Signal`, or a row of the signals table."""
 
-    signal: Signal
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def category_id(self) -> uuid.UUID: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def postcode(self) -> str | None: ...
+    @property
+    def buurt_code(self) -> str | None: ...
+    @property
+    def observed_at(self) -> datetime: ...
+    @property
+    def urgency(self) -> Urgency: ...
+    @property
+    def emergency_called(self) -> bool: ...
+    @property
+    def outcome(self) -> Outcome | None: ...
+    @property
+    def ack_deadline(self) -> datetime | None: ...
+    @property
+    def routing_explanation(self) -> str | None: ...
+    @property
+    def patrol_id(self) -> uuid.UUID | None: ...
+    @property
+    def observation_id(self) -> uuid.UUID | None: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def purged_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class SignalReading:
+    """A signal as one actor may see it: personal fields are None below full detail. A list's
+    signals are plain rows (`SignalRecord`); `SignalView` holds the stored `Signal` itself."""
+
+    signal: SignalRecord
     category: Category
     level: DetailLevel
     actions: list[SignalAction]
@@ -46,9 +97,16 @@ class SignalView:
         return value if self.full else None
 
 
+@dataclass(frozen=True)
+class SignalView(SignalReading):
+    """One signal as one actor may see it, loaded to be read or taken a step further."""
+
+    signal: Signal
+
+
 def _view(
-    session: Session, actor: Actor, signal: Signal, category: Category, clock: Clock
-) -> SignalView | None:
+    session: Session, actor: Actor, signal: SignalRecord, category: Category, clock: Clock
+) -> SignalReading | None:
     level = detail_level(actor, signal, category)
     if level is None:
         return None
@@ -56,16 +114,16 @@ def _view(
         audit(
             session, actor, AuditAction.signal_read, signal.id, clock=clock, category=category.code
         )
-    return SignalView(signal, category, level, allowed_actions(actor, signal))
+    return SignalReading(signal, category, level, allowed_actions(actor, signal))
 
 
 def get_signal(session: Session, *, actor: Actor, signal_id: uuid.UUID, clock: Clock) -> SignalView:
     signal = session.get(Signal, signal_id)
     category = session.get(Category, signal.category_id) if signal else None
-    view = _view(session, actor, signal, category, clock) if signal and category else None
-    if view is None:
+    reading = _view(session, actor, signal, category, clock) if signal and category else None
+    if reading is None or signal is None:
         raise SignalNotFound()
-    return view
+    return SignalView(signal, reading.category, reading.level, reading.actions)
 
 
 @dataclass(frozen=True)
@@ -85,39 +143,77 @@ def list_signals(
     limit: int,
     cursor: str | None,
     clock: Clock,
-) -> Page[SignalView]:
-    statement = select(Signal)
-    if not actor.is_admin:
-        coordinated = [t for t, role in actor.team_roles.items() if role == TeamRole.coordinator]
-        visible = [
-            col(Signal.reporter_id) == actor.user_id,
-            col(Signal.team_id).in_(coordinated),
-        ]
-        if actor.partner_id is not None:
-            visible.append(col(Signal.partner_id) == actor.partner_id)
-        statement = statement.where(or_(*visible))
+) -> Page[SignalReading]:
+    """A page of the signals the actor may see, oldest first, as plain rows.
+
+    Each way of seeing signals (as their reporter, as a team's coordinator, as the partner,
+    as an admin: all) reads its next page from an index in page order; the page is the first
+    `limit` of those few rows. Never a sort of every signal the actor may see."""
+    conditions: list[sa.ColumnElement[bool]] = []
     if filters.statuses:
-        statement = statement.where(col(Signal.status).in_(list(filters.statuses)))
+        conditions.append(col(Signal.status).in_(list(filters.statuses)))
     if filters.category is not None:
         category = session.exec(select(Category).where(Category.code == filters.category)).first()
-        statement = statement.where(Signal.category_id == (category.id if category else None))
+        conditions.append(col(Signal.category_id) == (category.id if category else None))
     if filters.team_id is not None:
-        statement = statement.where(Signal.team_id == filters.team_id)
+        conditions.append(col(Signal.team_id) == filters.team_id)
     if filters.created_from is not None:
-        statement = statement.where(Signal.created_at >= filters.created_from)
+        conditions.append(col(Signal.created_at) >= filters.created_from)
     if filters.created_to is not None:
-        statement = statement.where(Signal.created_at < filters.created_to)
-    page = paginate(
-        session,
-        statement,
-        order=(Signal.created_at, Signal.id),
-        limit=limit,
-        cursor=cursor,
-        key=lambda s: (s.created_at, s.id),
-    )
+        conditions.append(col(Signal.created_at) < filters.created_to)
+    if cursor is not None:
+        conditions.append(after_cursor(_ORDER, cursor))
+    pages = [
+        sa.select(col(Signal.id), col(Signal.created_at))
+        .where(way, *conditions)
+        .order_by(*_ORDER)
+        .limit(limit + 1)
+        .subquery()
+        for way in _ways_of_seeing(actor)
+    ]
+    # A signal seen two ways (a coordinator's own report) is one candidate: `IN` takes it once.
+    candidates = sa.union_all(*(sa.select(page.c.id) for page in pages)) if len(pages) > 1 else None
+    rows = session.execute(
+        sa.select(*_RECORD)
+        .where(
+            col(Signal.id).in_(candidates if candidates is not None else sa.select(pages[0].c.id))
+        )
+        .order_by(*_ORDER)
+        .limit(limit + 1)
+    ).all()
+    page = page_of(list(rows), limit=limit, key=lambda s: (s.created_at, s.id))
     categories = _categories(session, {s.category_id for s in page.items})
     views = [_view(session, actor, s, categories[s.category_id], clock) for s in page.items]
     return Page(items=[v for v in views if v is not None], next_cursor=page.next_cursor)
+
+
+_SIGNALS = Signal.__table__  # type: ignore[attr-defined]
+# What a `SignalRecord` holds, and no more: every column read is converted for every row
+# (tests/domain/test_signal_reading.py checks the two agree).
+RECORD_COLUMNS = (
+    "id", "team_id", "reporter_id", "partner_id", "category_id", "status", "outcome",
+    "description", "latitude", "longitude", "address", "postcode", "buurt_code",
+    "observed_at", "urgency", "emergency_called", "ack_deadline", "routing_explanation",
+    "patrol_id", "observation_id", "version", "created_at", "updated_at", "closed_at",
+    "purged_at",
+)  # fmt: skip
+_RECORD = [_SIGNALS.c[name] for name in RECORD_COLUMNS]
+_ORDER = (col(Signal.created_at), col(Signal.id))
+
+
+def _ways_of_seeing(actor: Actor) -> list[sa.ColumnElement[bool]]:
+    """One condition per way the actor sees signals; each matches an index in page order."""
+    if actor.is_admin:
+        return [sa.true()]
+    ways = [col(Signal.reporter_id) == actor.user_id]
+    ways += [
+        col(Signal.team_id) == team_id
+        for team_id, role in sorted(actor.team_roles.items())
+        if role == TeamRole.coordinator
+    ]
+    if actor.partner_id is not None:
+        ways.append(col(Signal.partner_id) == actor.partner_id)
+    return ways
 
 
 def _categories(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Category]:

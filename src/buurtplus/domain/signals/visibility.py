@@ -1,6 +1,8 @@
 """Need-to-know for signals (DESIGN.md section 2): who sees how much of which signal."""
 
+import uuid
 from enum import StrEnum
+from typing import Protocol
 
 from buurtplus.core.actor import Actor, TeamRole
 from buurtplus.domain.categories.models import Category, Sensitivity
@@ -13,13 +15,27 @@ from buurtplus.domain.signals.workflow import (
 )
 
 
+class SignalFields(Protocol):
+    """What need-to-know looks at: a stored `Signal`, or a row of the signals table read
+    without the ORM (a page of a list)."""
+
+    @property
+    def team_id(self) -> uuid.UUID: ...
+    @property
+    def reporter_id(self) -> uuid.UUID: ...
+    @property
+    def partner_id(self) -> uuid.UUID | None: ...
+    @property
+    def status(self) -> SignalStatus: ...
+
+
 class DetailLevel(StrEnum):
     full = "full"
     # Category, buurt, status and dates only: a coordinator's view of a sensitive signal.
     limited = "limited"
 
 
-def detail_level(actor: Actor, signal: Signal, category: Category) -> DetailLevel | None:
+def detail_level(actor: Actor, signal: SignalFields, category: Category) -> DetailLevel | None:
     """How much of `signal` the actor may see; None: not even that it exists."""
     if actor.is_admin or signal.reporter_id == actor.user_id:
         return DetailLevel.full
@@ -43,7 +59,7 @@ ACTION_ORDER = (
 )
 
 
-def allowed_actions(actor: Actor, signal: Signal) -> list[SignalAction]:
+def allowed_actions(actor: Actor, signal: SignalFields) -> list[SignalAction]:
     """The workflow steps this actor may take on the signal now."""
     status = signal.status
     if status in FINAL_STATUSES:
@@ -64,7 +80,7 @@ def allowed_actions(actor: Actor, signal: Signal) -> list[SignalAction]:
     return [a for a in ACTION_ORDER if a in allowed and next_status(status, a) is not None]
 
 
-def handles(actor: Actor, signal: Signal) -> bool:
+def handles(actor: Actor, signal: SignalFields) -> bool:
     return actor.partner_id is not None and signal.partner_id == actor.partner_id
 
 
