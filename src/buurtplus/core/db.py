@@ -81,8 +81,12 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         # A file's connections are cheap: as many as the threadpool has threads (40), so no
-        # request waits in the pool (readers never block each other in WAL mode).
-        pool: dict[str, Any] = {} if in_memory else {"pool_size": 40, "max_overflow": 10}
+        # request waits in the pool (readers never block each other in WAL mode). Taken last
+        # in, first out: each connection keeps its own page cache (2 MB), so a few warm ones
+        # serve the event loop's reads instead of all 40 filling caches in turn (+70 MB RSS).
+        pool: dict[str, Any] = (
+            {} if in_memory else {"pool_size": 40, "max_overflow": 10, "pool_use_lifo": True}
+        )
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -93,7 +97,12 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
         return engine
     # More connections than the request threadpool has threads (40), so none waits for one.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=20, max_overflow=30, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=20,
+        max_overflow=30,
+        pool_use_lifo=True,
+        hide_parameters=True,
     )
 
 

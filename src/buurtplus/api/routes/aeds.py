@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -12,6 +12,7 @@ from buurtplus.api.deps import (
     RouterDep,
     SessionDep,
     SettingsDep,
+    read_session_now,
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
@@ -145,9 +146,9 @@ def create_aed(
     response_model=AedNearby,
     responses=problems(401, 422),
 )
-def nearby_aeds(
+async def nearby_aeds(
+    request: Request,
     actor: CurrentActor,
-    session: SessionDep,
     clock: ClockDep,
     lat: Annotated[float, Query(description="WGS84 latitude"), Latitude],
     lon: Annotated[float, Query(description="WGS84 longitude"), Longitude],
@@ -165,15 +166,19 @@ def nearby_aeds(
     distance, a walking time (a lower bound) and the availability at `at`. In a cardiac arrest
     call 112 first."""
     moment = at or clock.now()
-    found = nearby.aeds_near(
-        session,
-        actor=actor,
-        latitude=lat,
-        longitude=lon,
-        at=moment,
-        limit=limit,
-        radius_m=radius_m,
-        include_unavailable=include_unavailable,
+    # In a cardiac arrest every second counts: read on the event loop (SQLite), no hand-offs.
+    found = await read_session_now(
+        request,
+        lambda session: nearby.aeds_near(
+            session,
+            actor=actor,
+            latitude=lat,
+            longitude=lon,
+            at=moment,
+            limit=limit,
+            radius_m=radius_m,
+            include_unavailable=include_unavailable,
+        ),
     )
     return AedNearby(
         at=moment,
