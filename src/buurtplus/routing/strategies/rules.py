@@ -148,7 +148,7 @@ class RulesRouter:
         count, revisions, latest = session.exec(
             select(
                 func.count(),
-                func.coalesce(func.sum(RoutingRule.revision), 0),
+                func.coalesce(func.sum(RoutingRule.version), 0),
                 func.max(RoutingRule.updated_at),
             ).select_from(RoutingRule)
         ).one()
