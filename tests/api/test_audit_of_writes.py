@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from buurtplus.core.actor import UserRole
 from buurtplus.core.db import transaction
 from buurtplus.domain.teams.models import Team
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 from tests.fixtures.patrols import NOW_END, NOW_START, seen
 
@@ -33,9 +34,9 @@ def test_account_writes_are_audited_without_the_password(client: TestClient, mak
         headers=admin,
     ).json()
     url = f"/api/v1/users/{created['id']}"
-    assert client.patch(url, json={"password": PASSWORD + "!"}, headers=admin).status_code == 200
-    assert client.patch(url, json={"role": "admin"}, headers=admin).status_code == 200
-    assert client.patch(url, json={"is_active": False}, headers=admin).status_code == 200
+    for change in ({"password": PASSWORD + "!"}, {"role": "admin"}, {"is_active": False}):
+        changed = client.patch(url, json=change, headers=if_match(client, url, admin))
+        assert changed.status_code == 200
 
     records = audit(client, admin, created["id"])
 
@@ -74,11 +75,18 @@ def test_team_and_membership_writes_are_audited(client: TestClient, make: Factor
         headers=admin,
     )
     coordinator = make.auth(coordinator_user)
-    assert client.patch(url, json={"contact_name": "Els"}, headers=coordinator).status_code == 200
+    changed = client.patch(
+        url, json={"contact_name": "Els"}, headers=if_match(client, url, coordinator)
+    )
+    assert changed.status_code == 200
     volunteer = make.user()
     client.post(f"{url}/members", json={"email": volunteer.email}, headers=coordinator)
     member_url = f"{url}/members/{volunteer.id}"
-    promoted = client.patch(member_url, json={"team_role": "coordinator"}, headers=coordinator)
+    promoted = client.patch(
+        member_url,
+        json={"team_role": "coordinator"},
+        headers=if_match(client, member_url, coordinator),
+    )
     assert promoted.status_code == 200
     assert client.delete(member_url, headers=coordinator).status_code == 204
     # A walked round with an observation goes with the team when it is deleted.

@@ -13,6 +13,7 @@ from buurtplus.core.actor import TeamRole, UserRole
 from buurtplus.core.clock import FrozenClock
 from buurtplus.main import create_app
 from tests.conftest import TEST_SECRET
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import PASSWORD, Factory
 
 TOKEN = "/api/v1/auth/token"
@@ -69,7 +70,8 @@ def test_wrong_password_and_unknown_account_get_the_same_problem(
 def test_deactivated_account_cannot_sign_in(client: TestClient, make: Factory) -> None:
     admin = make.user(UserRole.admin)
     user = make.user()
-    client.patch(f"/api/v1/users/{user.id}", json={"is_active": False}, headers=make.auth(admin))
+    url = f"/api/v1/users/{user.id}"
+    client.patch(url, json={"is_active": False}, headers=if_match(client, url, make.auth(admin)))
 
     assert login(client, user.email).status_code == 400
 
@@ -190,7 +192,8 @@ def test_deactivating_a_user_stops_their_tokens_at_once(client: TestClient, make
     headers = make.auth(user)
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
-    client.patch(f"/api/v1/users/{user.id}", json={"is_active": False}, headers=make.auth(admin))
+    url = f"/api/v1/users/{user.id}"
+    client.patch(url, json={"is_active": False}, headers=if_match(client, url, make.auth(admin)))
 
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
@@ -200,10 +203,11 @@ def test_changing_the_password_revokes_earlier_tokens(client: TestClient, make: 
     user = make.user()
     old = make.auth(user)
 
+    url = f"/api/v1/users/{user.id}"
     client.patch(
-        f"/api/v1/users/{user.id}",
+        url,
         json={"password": "a brand new passphrase"},
-        headers=make.auth(admin),
+        headers=if_match(client, url, make.auth(admin)),
     )
 
     assert client.get("/api/v1/me", headers=old).status_code == 401
@@ -247,8 +251,9 @@ def test_reactivating_an_account_does_not_revive_old_tokens(
     user = make.user()
     old = make.auth(user)
 
-    client.patch(f"/api/v1/users/{user.id}", json={"is_active": False}, headers=admin)
-    client.patch(f"/api/v1/users/{user.id}", json={"is_active": True}, headers=admin)
+    url = f"/api/v1/users/{user.id}"
+    client.patch(url, json={"is_active": False}, headers=if_match(client, url, admin))
+    client.patch(url, json={"is_active": True}, headers=if_match(client, url, admin))
 
     assert client.get("/api/v1/me", headers=old).status_code == 401
     assert login(client, user.email).status_code == 200
@@ -260,10 +265,11 @@ def test_a_volunteer_made_partner_loses_team_access(client: TestClient, make: Fa
     coordinator = make.member(team, team_role=TeamRole.coordinator)
 
     partner = make.partner()
+    url = f"/api/v1/users/{coordinator.id}"
     changed = client.patch(
-        f"/api/v1/users/{coordinator.id}",
+        url,
         json={"role": "partner", "partner_id": str(partner.id)},
-        headers=admin,
+        headers=if_match(client, url, admin),
     )
     token = login(client, coordinator.email).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -274,7 +280,9 @@ def test_a_volunteer_made_partner_loses_team_access(client: TestClient, make: Fa
     assert client.get(f"/api/v1/teams/{team.id}", headers=headers).status_code == 404
     assert (
         client.patch(
-            f"/api/v1/teams/{team.id}", json={"contact_name": "X"}, headers=headers
+            f"/api/v1/teams/{team.id}",
+            json={"contact_name": "X"},
+            headers={**headers, "If-Match": "*"},
         ).status_code
         == 404
     )

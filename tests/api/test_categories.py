@@ -2,6 +2,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from buurtplus.core.actor import UserRole
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 
 CATEGORIES = "/api/v1/categories"
@@ -65,11 +66,15 @@ def test_everyone_signed_in_reads_categories_but_nobody_else(
 def test_admin_adds_changes_and_retires_a_category(client: TestClient, make: Factory) -> None:
     admin = make.auth(make.user(UserRole.admin))
 
+    url = f"{CATEGORIES}/fireworks"
     created = client.post(CATEGORIES, json=NEW, headers=admin)
-    changed = client.patch(f"{CATEGORIES}/fireworks", json={"label_en": "Fireworks"}, headers=admin)
-    retired = client.patch(f"{CATEGORIES}/fireworks", json={"active": False}, headers=admin)
+    changed = client.patch(
+        url, json={"label_en": "Fireworks"}, headers={**admin, "If-Match": created.headers["ETag"]}
+    )
+    retired = client.patch(url, json={"active": False}, headers=if_match(client, url, admin))
 
     assert created.status_code == 201
+    assert (created.json()["version"], changed.json()["version"]) == (1, 2)
     assert changed.json()["label_en"] == "Fireworks"
     assert retired.json()["active"] is False
     listed = client.get(CATEGORIES, headers=admin).json()["items"]
@@ -91,7 +96,9 @@ def test_only_admins_change_categories(client: TestClient, make: Factory, role: 
     assert client.post(CATEGORIES, json=NEW, headers=headers).status_code == 403
     assert (
         client.patch(
-            f"{CATEGORIES}/loneliness", json={"active": False}, headers=headers
+            f"{CATEGORIES}/loneliness",
+            json={"active": False},
+            headers=if_match(client, f"{CATEGORIES}/loneliness", headers),
         ).status_code
         == 403
     )

@@ -12,6 +12,7 @@ from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.patrols.models import Patrol
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 from tests.fixtures.patrols import PATROLS
 
@@ -146,10 +147,11 @@ def test_a_password_change_stops_the_feed_url(
     token = client.post(FEED_TOKEN, headers=make.auth(walker)).json()["token"]
     feed = f"/api/v1/teams/{team.id}/patrols.ics"
     assert client.get(feed, params={"token": token}).status_code == 200
+    url = f"/api/v1/users/{walker.id}"
     changed = client.patch(
-        f"/api/v1/users/{walker.id}",
+        url,
         json={"password": "een ander lang wachtwoord"},
-        headers=make.auth(admin),
+        headers=if_match(client, url, make.auth(admin)),
     )
     assert changed.status_code == 200, changed.text
     assert client.get(feed, params={"token": token}).status_code == 401

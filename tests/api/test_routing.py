@@ -11,6 +11,7 @@ from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 
 SIGNALS = "/api/v1/signals"
@@ -266,9 +267,11 @@ def test_a_rule_change_takes_effect_at_once(
     admin = make.auth(make.user(UserRole.admin))
     assert submit(client, make, reporter)["partner_id"] == str(wijkteam.id)
 
-    client.patch(
-        f"/api/v1/routing/rules/{rule.id}", json={"partner_id": str(gemeente.id)}, headers=admin
+    url = f"/api/v1/routing/rules/{rule.id}"
+    changed = client.patch(
+        url, json={"partner_id": str(gemeente.id)}, headers=if_match(client, url, admin)
     )
+    assert changed.status_code == 200
 
     assert submit(client, make, reporter)["partner_id"] == str(gemeente.id)
 

@@ -39,7 +39,8 @@ def test_api_honours_its_contract(case: Any, admin_headers: dict[str, str]) -> N
     # Schema-valid data may still be refused by rules a schema cannot say (a buurt code outside
     # the municipality, a self-crossing polygon, a cursor never handed out): that check is off.
     # A PATCH without its required If-Match answers 428 Precondition Required (RFC 6585), which
-    # the missing-header check does not know; test_patrols and the AED tests assert the 428.
+    # the missing-header check does not know; test_patrols, the AED tests and
+    # test_record_versions assert the 428.
     case.call_and_validate(
         headers=admin_headers,
         excluded_checks=[

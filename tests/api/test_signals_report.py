@@ -12,6 +12,7 @@ from buurtplus.core.clock import FrozenClock
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 
 SIGNALS = "/api/v1/signals"
@@ -251,7 +252,9 @@ def test_a_retired_category_takes_no_new_signals(
     client: TestClient, make: Factory, reporter: User
 ) -> None:
     admin = make.auth(make.user(UserRole.admin))
-    client.patch("/api/v1/categories/trailer_parking", json={"active": False}, headers=admin)
+    url = "/api/v1/categories/trailer_parking"
+    retired = client.patch(url, json={"active": False}, headers=if_match(client, url, admin))
+    assert retired.status_code == 200
 
     response = client.post(
         SIGNALS, json=report(category="trailer_parking"), headers=make.auth(reporter)

@@ -197,10 +197,11 @@ def _fill(value: Any, world: World) -> Any:
 @pytest.mark.parametrize("case", list(CASES))
 def test_role_matrix(client: TestClient, make: Factory, world: World, case: str, role: str) -> None:
     method, path, body, expected = CASES[case]
+    headers = headers_for(make, world, role)
+    if method == "PATCH":
+        headers["If-Match"] = '"1"'  # the records are as made: at their first version
 
-    response = client.request(
-        method, _fill(path, world), json=_fill(body, world), headers=headers_for(make, world, role)
-    )
+    response = client.request(method, _fill(path, world), json=_fill(body, world), headers=headers)
 
     assert response.status_code == expected[role], response.text
     if response.status_code >= 400:
@@ -221,13 +222,17 @@ def _unchanged_after_refusal(client: TestClient, make: Factory, world: World) ->
 def test_refused_writes_change_nothing(
     client: TestClient, make: Factory, world: World, role: str
 ) -> None:
-    headers = headers_for(make, world, role)
-    client.patch(f"/api/v1/teams/{world.team.id}", json={"contact_name": "X"}, headers=headers)
-    client.patch(
+    headers = {**headers_for(make, world, role), "If-Match": "*"}
+    team = client.patch(
+        f"/api/v1/teams/{world.team.id}", json={"contact_name": "X"}, headers=headers
+    )
+    member = client.patch(
         f"/api/v1/teams/{world.team.id}/members/{world.target.id}",
         json={"team_role": "coordinator"},
         headers=headers,
     )
+    assert team.status_code in (403, 404)
+    assert member.status_code in (403, 404)
     client.delete(f"/api/v1/teams/{world.team.id}", headers=headers)
 
     _unchanged_after_refusal(client, make, world)

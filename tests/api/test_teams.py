@@ -7,6 +7,7 @@ from buurtplus.core.actor import TeamRole, UserRole
 from buurtplus.core.db import transaction
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.users.models import User
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 
 TEAMS = "/api/v1/teams"
@@ -124,13 +125,16 @@ def test_coordinator_updates_own_team(client: TestClient, make: Factory) -> None
     team = make.team(buurt_codes=["BU0363AA01"])
     coordinator = make.coordinator(team)
 
+    url = f"{TEAMS}/{team.id}"
     response = client.patch(
-        f"{TEAMS}/{team.id}",
+        url,
         json={"buurt_codes": ["BU0363AA01", "BU0363AA02"], "contact_name": "Nieuw", "area": SQUARE},
-        headers=make.auth(coordinator),
+        headers=if_match(client, url, make.auth(coordinator)),
     )
 
     assert response.status_code == 200
+    assert response.json()["version"] == 2
+    assert response.headers["ETag"] == '"2"'
     assert response.json()["buurt_codes"] == ["BU0363AA01", "BU0363AA02"]
     assert response.json()["contact_name"] == "Nieuw"
     assert response.json()["name"] == team.name
@@ -141,10 +145,11 @@ def test_update_can_clear_optional_fields_but_not_required_ones(
 ) -> None:
     team = make.team(contact_name="Iemand", area=SQUARE)
 
+    url = f"{TEAMS}/{team.id}"
     cleared = client.patch(
-        f"{TEAMS}/{team.id}", json={"contact_name": None, "area": None}, headers=admin
+        url, json={"contact_name": None, "area": None}, headers=if_match(client, url, admin)
     )
-    nulled_name = client.patch(f"{TEAMS}/{team.id}", json={"name": None}, headers=admin)
+    nulled_name = client.patch(url, json={"name": None}, headers=if_match(client, url, admin))
 
     assert cleared.status_code == 200
     assert cleared.json()["contact_name"] is None
@@ -158,8 +163,9 @@ def test_buurt_codes_must_fit_a_changed_municipality(
 ) -> None:
     team = make.team(municipality_code="GM0363", buurt_codes=["BU0363AA01"])
 
+    url = f"{TEAMS}/{team.id}"
     response = client.patch(
-        f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"}, headers=admin
+        url, json={"municipality_code": "GM0599"}, headers=if_match(client, url, admin)
     )
 
     assert response.status_code == 422
@@ -173,8 +179,11 @@ def test_coordinator_cannot_move_team_to_another_municipality(
     team = make.team(buurt_codes=[])
     coordinator = make.coordinator(team)
 
+    url = f"{TEAMS}/{team.id}"
     response = client.patch(
-        f"{TEAMS}/{team.id}", json={"municipality_code": "GM0599"}, headers=make.auth(coordinator)
+        url,
+        json={"municipality_code": "GM0599"},
+        headers=if_match(client, url, make.auth(coordinator)),
     )
 
     assert response.status_code == 403
@@ -186,7 +195,8 @@ def test_renaming_onto_an_existing_name_conflicts(
     make.team(name="Noord")
     south = make.team(name="Zuid")
 
-    response = client.patch(f"{TEAMS}/{south.id}", json={"name": "Noord"}, headers=admin)
+    url = f"{TEAMS}/{south.id}"
+    response = client.patch(url, json={"name": "Noord"}, headers=if_match(client, url, admin))
 
     assert response.status_code == 409
 
@@ -356,9 +366,11 @@ class TestMembers:
         own = client.patch(
             url,
             json={"cpr_valid_until": "2027-05-01", "citizen_responder": True},
-            headers=make.auth(member),
+            headers=if_match(client, url, make.auth(member)),
         )
-        promote = client.patch(url, json={"team_role": "coordinator"}, headers=make.auth(member))
+        promote = client.patch(
+            url, json={"team_role": "coordinator"}, headers=if_match(client, url, make.auth(member))
+        )
 
         assert own.status_code == 200
         assert own.json()["cpr_valid"] is True
@@ -374,7 +386,9 @@ class TestMembers:
         url = f"{TEAMS}/{team.id}/members/{member.id}"
 
         promoted = client.patch(
-            url, json={"team_role": "coordinator"}, headers=make.auth(coordinator)
+            url,
+            json={"team_role": "coordinator"},
+            headers=if_match(client, url, make.auth(coordinator)),
         )
         removed = client.delete(url, headers=make.auth(coordinator))
 
@@ -405,10 +419,11 @@ def test_a_name_with_a_line_break_is_refused(
     client: TestClient, make: Factory, team: Team, coordinator: User
 ) -> None:
     # A team's name heads its patrol calendar, where a line break would start a new line.
+    url = f"/api/v1/teams/{team.id}"
     response = client.patch(
-        f"/api/v1/teams/{team.id}",
+        url,
         json={"name": "Oost\r\nEND:VCALENDAR"},
-        headers=make.auth(coordinator),
+        headers=if_match(client, url, make.auth(coordinator)),
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.name"

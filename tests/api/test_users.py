@@ -2,6 +2,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from buurtplus.core.actor import UserRole
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 
 USERS = "/api/v1/users"
@@ -77,8 +78,9 @@ def test_admin_cannot_lock_themselves_out(client: TestClient, make: Factory) -> 
     admin_user = make.user(UserRole.admin)
     admin = make.auth(admin_user)
 
-    deactivate = client.patch(f"{USERS}/{admin_user.id}", json={"is_active": False}, headers=admin)
-    demote = client.patch(f"{USERS}/{admin_user.id}", json={"role": "volunteer"}, headers=admin)
+    url = f"{USERS}/{admin_user.id}"
+    deactivate = client.patch(url, json={"is_active": False}, headers=if_match(client, url, admin))
+    demote = client.patch(url, json={"role": "volunteer"}, headers=if_match(client, url, admin))
 
     assert deactivate.status_code == 409
     assert demote.status_code == 409

@@ -14,6 +14,7 @@ from buurtplus.domain.users.models import User
 from buurtplus.outbox.models import WebhookEvent
 from tests.delivery.conftest import report
 from tests.fixtures.databases import settle_event_feed
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 
 EVENTS = "/api/v1/partner/events"
@@ -230,9 +231,11 @@ def test_recovery_is_bounded_and_needs_a_switched_on_endpoint(
     assert off.status_code == 409
     ping = client.post(f"{path}/{endpoint['id']}/test", headers=make.auth(partner_person))
     assert ping.status_code == 409
-    client.patch(
-        f"{path}/{endpoint['id']}", json={"enabled": True}, headers=make.auth(partner_person)
+    url = f"{path}/{endpoint['id']}"
+    switched_on = client.patch(
+        url, json={"enabled": True}, headers=if_match(client, url, make.auth(partner_person))
     )
+    assert switched_on.status_code == 200
     too_long = client.post(
         f"{path}/{endpoint['id']}/recover",
         json={"since": "2026-01-01T00:00:00Z", "until": "2026-03-01T00:00:00Z"},
@@ -247,6 +250,8 @@ def test_recovery_is_bounded_and_needs_a_switched_on_endpoint(
     assert backwards.status_code == 422
     for url in ("http://[::1/hook", "http://[abc]/hook", "http://" + "a" * 70 + ".nl/hook"):
         response = client.patch(
-            f"{path}/{endpoint['id']}", json={"url": url}, headers=make.auth(partner_person)
+            f"{path}/{endpoint['id']}",
+            json={"url": url},
+            headers={**make.auth(partner_person), "If-Match": "*"},
         )
         assert response.status_code == 422, url

@@ -20,6 +20,7 @@ from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
 from buurtplus.outbox.models import Delivery, WebhookEvent
 from tests.delivery.conftest import add_endpoint, report
+from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
 from tests.fixtures.receiver import Receiver, Reply
 
@@ -227,6 +228,8 @@ def test_410_gone_switches_the_endpoint_off_and_admins_see_it(
     ).json()
     assert seen["enabled"] is False
     assert "410" in seen["disabled_reason"]
+    # Failing, then switched off: each a change a partner's stale edit must not undo unseen.
+    assert seen["version"] == endpoint["version"] + 2
     admin = make.user(UserRole.admin)
     off = client.get(
         "/api/v1/webhook-endpoints", params={"enabled": "false"}, headers=make.auth(admin)
@@ -241,10 +244,16 @@ def test_410_gone_switches_the_endpoint_off_and_admins_see_it(
 
     # Switched on again, the partner recovers what it missed; each event keeps its id.
     receiver.responder = lambda _: Reply(200)
-    response = client.patch(
-        f"{endpoints_of(partner)}/{endpoint['id']}",
+    url = f"{endpoints_of(partner)}/{endpoint['id']}"
+    stale = client.patch(
+        url,
         json={"enabled": True},
-        headers=make.auth(partner_person),
+        headers={**make.auth(partner_person), "If-Match": f'"{endpoint["version"]}"'},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["type"] == "urn:buurtplus:problem:stale-endpoint"
+    response = client.patch(
+        url, json={"enabled": True}, headers=if_match(client, url, make.auth(partner_person))
     )
     assert response.json()["enabled"] is True and response.json()["disabled_reason"] is None
     assert worker.deliver_due() == 0

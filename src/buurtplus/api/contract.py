@@ -25,7 +25,7 @@ from buurtplus.api.problem_types import RAISES
 
 # Semantic versioning of the contract, not of the package: raise the minor version for every
 # compatible change, the major one for a breaking change (`buurtplus.api.contract_check`).
-CONTRACT_VERSION = "2.0.0"
+CONTRACT_VERSION = "3.0.0"
 
 DESCRIPTION = """\
 Buurtpreventie Plus: the API behind volunteer neighbourhood-prevention teams, and the webhooks
@@ -50,13 +50,16 @@ the wire and are read as their declared type.
 **Lists** are paged with `limit` and `cursor`; a page has `items` and `next_cursor` (null at
 the end). The event feed pages with `after` and always gives a `next_cursor`.
 
-**Versions and ETags.** A signal, patrol or AED answers with an `ETag`: a strong entity tag
-that is its `version` in quotes, e.g. `"3"`. `PATCH` of a patrol or an AED requires
-`If-Match` with that ETag (`428 precondition-required` without it, `412` with a stale one;
-`If-Match: *` deliberately overwrites whatever is current). On a workflow step (acknowledge,
-start, close, ...) `If-Match` is optional: with it, the step applies only to the version you
-read; without it, the step applies to the current version if the workflow allows it from the
-current state (409 otherwise). `DELETE` of an AED takes `If-Match` the same way.
+**Versions and ETags.** Every record you can change (a team, a team membership, a user
+account, a category, a partner organisation, a webhook endpoint, a routing rule, a signal, a
+patrol, an AED) carries a `version`, raised by every change, and reading, creating or
+changing one answers with an `ETag`: a strong entity tag that is its `version` in quotes,
+e.g. `"3"`. `PATCH` requires `If-Match` with that ETag (`428 precondition-required` without
+it; `412` with a stale one, a `stale-...` problem such as `stale-team`; `If-Match: *`
+deliberately overwrites whatever is current). On a workflow step (acknowledge, start, close,
+...) `If-Match` is optional: with it, the step applies only to the version you read; without
+it, the step applies to the current version if the workflow allows it from the current state
+(409 otherwise). `DELETE` of an AED takes `If-Match` the same way.
 
 **Retries.** Send `Idempotency-Key` (or a client-chosen `id`) when reporting a signal: a retry
 with the same key answers the first result with `Idempotent-Replayed: true`.

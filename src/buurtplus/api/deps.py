@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import anyio
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
@@ -287,3 +287,20 @@ def version_from_if_match(
     if not (value.isascii() and value.isdigit() and len(value) <= 9):
         raise stale()
     return int(value)
+
+
+# If-Match on a change of a versioned record: optional for the route, so that a missing one
+# answers 428 (not 422); `version_from_if_match(..., required=True)` asks for it.
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The record\'s ETag as you read it, e.g. "3" (with the quotes); a stale one '
+        "gets 412; `*` applies to whatever version is current",
+    ),
+]
+
+
+def send_etag(response: Response, version: int) -> None:
+    """The record's version as a strong entity tag: what a client sends back as If-Match."""
+    response.headers["ETag"] = f'"{version}"'

@@ -1,12 +1,23 @@
 """Engine, sessions and column types shared by every table."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -167,3 +178,20 @@ def flush_or_raise(
         if stale is None:
             raise
         raise stale from exc
+
+
+def version_column() -> "Column[int]":
+    """A record's `version`: 1 when stored, raised by one on every change. Used as the mapper's
+    `version_id_col`, so every UPDATE says WHERE version = <the version read>: of two writers
+    that read the same version one stores, the other's flush finds no row (StaleDataError,
+    which `flush_or_raise` turns into the record's stale error)."""
+    return Column("version", Integer, nullable=False, server_default=text("1"))
+
+
+def check_version(
+    version: int, expected_version: int | None, stale: Callable[[], Exception]
+) -> None:
+    """Refuse a change made to another version than the current one (`expected_version` None:
+    whatever is current); `stale()` is the record's own error."""
+    if expected_version is not None and expected_version != version:
+        raise stale()

@@ -199,7 +199,7 @@ def record_attempt(
             session.execute(
                 update(_EP)
                 .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_not(None))
-                .values(failing_since=None)
+                .values(failing_since=None, version=_EP.c.version + 1)
             )
     else:
         if failing_since is None:
@@ -207,7 +207,7 @@ def record_attempt(
             session.execute(
                 update(_EP)
                 .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_(None))
-                .values(failing_since=now)
+                .values(failing_since=now, version=_EP.c.version + 1)
             )
         reason = None
         if verdict.disable_endpoint:
@@ -215,9 +215,7 @@ def record_attempt(
         elif now - failing_since >= disable_after:
             reason = f"Every delivery failed since {failing_since:%Y-%m-%d %H:%M} UTC."
         if reason is not None:
-            endpoint = session.get(WebhookEndpoint, claim.endpoint_id)
-            assert endpoint is not None
-            disable_endpoint(session, endpoint, reason=reason, clock=clock)
+            disable_endpoint(session, claim.endpoint_id, reason=reason, clock=clock)
         if verdict.retry_in is None or verdict.disable_endpoint:
             change |= {"status": DeliveryStatus.dead, "next_attempt_at": None}
             outcome = "dead"
@@ -252,27 +250,37 @@ def give_back_claims(session: Session, claims: list[Claim]) -> int:
 
 
 def disable_endpoint(
-    session: Session, endpoint: WebhookEndpoint, *, reason: str, clock: Clock
+    session: Session, endpoint_id: uuid.UUID, *, reason: str, clock: Clock
 ) -> None:
-    if not endpoint.enabled:
+    """Switch the endpoint off, unless it is off already. A conditional update, like the
+    failing-since mark: no row lock, and a partner who changes the endpoint at the same time
+    finds its version raised (412) instead of switching it back on unseen."""
+    partner_id = session.execute(
+        update(_EP)
+        .where(_EP.c.id == endpoint_id, _EP.c.enabled.is_(True))
+        .values(
+            enabled=False,
+            disabled_reason=reason,
+            disabled_at=clock.now(),
+            version=_EP.c.version + 1,
+        )
+        .returning(_EP.c.partner_id)
+    ).scalar_one_or_none()
+    if partner_id is None:
         return
-    endpoint.enabled = False
-    endpoint.disabled_reason = reason
-    endpoint.disabled_at = clock.now()
-    session.add(endpoint)
     count_on_commit(session, WEBHOOK_ENDPOINTS_SWITCHED_OFF)
     audit(
         session,
         None,
         AuditAction.webhook_endpoint_disabled,
-        endpoint.id,
+        endpoint_id,
         clock=clock,
-        partner_id=str(endpoint.partner_id),
+        partner_id=str(partner_id),
         reason=reason,
     )
     log.warning(
         "webhook endpoint disabled",
-        extra={"endpoint_id": str(endpoint.id), "partner_id": str(endpoint.partner_id)},
+        extra={"endpoint_id": str(endpoint_id), "partner_id": str(partner_id)},
     )
 
 

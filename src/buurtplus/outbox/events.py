@@ -221,6 +221,10 @@ def purge_delivery_log(session: Session, *, before: datetime, clock: Clock) -> i
     session.execute(
         update(WebhookEndpoint)
         .where(col(WebhookEndpoint.previous_secret_expires_at) < clock.now())
-        .values(previous_secret=None, previous_secret_expires_at=None)
+        .values(
+            previous_secret=None,
+            previous_secret_expires_at=None,
+            version=col(WebhookEndpoint.version) + 1,
+        )
     )
     return int(old)

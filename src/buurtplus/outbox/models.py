@@ -5,10 +5,13 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Column, FetchedValue, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime, version_column
 
 # Integer keys that are a rowid alias on SQLite and 64-bit on PostgreSQL.
 _BigId = BigInteger().with_variant(Integer, "sqlite")
+# Raised by every change of an endpoint, also those the delivery side makes by a plain UPDATE
+# (switched off, failing since, the old secret wiped): each of those says `version + 1` itself.
+_ENDPOINT_VERSION = version_column()
 
 
 class EventType(StrEnum):
@@ -47,8 +50,12 @@ class WebhookEndpoint(SQLModel, table=True):
     previous_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The first failure since the last success: an endpoint failing for days is disabled.
     failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Raised on every change; the ETag, and the guard against lost updates.
+    version: int = Field(default=1, sa_column=_ENDPOINT_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _ENDPOINT_VERSION}
 
 
 class WebhookEvent(SQLModel, table=True):

@@ -1,8 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
-from buurtplus.api.deps import ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.contract import sends
+from buurtplus.api.deps import (
+    ClockDep,
+    CurrentActor,
+    Cursor,
+    IfMatch,
+    Limit,
+    SessionDep,
+    send_etag,
+    version_from_if_match,
+)
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.categories import (
     CategoryCreate,
@@ -12,10 +22,17 @@ from buurtplus.api.schemas.categories import (
 )
 from buurtplus.core.pagination import MAX_LIMIT
 from buurtplus.domain.categories import service
+from buurtplus.domain.categories.errors import StaleCategory
+from buurtplus.domain.categories.models import Category
 
 router = APIRouter(prefix="/categories", tags=["categories"])
 
 CodePath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="Category code")]
+
+
+def _category(response: Response, category: Category) -> CategoryRead:
+    send_etag(response, category.version)
+    return CategoryRead.model_validate(category)
 
 
 @router.get(
@@ -46,11 +63,13 @@ def list_categories(
     "/{code}",
     summary="One category",
     response_model=CategoryRead,
-    responses=problems(401, 404, 422),
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
-def get_category(code: CodePath, _: CurrentActor, session: SessionDep) -> CategoryRead:
+def get_category(
+    code: CodePath, response: Response, _: CurrentActor, session: SessionDep
+) -> CategoryRead:
     """Anyone signed in: one category, also a retired one."""
-    return CategoryRead.model_validate(service.get_category(session, code=code))
+    return _category(response, service.get_category(session, code=code))
 
 
 @router.post(
@@ -58,31 +77,44 @@ def get_category(code: CodePath, _: CurrentActor, session: SessionDep) -> Catego
     summary="Add a category (admin)",
     response_model=CategoryRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 409, 413, 422),
+    responses={**problems(401, 403, 409, 413, 422), **sends(201, "ETag")},
 )
 def create_category(
-    body: CategoryCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+    body: CategoryCreate,
+    response: Response,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> CategoryRead:
     """Admin only: a category with its labels, group, sensitivity and advice."""
     category = service.create_category(session, actor=actor, fields=body.model_dump(), clock=clock)
-    return CategoryRead.model_validate(category)
+    return _category(response, category)
 
 
 @router.patch(
     "/{code}",
     summary="Change or retire a category (admin)",
     response_model=CategoryRead,
-    responses=problems(401, 403, 404, 413, 422),
+    responses={**problems(401, 403, 404, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_category(
     code: CodePath,
     body: CategoryUpdate,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
+    if_match: IfMatch = None,
 ) -> CategoryRead:
-    """Admin only. `active: false` retires a category: no new signals of it; old ones keep it."""
+    """Admin only. `active: false` retires a category: no new signals of it; old ones keep it.
+    Requires `If-Match` with the category's ETag (428 without, 412 when someone changed it
+    since)."""
     category = service.update_category(
-        session, actor=actor, code=code, changes=body.changes(), clock=clock
+        session,
+        actor=actor,
+        code=code,
+        changes=body.changes(),
+        expected_version=version_from_if_match(if_match, StaleCategory, required=True),
+        clock=clock,
     )
-    return CategoryRead.model_validate(category)
+    return _category(response, category)

@@ -2,7 +2,17 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from buurtplus.api.deps import ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.contract import sends
+from buurtplus.api.deps import (
+    ClockDep,
+    CurrentActor,
+    Cursor,
+    IfMatch,
+    Limit,
+    SessionDep,
+    send_etag,
+    version_from_if_match,
+)
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.partners import (
     PartnerClientCreate,
@@ -16,8 +26,15 @@ from buurtplus.api.schemas.partners import (
 )
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.partners import service
+from buurtplus.domain.partners.errors import StalePartner
+from buurtplus.domain.partners.models import Partner
 
 router = APIRouter(prefix="/partners", tags=["partners"])
+
+
+def _partner(response: Response, partner: Partner) -> PartnerRead:
+    send_etag(response, partner.version)
+    return PartnerRead.model_validate(partner)
 
 
 @router.get(
@@ -41,47 +58,59 @@ def list_partners(
     summary="Add a partner organisation (admin)",
     response_model=PartnerRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 409, 413, 422),
+    responses={**problems(401, 403, 409, 413, 422), **sends(201, "ETag")},
 )
 def create_partner(
-    body: PartnerCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+    body: PartnerCreate,
+    response: Response,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
 ) -> PartnerRead:
     """Admin only: a partner organisation with its kind, contact and service area."""
     partner = service.create_partner(session, actor=actor, fields=body.model_dump(), clock=clock)
-    return PartnerRead.model_validate(partner)
+    return _partner(response, partner)
 
 
 @router.get(
     "/{partner_id}",
     summary="One partner organisation",
     response_model=PartnerRead,
-    responses=problems(401, 404, 422),
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
-def get_partner(partner_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> PartnerRead:
+def get_partner(
+    partner_id: uuid.UUID, response: Response, actor: CurrentActor, session: SessionDep
+) -> PartnerRead:
     """An admin, or the partner's own accounts and clients."""
-    return PartnerRead.model_validate(
-        service.get_partner(session, actor=actor, partner_id=partner_id)
-    )
+    return _partner(response, service.get_partner(session, actor=actor, partner_id=partner_id))
 
 
 @router.patch(
     "/{partner_id}",
     summary="Change a partner organisation (admin)",
     response_model=PartnerRead,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses={**problems(401, 403, 404, 409, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_partner(
     partner_id: uuid.UUID,
     body: PartnerUpdate,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
+    if_match: IfMatch = None,
 ) -> PartnerRead:
-    """Admin only. Only the fields sent change."""
+    """Admin only. Requires `If-Match` with the partner's ETag (428 without, 412 when someone
+    changed it since). Only the fields sent change."""
     partner = service.update_partner(
-        session, actor=actor, partner_id=partner_id, changes=body.changes(), clock=clock
+        session,
+        actor=actor,
+        partner_id=partner_id,
+        changes=body.changes(),
+        expected_version=version_from_if_match(if_match, StalePartner, required=True),
+        clock=clock,
     )
-    return PartnerRead.model_validate(partner)
+    return _partner(response, partner)
 
 
 @router.delete(

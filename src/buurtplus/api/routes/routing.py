@@ -3,14 +3,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     AdminActor,
     ClockDep,
     CurrentActor,
     Cursor,
+    IfMatch,
     Limit,
     RouterDep,
     SessionDep,
+    send_etag,
+    version_from_if_match,
 )
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.routing import (
@@ -30,9 +34,16 @@ from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.partners.service import partner_name
 from buurtplus.domain.routing import gaps
 from buurtplus.domain.routing import management as rules
+from buurtplus.domain.routing.management import StaleRule
+from buurtplus.domain.routing.models import RoutingRule
 from buurtplus.domain.signals.dispatch import preview_facts
 
 router = APIRouter(prefix="/routing", tags=["routing"])
+
+
+def _rule(response: Response, rule: RoutingRule) -> RuleRead:
+    send_etag(response, rule.version)
+    return RuleRead.model_validate(rule)
 
 
 def _rule_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +74,10 @@ def list_rules(
     summary="Add a routing rule (admin)",
     response_model=RuleRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 413, 422),
+    responses={**problems(401, 403, 413, 422), **sends(201, "ETag")},
 )
 def create_rule(
-    body: RuleCreate, actor: AdminActor, session: SessionDep, clock: ClockDep
+    body: RuleCreate, response: Response, actor: AdminActor, session: SessionDep, clock: ClockDep
 ) -> RuleRead:
     """Admin only: a rule matches on category or category group, area (municipality, buurt codes,
     team), urgency and time window (`opening_hours`); the most specific match wins, ties by
@@ -74,38 +85,49 @@ def create_rule(
     rule = rules.create_rule(
         session, actor=actor, fields=_rule_fields(body.model_dump()), clock=clock
     )
-    return RuleRead.model_validate(rule)
+    return _rule(response, rule)
 
 
 @router.get(
     "/rules/{rule_id}",
     summary="One routing rule (admin)",
     response_model=RuleRead,
-    responses=problems(401, 403, 404, 422),
+    responses={**problems(401, 403, 404, 422), **sends(200, "ETag")},
 )
-def get_rule(rule_id: uuid.UUID, actor: AdminActor, session: SessionDep) -> RuleRead:
+def get_rule(
+    rule_id: uuid.UUID, response: Response, actor: AdminActor, session: SessionDep
+) -> RuleRead:
     """Admin only: one routing rule."""
-    return RuleRead.model_validate(rules.get_rule(session, actor=actor, rule_id=rule_id))
+    return _rule(response, rules.get_rule(session, actor=actor, rule_id=rule_id))
 
 
 @router.patch(
     "/rules/{rule_id}",
     summary="Change a routing rule (admin)",
     response_model=RuleRead,
-    responses=problems(401, 403, 404, 413, 422),
+    responses={**problems(401, 403, 404, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_rule(
-    rule_id: uuid.UUID, body: RuleUpdate, actor: AdminActor, session: SessionDep, clock: ClockDep
+    rule_id: uuid.UUID,
+    body: RuleUpdate,
+    response: Response,
+    actor: AdminActor,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
 ) -> RuleRead:
-    """Admin only. Only the fields sent change; signals routed before keep their decision."""
+    """Admin only. Requires `If-Match` with the rule's ETag (428 without, 412 when someone
+    changed it since). Only the fields sent change; signals routed before keep their
+    decision."""
     rule = rules.update_rule(
         session,
         actor=actor,
         rule_id=rule_id,
         changes=_rule_fields(body.changes()),
+        expected_version=version_from_if_match(if_match, StaleRule, required=True),
         clock=clock,
     )
-    return RuleRead.model_validate(rule)
+    return _rule(response, rule)
 
 
 @router.delete(

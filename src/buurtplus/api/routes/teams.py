@@ -2,7 +2,17 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from buurtplus.api.deps import ClockDep, CurrentActor, Cursor, Limit, SessionDep
+from buurtplus.api.contract import sends
+from buurtplus.api.deps import (
+    ClockDep,
+    CurrentActor,
+    Cursor,
+    IfMatch,
+    Limit,
+    SessionDep,
+    send_etag,
+    version_from_if_match,
+)
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.teams import (
     TeamCreate,
@@ -18,9 +28,21 @@ from buurtplus.api.schemas.teams import (
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.departures import service as departures
 from buurtplus.domain.teams import service
-from buurtplus.domain.teams.service import TeamDraft
+from buurtplus.domain.teams.errors import StaleMember, StaleTeam
+from buurtplus.domain.teams.models import Team
+from buurtplus.domain.teams.service import Member, TeamDraft
 
 router = APIRouter(prefix="/teams", tags=["teams"])
+
+
+def _team(response: Response, team: Team) -> TeamRead:
+    send_etag(response, team.version)
+    return TeamRead.model_validate(team)
+
+
+def _member(response: Response, member: Member, clock: ClockDep) -> TeamMemberRead:
+    send_etag(response, member.membership.version)
+    return member_read(member, clock)
 
 
 @router.get(
@@ -41,42 +63,59 @@ def list_teams(
     summary="Create a team (admin)",
     response_model=TeamRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 409, 413, 422),
+    responses={**problems(401, 403, 409, 413, 422), **sends(201, "ETag")},
 )
 def create_team(
-    body: TeamCreate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+    body: TeamCreate, response: Response, actor: CurrentActor, session: SessionDep, clock: ClockDep
 ) -> TeamRead:
     """Admin only. Buurt codes must lie in the team's municipality; `plus_mode` lets the team take
     on social signals."""
     team = service.create_team(
         session, actor=actor, draft=TeamDraft(**body.model_dump()), clock=clock
     )
-    return TeamRead.model_validate(team)
+    return _team(response, team)
 
 
 @router.get(
-    "/{team_id}", summary="Get a team", response_model=TeamRead, responses=problems(401, 404, 422)
+    "/{team_id}",
+    summary="Get a team",
+    response_model=TeamRead,
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
-def get_team(team_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> TeamRead:
+def get_team(
+    team_id: uuid.UUID, response: Response, actor: CurrentActor, session: SessionDep
+) -> TeamRead:
     """An admin, or a member of the team; to anyone else the team does not exist (404)."""
-    return TeamRead.model_validate(service.get_team(session, actor=actor, team_id=team_id))
+    return _team(response, service.get_team(session, actor=actor, team_id=team_id))
 
 
 @router.patch(
     "/{team_id}",
     summary="Change a team (its coordinator or an admin)",
     response_model=TeamRead,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses={**problems(401, 403, 404, 409, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_team(
-    team_id: uuid.UUID, body: TeamUpdate, actor: CurrentActor, session: SessionDep, clock: ClockDep
+    team_id: uuid.UUID,
+    body: TeamUpdate,
+    response: Response,
+    actor: CurrentActor,
+    session: SessionDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
 ) -> TeamRead:
-    """The team's coordinator or an admin; only an admin moves a team to another municipality. Only
-    the fields sent change; `null` clears an optional one."""
+    """The team's coordinator or an admin; only an admin moves a team to another municipality.
+    Requires `If-Match` with the team's ETag (428 without, 412 when someone changed it since).
+    Only the fields sent change; `null` clears an optional one."""
     team = service.update_team(
-        session, actor=actor, team_id=team_id, changes=body.changes(), clock=clock
+        session,
+        actor=actor,
+        team_id=team_id,
+        changes=body.changes(),
+        expected_version=version_from_if_match(if_match, StaleTeam, required=True),
+        clock=clock,
     )
-    return TeamRead.model_validate(team)
+    return _team(response, team)
 
 
 @router.delete(
@@ -120,11 +159,12 @@ def list_team_members(
     summary="Add a volunteer to a team",
     response_model=TeamMemberRead,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses={**problems(401, 403, 404, 409, 413, 422), **sends(201, "ETag")},
 )
 def add_team_member(
     team_id: uuid.UUID,
     body: TeamMemberCreate,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
@@ -141,46 +181,57 @@ def add_team_member(
         citizen_responder=body.citizen_responder,
         clock=clock,
     )
-    return member_read(member, clock)
+    return _member(response, member, clock)
 
 
 @router.get(
     "/{team_id}/members/{user_id}",
     summary="Get one member of a team",
     response_model=TeamMemberRead,
-    responses=problems(401, 404, 422),
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
 def get_team_member(
     team_id: uuid.UUID,
     user_id: uuid.UUID,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
 ) -> TeamMemberRead:
-    """An admin, or a member of the team."""
+    """An admin, or a member of the team; the `ETag` is the membership's version."""
     member = service.get_member(session, actor=actor, team_id=team_id, user_id=user_id)
-    return member_read(member, clock)
+    return _member(response, member, clock)
 
 
 @router.patch(
     "/{team_id}/members/{user_id}",
     summary="Change a membership",
     response_model=TeamMemberRead,
-    responses=problems(401, 403, 404, 413, 422),
+    responses={**problems(401, 403, 404, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_team_member(
     team_id: uuid.UUID,
     user_id: uuid.UUID,
     body: TeamMemberUpdate,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
+    if_match: IfMatch = None,
 ) -> TeamMemberRead:
-    """The team's coordinator or an admin: team role, CPR certificate date, responder flag."""
+    """The team's coordinator or an admin: team role, CPR certificate date, responder flag; a
+    member their own CPR date and responder flag. Requires `If-Match` with the membership's ETag
+    (428 without, 412 when someone changed it since)."""
     member = service.update_member(
-        session, actor=actor, team_id=team_id, user_id=user_id, changes=body.changes(), clock=clock
+        session,
+        actor=actor,
+        team_id=team_id,
+        user_id=user_id,
+        changes=body.changes(),
+        expected_version=version_from_if_match(if_match, StaleMember, required=True),
+        clock=clock,
     )
-    return member_read(member, clock)
+    return _member(response, member, clock)
 
 
 @router.delete(

@@ -4,7 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from buurtplus.api.deps import ClockDep, CurrentActor, Cursor, Limit, SessionDep, SettingsDep
+from buurtplus.api.contract import sends
+from buurtplus.api.deps import (
+    ClockDep,
+    CurrentActor,
+    Cursor,
+    IfMatch,
+    Limit,
+    SessionDep,
+    SettingsDep,
+    send_etag,
+    version_from_if_match,
+)
 from buurtplus.api.errors import problems
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.webhooks import (
@@ -23,6 +34,8 @@ from buurtplus.api.schemas.webhooks import (
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.delivery.ssrf import AddressGuard
 from buurtplus.domain.webhooks import deliveries, endpoints, feed
+from buurtplus.domain.webhooks.endpoints import IssuedEndpoint
+from buurtplus.domain.webhooks.errors import StaleEndpoint
 from buurtplus.outbox.models import DeliveryStatus, EventType
 
 router = APIRouter(tags=["webhooks"])
@@ -37,16 +50,22 @@ GuardDep = Annotated[AddressGuard, Depends(get_address_guard)]
 ENDPOINTS = "/partners/{partner_id}/endpoints"
 
 
+def _issued(response: Response, issued: IssuedEndpoint) -> EndpointIssued:
+    send_etag(response, issued.endpoint.version)
+    return EndpointIssued.with_secret(issued)
+
+
 @router.post(
     ENDPOINTS,
     summary="Add a webhook endpoint; its signing secret is shown once",
     response_model=EndpointIssued,
     status_code=status.HTTP_201_CREATED,
-    responses=problems(401, 403, 404, 413, 422),
+    responses={**problems(401, 403, 404, 413, 422), **sends(201, "ETag")},
 )
 def create_endpoint(
     partner_id: uuid.UUID,
     body: EndpointCreate,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
@@ -66,7 +85,7 @@ def create_endpoint(
         guard=guard,
         clock=clock,
     )
-    return EndpointIssued.with_secret(issued)
+    return _issued(response, issued)
 
 
 @router.get(
@@ -114,43 +133,55 @@ def list_all_endpoints(
     ENDPOINTS + "/{endpoint_id}",
     summary="One webhook endpoint",
     response_model=EndpointRead,
-    responses=problems(401, 404, 422),
+    responses={**problems(401, 404, 422), **sends(200, "ETag")},
 )
 def get_endpoint(
-    partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentActor, session: SessionDep
+    partner_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    response: Response,
+    actor: CurrentActor,
+    session: SessionDep,
 ) -> EndpointRead:
     """Admin, or the partner's own accounts and system clients."""
-    return EndpointRead.of(
-        endpoints.get_endpoint(session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id)
+    endpoint = endpoints.get_endpoint(
+        session, actor=actor, partner_id=partner_id, endpoint_id=endpoint_id
     )
+    send_etag(response, endpoint.version)
+    return EndpointRead.of(endpoint)
 
 
 @router.patch(
     ENDPOINTS + "/{endpoint_id}",
     summary="Change a webhook endpoint; enabling it again resumes its pending deliveries",
     response_model=EndpointRead,
-    responses=problems(401, 403, 404, 413, 422),
+    responses={**problems(401, 403, 404, 412, 413, 422, 428), **sends(200, "ETag")},
 )
 def update_endpoint(
     partner_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     body: EndpointUpdate,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
     guard: GuardDep,
+    if_match: IfMatch = None,
 ) -> EndpointRead:
-    """Admin, or the partner's own people (accounts, not its system clients). Enabling a
-    switched-off endpoint again resumes its pending deliveries. Only the fields sent change."""
+    """Admin, or the partner's own people (accounts, not its system clients). Requires
+    `If-Match` with the endpoint's ETag (428 without, 412 when it changed since: by you, or by
+    delivery, which switches a failing endpoint off). Enabling a switched-off endpoint again
+    resumes its pending deliveries. Only the fields sent change."""
     endpoint = endpoints.update_endpoint(
         session,
         actor=actor,
         partner_id=partner_id,
         endpoint_id=endpoint_id,
         changes=body.changes(),
+        expected_version=version_from_if_match(if_match, StaleEndpoint, required=True),
         guard=guard,
         clock=clock,
     )
+    send_etag(response, endpoint.version)
     return EndpointRead.of(endpoint)
 
 
@@ -179,11 +210,12 @@ def delete_endpoint(
     ENDPOINTS + "/{endpoint_id}/rotate-secret",
     summary="New signing secret, shown once; the old one also signs during the grace period",
     response_model=EndpointIssued,
-    responses=problems(401, 403, 404, 413, 422),
+    responses={**problems(401, 403, 404, 412, 413, 422), **sends(200, "ETag")},
 )
 def rotate_endpoint_secret(
     partner_id: uuid.UUID,
     endpoint_id: uuid.UUID,
+    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
@@ -206,7 +238,7 @@ def rotate_endpoint_secret(
         grace=timedelta(hours=hours),
         clock=clock,
     )
-    return EndpointIssued.with_secret(issued)
+    return _issued(response, issued)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import InputModel, Page, PatchModel
+from buurtplus.api.schemas.common import InputModel, Page, PatchModel, Version
 from buurtplus.api.schemas.signals import CategoryCode
 from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
 
@@ -68,6 +68,7 @@ class CategoryRead(BaseModel):
     advice_nl: str
     advice_en: str
     active: bool
+    version: Version
     created_at: datetime
     updated_at: datetime
 

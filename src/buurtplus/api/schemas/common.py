@@ -98,3 +98,6 @@ def _plausible_year(value: datetime) -> datetime:
 
 # A moment as clients send it: ISO 8601 with a zone, in a plausible year.
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only), AfterValidator(_plausible_year)]
+
+# The version of a record others change too: raised on every change.
+Version = Annotated[int, Field(description="Also the ETag; send it as If-Match when changing")]

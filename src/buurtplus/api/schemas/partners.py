@@ -6,7 +6,15 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import ONE_LINE, Email, InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.common import (
+    ONE_LINE,
+    Email,
+    InputModel,
+    Name,
+    Page,
+    PatchModel,
+    Version,
+)
 from buurtplus.api.schemas.teams import MunicipalityCode, Phone
 
 
@@ -72,6 +80,7 @@ class PartnerRead(BaseModel):
     contact_email: str | None
     contact_phone: str | None
     municipalities: list[str]
+    version: Version
     created_at: datetime
     updated_at: datetime
 

@@ -5,7 +5,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import ONE_LINE, InputModel, Moment, Page, PatchModel
+from buurtplus.api.schemas.common import ONE_LINE, InputModel, Moment, Page, PatchModel, Version
 from buurtplus.api.schemas.signals import CategoryCode
 from buurtplus.api.schemas.teams import BuurtCode, MunicipalityCode
 from buurtplus.domain.categories.models import CategoryGroup
@@ -92,6 +92,7 @@ class RuleRead(BaseModel):
     partner_id: uuid.UUID
     fallback_partner_id: uuid.UUID | None
     ack_minutes: int
+    version: Version
     created_at: datetime
     updated_at: datetime
 

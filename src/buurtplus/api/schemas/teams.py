@@ -5,7 +5,15 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import ONE_LINE, Email, InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.common import (
+    ONE_LINE,
+    Email,
+    InputModel,
+    Name,
+    Page,
+    PatchModel,
+    Version,
+)
 from buurtplus.core.actor import TeamRole
 from buurtplus.core.clock import Clock
 from buurtplus.core.geo import check_area
@@ -108,6 +116,7 @@ class TeamRead(BaseModel):
     contact_email: str | None
     contact_phone: str | None
     plus_mode: bool
+    version: Version
     created_at: datetime
     updated_at: datetime
 
@@ -154,6 +163,7 @@ class TeamMemberRead(BaseModel):
     cpr_valid_until: date | None
     cpr_valid: StrictBool = Field(description="The CPR certificate is valid today")
     citizen_responder: bool
+    version: Version
     created_at: datetime
     updated_at: datetime
 
@@ -174,6 +184,7 @@ def member_read(member: Member, clock: Clock) -> TeamMemberRead:
         cpr_valid_until=m.cpr_valid_until,
         cpr_valid=m.cpr_valid_until is not None and m.cpr_valid_until >= today,
         citizen_responder=m.citizen_responder,
+        version=m.version,
         created_at=m.created_at,
         updated_at=m.updated_at,
     )

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import Email, InputModel, Name, Page, PatchModel
+from buurtplus.api.schemas.common import Email, InputModel, Name, Page, PatchModel, Version
 from buurtplus.core.actor import TeamRole, UserRole
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
@@ -53,6 +53,7 @@ class UserRead(BaseModel):
     role: UserRole
     is_active: bool
     partner_id: uuid.UUID | None
+    version: Version
     created_at: datetime
     updated_at: datetime
 

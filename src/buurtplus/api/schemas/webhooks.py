@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
-from buurtplus.api.schemas.common import InputModel, Moment, Name, Page, PatchModel
+from buurtplus.api.schemas.common import InputModel, Moment, Name, Page, PatchModel, Version
 from buurtplus.api.schemas.events import EventRead
 from buurtplus.core.pagination import Page as DomainPage
 from buurtplus.domain.webhooks.deliveries import DeliveryRecord
@@ -77,6 +77,7 @@ class EndpointRead(BaseModel):
     previous_secret_valid_until: datetime | None = Field(
         description="Until then the rotated-out secret signs too (a second signature)"
     )
+    version: Version
     created_at: datetime
     updated_at: datetime
 
@@ -93,6 +94,7 @@ class EndpointRead(BaseModel):
             disabled_at=endpoint.disabled_at,
             failing_since=endpoint.failing_since,
             previous_secret_valid_until=endpoint.previous_secret_expires_at,
+            version=endpoint.version,
             created_at=endpoint.created_at,
             updated_at=endpoint.updated_at,
         )

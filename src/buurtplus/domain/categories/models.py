@@ -7,7 +7,9 @@ from enum import StrEnum
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import StrEnumType, UTCDateTime
+from buurtplus.core.db import StrEnumType, UTCDateTime, version_column
+
+_VERSION = version_column()
 
 
 class Sensitivity(StrEnum):
@@ -34,5 +36,9 @@ class Category(SQLModel, table=True):
     advice_nl: str = Field(sa_type=Text)
     advice_en: str = Field(sa_type=Text)
     active: bool = Field(default=True)
+    # Raised on every change; the ETag, and the guard against lost updates.
+    version: int = Field(default=1, sa_column=_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _VERSION}

@@ -8,9 +8,9 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import flush_or_raise
+from buurtplus.core.db import check_version, flush_or_raise
 from buurtplus.core.pagination import Page, paginate
-from buurtplus.domain.categories.errors import CategoryCodeTaken, CategoryNotFound
+from buurtplus.domain.categories.errors import CategoryCodeTaken, CategoryNotFound, StaleCategory
 from buurtplus.domain.categories.models import Category
 
 
@@ -52,15 +52,22 @@ def create_category(
 
 
 def update_category(
-    session: Session, *, actor: Actor, code: str, changes: dict[str, Any], clock: Clock
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    clock: Clock,
 ) -> Category:
     actor.require_admin("manages categories")
     category = get_category(session, code=code)
+    check_version(category.version, expected_version, StaleCategory)
     for name, value in changes.items():
         setattr(category, name, value)
     category.updated_at = clock.now()
     session.add(category)
-    session.flush()
+    flush_or_raise(session, stale=StaleCategory())
     audit(
         session,
         actor,

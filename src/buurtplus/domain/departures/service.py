@@ -28,11 +28,24 @@ def remove_member(
 
 
 def change_account(
-    session: Session, *, actor: Actor, user_id: uuid.UUID, changes: UserChanges, clock: Clock
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: uuid.UUID,
+    changes: UserChanges,
+    expected_version: int | None,
+    clock: Clock,
 ) -> User:
     """Change an account; one switched off or no longer a volunteer leaves its open rounds,
     and one no longer a volunteer leaves its teams (team roles are for volunteers only)."""
-    user = users.update_user(session, actor=actor, user_id=user_id, changes=changes, clock=clock)
+    user = users.update_user(
+        session,
+        actor=actor,
+        user_id=user_id,
+        changes=changes,
+        expected_version=expected_version,
+        clock=clock,
+    )
     no_longer_volunteer = changes.role is not None and changes.role != UserRole.volunteer
     if no_longer_volunteer:
         teams.drop_memberships(session, user_id=user.id)

@@ -1,4 +1,4 @@
-from buurtplus.core.errors import Conflict, InvalidInput, NotFound
+from buurtplus.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 
 
 class PartnerNotFound(NotFound):
@@ -34,3 +34,10 @@ class PartnerNotAllowed(InvalidInput):
 class UnknownPartner(InvalidInput):
     def __init__(self) -> None:
         super().__init__("partner_id", "No partner organisation has this id.")
+
+
+class StalePartner(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__(
+            "The partner organisation changed since you read it; read it again and retry."
+        )

@@ -4,7 +4,9 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, UTCDateTime, version_column
+
+_VERSION = version_column()
 
 
 class Partner(SQLModel, table=True):
@@ -20,8 +22,12 @@ class Partner(SQLModel, table=True):
     contact_phone: str | None = Field(default=None, sa_type=String(40))
     # Municipality codes (GM....) it serves.
     municipalities: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # Raised on every change; the ETag, and the guard against lost updates.
+    version: int = Field(default=1, sa_column=_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _VERSION}
 
 
 class PartnerClient(SQLModel, table=True):

@@ -9,7 +9,7 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import flush_or_raise
+from buurtplus.core.db import check_version, flush_or_raise
 from buurtplus.core.errors import InvalidCredentials, PermissionDenied
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.errors import (
@@ -17,6 +17,7 @@ from buurtplus.domain.partners.errors import (
     PartnerInUse,
     PartnerNameTaken,
     PartnerNotFound,
+    StalePartner,
 )
 from buurtplus.domain.partners.models import Partner, PartnerClient
 from buurtplus.security import hash_password, verify_password
@@ -59,7 +60,7 @@ def _flush_partner(session: Session, partner: Partner) -> None:
     if clash is not None:
         raise PartnerNameTaken(partner.name)
     session.add(partner)
-    flush_or_raise(session, conflict=PartnerNameTaken(partner.name))
+    flush_or_raise(session, conflict=PartnerNameTaken(partner.name), stale=StalePartner())
 
 
 def create_partner(
@@ -79,10 +80,12 @@ def update_partner(
     actor: Actor,
     partner_id: uuid.UUID,
     changes: dict[str, Any],
+    expected_version: int | None,
     clock: Clock,
 ) -> Partner:
     actor.require_admin("manages partner organisations")
     partner = get_partner(session, actor=actor, partner_id=partner_id)
+    check_version(partner.version, expected_version, StalePartner)
     for name, value in changes.items():
         setattr(partner, name, value)
     partner.updated_at = clock.now()

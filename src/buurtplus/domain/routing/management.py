@@ -9,7 +9,8 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.errors import InvalidInput, NotFound
+from buurtplus.core.db import check_version, flush_or_raise
+from buurtplus.core.errors import InvalidInput, NotFound, PreconditionFailed
 from buurtplus.core.opening_hours import parse_opening_hours
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.categories.models import Category
@@ -24,6 +25,11 @@ class RuleNotFound(NotFound):
 
 class InvalidRule(InvalidInput):
     pass
+
+
+class StaleRule(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The routing rule changed since you read it; read it again and retry.")
 
 
 def _validate(session: Session, rule: RoutingRule) -> None:
@@ -83,17 +89,23 @@ def list_rules(
 
 
 def update_rule(
-    session: Session, *, actor: Actor, rule_id: uuid.UUID, changes: dict[str, Any], clock: Clock
+    session: Session,
+    *,
+    actor: Actor,
+    rule_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    clock: Clock,
 ) -> RoutingRule:
     rule = get_rule(session, actor=actor, rule_id=rule_id)
+    check_version(rule.version, expected_version, StaleRule)
     with session.no_autoflush:
         for name, value in changes.items():
             setattr(rule, name, value)
         _validate(session, rule)
     rule.updated_at = clock.now()
-    rule.revision += 1
     session.add(rule)
-    session.flush()
+    flush_or_raise(session, stale=StaleRule())
     audit(
         session,
         actor,

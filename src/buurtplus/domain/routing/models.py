@@ -4,7 +4,9 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.db import JSONType, UTCDateTime, version_column
+
+_VERSION = version_column()
 
 
 class RoutingRule(SQLModel, table=True):
@@ -29,7 +31,10 @@ class RoutingRule(SQLModel, table=True):
         default=None, foreign_key="partners.id", ondelete="RESTRICT"
     )
     ack_minutes: int = Field(default=24 * 60)
-    # Raised on every change, so routers notice a change even within one clock tick.
-    revision: int = Field(default=1)
+    # Raised on every change: the ETag, the guard against lost updates, and how routers
+    # notice a change even within one clock tick.
+    version: int = Field(default=1, sa_column=_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _VERSION}

@@ -1,4 +1,4 @@
-from buurtplus.core.errors import Conflict, InvalidInput, NotFound
+from buurtplus.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 
 
 class TeamNotFound(NotFound):
@@ -50,3 +50,13 @@ class TeamHasSignals(Conflict):
             "The team has signals on record; they are kept for their partners and statistics, "
             "so the team cannot be deleted."
         )
+
+
+class StaleTeam(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The team changed since you read it; read it again and retry.")
+
+
+class StaleMember(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The membership changed since you read it; read it again and retry.")

@@ -6,7 +6,10 @@ from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.actor import TeamRole
-from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime, version_column
+
+_TEAM_VERSION = version_column()
+_MEMBERSHIP_VERSION = version_column()
 
 
 class Team(SQLModel, table=True):
@@ -24,8 +27,12 @@ class Team(SQLModel, table=True):
     contact_phone: str | None = Field(default=None, sa_type=String(40))
     # Plus mode: the team takes on social signals.
     plus_mode: bool = Field(default=False)
+    # Raised on every change; the ETag, and the guard against lost updates.
+    version: int = Field(default=1, sa_column=_TEAM_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _TEAM_VERSION}
 
 
 class TeamMembership(SQLModel, table=True):
@@ -38,5 +45,9 @@ class TeamMembership(SQLModel, table=True):
     team_role: TeamRole = Field(sa_type=StrEnumType(TeamRole, 20))
     cpr_valid_until: date | None = Field(default=None)
     citizen_responder: bool = Field(default=False)
+    # Raised on every change; the ETag, and the guard against lost updates.
+    version: int = Field(default=1, sa_column=_MEMBERSHIP_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _MEMBERSHIP_VERSION}

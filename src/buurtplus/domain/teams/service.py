@@ -12,7 +12,7 @@ from buurtplus.core.actor import Actor, TeamRole, UserRole
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import flush_or_raise
+from buurtplus.core.db import check_version, flush_or_raise
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.models import PartnerClient
@@ -21,6 +21,8 @@ from buurtplus.domain.teams.errors import (
     BuurtOutsideMunicipality,
     InAnotherTeam,
     MemberNotFound,
+    StaleMember,
+    StaleTeam,
     TeamNameTaken,
     TeamNotFound,
     UnknownAccount,
@@ -64,8 +66,9 @@ def _ensure_name_free(session: Session, *, team: Team) -> None:
 def _flush_team(session: Session, team: Team) -> None:
     _ensure_name_free(session, team=team)
     session.add(team)
-    # A concurrent writer may take the name between the check and the flush.
-    flush_or_raise(session, conflict=TeamNameTaken(team.name))
+    # A concurrent writer may take the name between the check and the flush, or change the
+    # team since it was read.
+    flush_or_raise(session, conflict=TeamNameTaken(team.name), stale=StaleTeam())
 
 
 def create_team(session: Session, *, actor: Actor, draft: TeamDraft, clock: Clock) -> Team:
@@ -129,12 +132,20 @@ def list_teams(session: Session, *, actor: Actor, limit: int, cursor: str | None
 
 
 def update_team(
-    session: Session, *, actor: Actor, team_id: uuid.UUID, changes: dict[str, Any], clock: Clock
+    session: Session,
+    *,
+    actor: Actor,
+    team_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    clock: Clock,
 ) -> Team:
-    """Apply `changes` (field name to new value, only the fields to change)."""
+    """Apply `changes` (field name to new value, only the fields to change) to the version
+    `expected_version` (None: whatever is current)."""
     team = get_team(session, actor=actor, team_id=team_id)
     if not actor.can_manage_team(team_id):
         raise PermissionDenied("Only the team's coordinator or an admin changes a team.")
+    check_version(team.version, expected_version, StaleTeam)
     if "municipality_code" in changes and not actor.is_admin:
         raise PermissionDenied("Only an admin moves a team to another municipality.")
     for name, value in changes.items():
@@ -236,6 +247,7 @@ _OWN_USER = sa.select(
     col(User.partner_id),
     col(User.created_at),
     col(User.updated_at),
+    col(User.version),
 ).where(col(User.id) == sa.bindparam("user_id"))
 _OWN_TEAMS = (
     sa.select(col(Team.id), col(Team.name), col(Team.plus_mode))
@@ -384,6 +396,7 @@ def update_member(
     team_id: uuid.UUID,
     user_id: uuid.UUID,
     changes: dict[str, Any],
+    expected_version: int | None,
     clock: Clock,
 ) -> Member:
     member = get_member(session, actor=actor, team_id=team_id, user_id=user_id)
@@ -393,11 +406,12 @@ def update_member(
             "Members change their own CPR date and responder flag; the rest is for the "
             "team's coordinator or an admin."
         )
+    check_version(member.membership.version, expected_version, StaleMember)
     for name, value in changes.items():
         setattr(member.membership, name, value)
     member.membership.updated_at = clock.now()
     session.add(member.membership)
-    session.flush()
+    flush_or_raise(session, stale=StaleMember())
     audit(
         session,
         actor,

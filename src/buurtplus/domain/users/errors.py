@@ -1,4 +1,4 @@
-from buurtplus.core.errors import Conflict, NotFound
+from buurtplus.core.errors import Conflict, NotFound, PreconditionFailed
 
 
 class UserNotFound(NotFound):
@@ -14,3 +14,8 @@ class EmailTaken(Conflict):
 class SelfLockout(Conflict):
     def __init__(self) -> None:
         super().__init__("You cannot deactivate your own account or take away your own admin role.")
+
+
+class StaleUser(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The account changed since you read it; read it again and retry.")

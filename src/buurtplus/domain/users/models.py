@@ -5,7 +5,9 @@ from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.actor import UserRole
-from buurtplus.core.db import StrEnumType, UTCDateTime
+from buurtplus.core.db import StrEnumType, UTCDateTime, version_column
+
+_VERSION = version_column()
 
 
 class User(SQLModel, table=True):
@@ -23,8 +25,12 @@ class User(SQLModel, table=True):
     )
     # Raised when a password changes, so tokens issued before stop working.
     token_version: int = Field(default=0)
+    # Raised on every change; the ETag, and the guard against lost updates.
+    version: int = Field(default=1, sa_column=_VERSION)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    __mapper_args__ = {"version_id_col": _VERSION}
 
 
 class LoginThrottleRecord(SQLModel, table=True):

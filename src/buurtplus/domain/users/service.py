@@ -7,12 +7,12 @@ from buurtplus.core.actor import Actor, UserRole
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import flush_or_raise
+from buurtplus.core.db import check_version, flush_or_raise
 from buurtplus.core.errors import InvalidCredentials
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.errors import PartnerNotAllowed, PartnerRequired, UnknownPartner
 from buurtplus.domain.partners.models import Partner
-from buurtplus.domain.users.errors import EmailTaken, SelfLockout, UserNotFound
+from buurtplus.domain.users.errors import EmailTaken, SelfLockout, StaleUser, UserNotFound
 from buurtplus.domain.users.models import User
 from buurtplus.security import hash_password, verify_password
 
@@ -116,12 +116,19 @@ class UserChanges:
 
 
 def update_user(
-    session: Session, *, actor: Actor, user_id: uuid.UUID, changes: UserChanges, clock: Clock
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: uuid.UUID,
+    changes: UserChanges,
+    expected_version: int | None,
+    clock: Clock,
 ) -> User:
-    """Change the account itself; what other features hold for it follows in
-    `domain.departures.change_account`."""
+    """Change the account itself (the version `expected_version`; None: whatever is current);
+    what other features hold for it follows in `domain.departures.change_account`."""
     actor.require_admin("manages accounts")
     user = get_user(session, user_id=user_id)
+    check_version(user.version, expected_version, StaleUser)
     before = (user.role, user.is_active, user.partner_id, user.full_name)
     if user.id == actor.user_id and (
         changes.is_active is False or (changes.role not in (None, UserRole.admin))
@@ -150,7 +157,7 @@ def update_user(
         user.token_version += 1
     user.updated_at = clock.now()
     session.add(user)
-    session.flush()
+    flush_or_raise(session, stale=StaleUser())
     changed = [
         name
         for name, old, new in zip(

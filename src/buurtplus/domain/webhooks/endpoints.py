@@ -14,6 +14,7 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
+from buurtplus.core.db import check_version, flush_or_raise
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.service import get_partner
@@ -24,6 +25,7 @@ from buurtplus.domain.webhooks.errors import (
     InvalidTimeRange,
     InvalidWebhookUrl,
     RecoverRangeTooLong,
+    StaleEndpoint,
 )
 from buurtplus.outbox.events import add_deliveries, announce, enqueue_event
 from buurtplus.outbox.models import (
@@ -149,10 +151,12 @@ def update_endpoint(
     partner_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     changes: Mapping[str, Any],
+    expected_version: int | None,
     guard: UrlCheck,
     clock: Clock,
 ) -> WebhookEndpoint:
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
+    check_version(endpoint.version, expected_version, StaleEndpoint)
     if "url" in changes:
         endpoint.url = _checked_url(guard, changes["url"])
     if "description" in changes:
@@ -171,7 +175,7 @@ def update_endpoint(
             endpoint.disabled_at = clock.now()
     endpoint.updated_at = clock.now()
     session.add(endpoint)
-    session.flush()
+    flush_or_raise(session, stale=StaleEndpoint())
     _audit(
         session, actor, AuditAction.webhook_endpoint_update, endpoint, clock, fields=sorted(changes)
     )
@@ -208,7 +212,7 @@ def rotate_secret(
     endpoint.secret = secret
     endpoint.updated_at = now
     session.add(endpoint)
-    session.flush()
+    flush_or_raise(session, stale=StaleEndpoint())
     _audit(
         session,
         actor,

@@ -1,4 +1,4 @@
-from buurtplus.core.errors import Conflict, InvalidInput, NotFound
+from buurtplus.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 
 
 class EndpointNotFound(NotFound):
@@ -29,3 +29,8 @@ class RecoverRangeTooLong(InvalidInput):
 class EndpointDisabled(Conflict):
     def __init__(self) -> None:
         super().__init__("The endpoint is switched off; switch it on first (enabled: true).")
+
+
+class StaleEndpoint(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The webhook endpoint changed since you read it; read it again and retry.")

@@ -119,7 +119,7 @@ class CompiledRule:
 # Asked on every decision, so built once: building it cost more than running it.
 _RULES_REVISION = select(
     func.count(),
-    func.coalesce(func.sum(RoutingRule.revision), 0),
+    func.coalesce(func.sum(RoutingRule.version), 0),
     func.max(RoutingRule.updated_at),
 ).select_from(RoutingRule)
 
