@@ -295,3 +295,45 @@ def test_of_editors_who_read_the_same_version_exactly_one_gets_through(
         (field,) = record.change(0)
         winner = codes.index(200)
         assert now.json()[field] == record.change(winner)[field]
+
+
+DELETABLE = ["team", "membership", "partner", "webhook endpoint", "routing rule"]
+
+
+async def _delete_while_editing(
+    base: str, url: str, record: Versioned, auth: dict[str, str]
+) -> tuple[int, list[int]]:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+
+        async def edit(i: int) -> int:
+            response = await client.patch(
+                url, json=record.change(i), headers={**auth, "If-Match": "*"}
+            )
+            return response.status_code
+
+        async def delete() -> int:
+            return (await client.delete(url, headers=auth)).status_code
+
+        deleted, *edited = await asyncio.gather(delete(), *[edit(i) for i in range(EDITORS)])
+        return deleted, edited
+
+
+@pytest.mark.parametrize("kind", DELETABLE)
+def test_a_delete_racing_edits_deletes_and_no_one_gets_a_server_error(
+    served: str, kind: str
+) -> None:
+    record = RECORDS[kind]
+    with httpx.Client(base_url=served, timeout=60) as client:
+        token = client.post(
+            f"{API}/auth/token", data={"username": "admin@demo.local", "password": "demo"}
+        ).json()["access_token"]
+        admin = {"Authorization": f"Bearer {token}"}
+        url = record.url(_created(record.create(client, admin, next(_numbers))))
+
+        deleted, edited = asyncio.run(_delete_while_editing(served, url, record, admin))
+
+        # A DELETE takes no If-Match: it deletes whatever version is current by then. An edit
+        # that comes after it finds the record gone (404) or changed under it (412).
+        assert deleted == 204
+        assert set(edited) <= {200, 404, 412}, edited
+        assert client.get(url, headers=admin).status_code == 404

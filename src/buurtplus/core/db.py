@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -178,6 +178,18 @@ def flush_or_raise(
         if stale is None:
             raise
         raise stale from exc
+
+
+def delete_current(session: Session, record: Any, *, gone: Callable[[], Exception]) -> None:
+    """Delete `record` whatever its version is now (a DELETE takes no If-Match). Its row is
+    locked and read again first: an edit committed since it was loaded would otherwise make the
+    delete's own version check fail, and an edit still running waits for this one (PostgreSQL;
+    on SQLite writers take turns anyway). `gone()` when someone deleted it meanwhile."""
+    try:
+        session.refresh(record, with_for_update=True)
+    except ObjectDeletedError as exc:
+        raise gone() from exc
+    session.delete(record)
 
 
 def version_column() -> "Column[int]":

@@ -9,7 +9,7 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import check_version, flush_or_raise
+from buurtplus.core.db import check_version, delete_current, flush_or_raise
 from buurtplus.core.errors import InvalidCredentials, PermissionDenied
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.errors import (
@@ -99,7 +99,7 @@ def update_partner(
 def delete_partner(session: Session, *, actor: Actor, partner_id: uuid.UUID, clock: Clock) -> None:
     actor.require_admin("manages partner organisations")
     partner = get_partner(session, actor=actor, partner_id=partner_id)
-    session.delete(partner)
+    delete_current(session, partner, gone=PartnerNotFound)
     flush_or_raise(session, conflict=PartnerInUse())
     audit(session, actor, AuditAction.partner_delete, partner_id, clock=clock)
 

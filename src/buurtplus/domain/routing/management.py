@@ -9,7 +9,7 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import check_version, flush_or_raise
+from buurtplus.core.db import check_version, delete_current, flush_or_raise
 from buurtplus.core.errors import InvalidInput, NotFound, PreconditionFailed
 from buurtplus.core.opening_hours import parse_opening_hours
 from buurtplus.core.pagination import Page, paginate
@@ -119,6 +119,6 @@ def update_rule(
 
 def delete_rule(session: Session, *, actor: Actor, rule_id: uuid.UUID, clock: Clock) -> None:
     rule = get_rule(session, actor=actor, rule_id=rule_id)
-    session.delete(rule)
+    delete_current(session, rule, gone=RuleNotFound)
     session.flush()
     audit(session, actor, AuditAction.routing_rule_delete, rule_id, clock=clock)

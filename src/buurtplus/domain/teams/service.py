@@ -12,7 +12,7 @@ from buurtplus.core.actor import Actor, TeamRole, UserRole
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import check_version, flush_or_raise
+from buurtplus.core.db import check_version, delete_current, flush_or_raise
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.models import PartnerClient
@@ -170,7 +170,7 @@ def delete_team(
     team = get_team(session, actor=actor, team_id=team_id)
     actor.require_admin("deletes a team")
     members = session.exec(select(func.count()).where(TeamMembership.team_id == team_id)).one()
-    session.delete(team)
+    delete_current(session, team, gone=TeamNotFound)
     session.flush()
     audit(
         session,
@@ -187,7 +187,7 @@ def delete_team(
 def drop_memberships(session: Session, *, user_id: uuid.UUID) -> None:
     """Take the account out of every team (it is no longer a volunteer)."""
     for membership in session.exec(select(TeamMembership).where(TeamMembership.user_id == user_id)):
-        session.delete(membership)
+        delete_current(session, membership, gone=MemberNotFound)
     session.flush()
 
 
@@ -436,6 +436,6 @@ def remove_member(
     member = get_member(session, actor=actor, team_id=team_id, user_id=user_id)
     if not (actor.can_manage_team(team_id) or user_id == actor.user_id):
         raise PermissionDenied("Only the team's coordinator or an admin removes members.")
-    session.delete(member.membership)
+    delete_current(session, member.membership, gone=MemberNotFound)
     session.flush()
     audit(session, actor, AuditAction.member_remove, team_id, clock=clock, user_id=str(user_id))

@@ -14,7 +14,7 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import check_version, flush_or_raise
+from buurtplus.core.db import check_version, delete_current, flush_or_raise
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.core.pagination import Page, paginate
 from buurtplus.domain.partners.service import get_partner
@@ -189,7 +189,7 @@ def delete_endpoint(
 ) -> None:
     endpoint = _managed_endpoint(session, actor, partner_id, endpoint_id)
     _audit(session, actor, AuditAction.webhook_endpoint_delete, endpoint, clock)
-    session.delete(endpoint)
+    delete_current(session, endpoint, gone=EndpointNotFound)
     session.flush()
 
 
