@@ -17,7 +17,6 @@ from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.idempotency import fingerprint
 from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
-from buurtplus.core.writer import GroupWriter
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.advice import Advice, advice_for
@@ -115,14 +114,13 @@ def submit_signal(
     idempotency_key: str | None,
     clock: Clock,
     router: Router | None = None,
-    writer: GroupWriter | None = None,
 ) -> Submission:
-    """Store a reported signal (or return the one this retry already stored) with advice.
+    """Store a reported signal in `session`'s own transaction (or return the one this retry
+    already stored) with advice: a patrol observation or an AED check that becomes a signal.
 
-    With a `writer`, `session` only reads and the rows go to the group-committing writer,
-    which has stored them when this returns; without one they go into `session`'s own
-    transaction. (The API does the same in three steps on the event loop: `plan_signal`,
-    `Writer.submit`, then `PlannedSignal.stored` or `after_conflict`.)"""
+    The API does the same in three steps on the event loop: `plan_signal` on a read session,
+    the rows to the group-committing writer (`Writer.submit`), then `PlannedSignal.stored`, or
+    `after_conflict` when a concurrent retry stored the report first."""
     planned = plan_signal(
         session,
         actor=actor,
@@ -134,21 +132,13 @@ def submit_signal(
     if isinstance(planned, Submission):
         return planned
     try:
-        if writer is None:
-            _store_in_session(session, planned.rows)
-        else:
-            writer.run(planned.rows)
+        _store_in_session(session, planned.rows)
     except IntegrityError as conflict:
-        if writer is None:
-            session.expunge_all()
-        else:
-            session.rollback()  # a new snapshot, which sees what the retry committed
+        session.expunge_all()
         return after_conflict(session, planned, conflict)
-    if writer is None:
-        # Counted when the caller's transaction commits.
-        count_on_commit(session, SIGNALS_REPORTED.labels(planned.category.group.value))
-        return planned.submission()
-    return planned.stored()
+    # Counted when the caller's transaction commits.
+    count_on_commit(session, SIGNALS_REPORTED.labels(planned.category.group.value))
+    return planned.submission()
 
 
 @dataclass(frozen=True)
