@@ -35,14 +35,24 @@ log = logging.getLogger("buurtplus.dispatch")
 NO_ROUTE = "No routing rule matched; the signal waits in the coordinator's queue."
 
 
-def facts_of(session: Session, signal: Signal, category: Category, at: datetime) -> SignalFacts:
-    team = session.get(Team, signal.team_id)
-    assert team is not None
+def facts_of(
+    session: Session,
+    signal: Signal,
+    category: Category,
+    at: datetime,
+    *,
+    municipality: str | None = None,
+) -> SignalFacts:
+    """What the router decides on; `municipality` of the signal's team when the caller has it."""
+    if municipality is None:
+        team = session.get(Team, signal.team_id)
+        assert team is not None
+        municipality = team.municipality_code
     return SignalFacts(
         category=category.code,
         category_group=category.group,
-        municipality=team.municipality_code,
-        team_id=team.id,
+        municipality=municipality,
+        team_id=signal.team_id,
         urgency=signal.urgency,
         at=at,
         buurt_code=signal.buurt_code,
@@ -105,11 +115,17 @@ def _apply(
 
 
 def decide_new_signal(
-    session: Session, signal: Signal, category: Category, *, router: Router, at: datetime
+    session: Session,
+    signal: Signal,
+    category: Category,
+    *,
+    router: Router,
+    at: datetime,
+    municipality: str | None = None,
 ) -> Decision | None:
     """Where a new signal goes; None when no rule matches or the router fails. A failing
     router plugin must not lose the report: it waits in the coordinator's queue instead."""
-    facts = facts_of(session, signal, category, at)
+    facts = facts_of(session, signal, category, at, municipality=municipality)
     try:
         with session.begin_nested():
             return router.decide(session, facts, exclude=frozenset())

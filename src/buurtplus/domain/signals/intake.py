@@ -89,7 +89,21 @@ class Submission:
     replayed: bool
 
 
-def _reporting_team(session: Session, *, actor: Actor, team_id: uuid.UUID | None) -> Team:
+@dataclass(frozen=True)
+class ReportingTeam:
+    """What a report needs of its team (read as a plain row: every report asks it)."""
+
+    id: uuid.UUID
+    plus_mode: bool
+    municipality_code: str
+
+
+_TEAM = sa.select(col(Team.id), col(Team.plus_mode), col(Team.municipality_code)).where(
+    col(Team.id) == sa.bindparam("team_id")
+)
+
+
+def _reporting_team(session: Session, *, actor: Actor, team_id: uuid.UUID | None) -> ReportingTeam:
     if actor.role != UserRole.volunteer:
         raise NotAReporter()
     if team_id is None:
@@ -100,10 +114,16 @@ def _reporting_team(session: Session, *, actor: Actor, team_id: uuid.UUID | None
                 else "You are in no team yet; a coordinator adds you to one."
             )
         team_id = next(iter(actor.team_roles))
-    team = session.get(Team, team_id) if actor.belongs_to(team_id) else None
-    if team is None:
+    row = (
+        session.connection().execute(_TEAM, {"team_id": team_id}).first()
+        if actor.belongs_to(team_id)
+        else None
+    )
+    if row is None:
         raise TeamRequired("You report for a team you are a member of.")
-    return team
+    return ReportingTeam(
+        id=row.id, plus_mode=row.plus_mode, municipality_code=row.municipality_code
+    )
 
 
 def submit_signal(
@@ -265,7 +285,9 @@ def plan_signal(
     )
     if router is not None:
         # Routed in the same write as the report: it is never stored unrouted.
-        decision = decide_new_signal(session, signal, category, router=router, at=now)
+        decision = decide_new_signal(
+            session, signal, category, router=router, at=now, municipality=team.municipality_code
+        )
         action = apply_decision(signal, decision, action=SignalAction.route, now=now)
         signal.version = 2
         rows.history.append(
@@ -358,7 +380,11 @@ def _earlier_submission(
     session: Session, *, actor: Actor, draft: SignalDraft, key: str | None, fingerprint: str
 ) -> Signal | None:
     if key is not None:
-        stored = session.execute(_STORED_KEY, {"user_id": actor.user_id, "key": key}).first()
+        stored = (
+            session.connection()
+            .execute(_STORED_KEY, {"user_id": actor.user_id, "key": key})
+            .first()
+        )
         if stored is not None:
             if stored.request_hash != fingerprint:
                 raise IdempotencyKeyReused()

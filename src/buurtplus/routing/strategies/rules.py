@@ -153,7 +153,7 @@ class RulesRouter:
         return self._snapshot[0]
 
     def _refresh(self, session: Session) -> None:
-        count, revisions, latest = session.execute(_RULES_REVISION).one()
+        count, revisions, latest = session.connection().execute(_RULES_REVISION).one()
         key = (int(count), int(revisions), latest)
         if key == self._revision:
             return
