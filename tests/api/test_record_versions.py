@@ -260,6 +260,13 @@ def served(
 EDITORS = 6
 
 
+def _demo_admin(client: httpx.Client) -> dict[str, str]:
+    token = client.post(
+        f"{API}/auth/token", data={"username": "admin@demo.local", "password": "demo"}
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def _edit_at_once(
     base: str, url: str, record: Versioned, etag: str, auth: dict[str, str]
 ) -> list[int]:
@@ -280,10 +287,7 @@ def test_of_editors_who_read_the_same_version_exactly_one_gets_through(
 ) -> None:
     record = RECORDS[kind]
     with httpx.Client(base_url=served, timeout=60) as client:
-        token = client.post(
-            f"{API}/auth/token", data={"username": "admin@demo.local", "password": "demo"}
-        ).json()["access_token"]
-        admin = {"Authorization": f"Bearer {token}"}
+        admin = _demo_admin(client)
         created = record.create(client, admin, next(_numbers))
         url = record.url(_created(created))
 
@@ -324,10 +328,7 @@ def test_a_delete_racing_edits_deletes_and_no_one_gets_a_server_error(
 ) -> None:
     record = RECORDS[kind]
     with httpx.Client(base_url=served, timeout=60) as client:
-        token = client.post(
-            f"{API}/auth/token", data={"username": "admin@demo.local", "password": "demo"}
-        ).json()["access_token"]
-        admin = {"Authorization": f"Bearer {token}"}
+        admin = _demo_admin(client)
         url = record.url(_created(record.create(client, admin, next(_numbers))))
 
         deleted, edited = asyncio.run(_delete_while_editing(served, url, record, admin))
