@@ -16,12 +16,14 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    inspect,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -185,11 +187,20 @@ def delete_current(session: Session, record: Any, *, gone: Callable[[], Exceptio
     locked and read again first: an edit committed since it was loaded would otherwise make the
     delete's own version check fail, and an edit still running waits for this one (PostgreSQL;
     on SQLite writers take turns anyway). `gone()` when someone deleted it meanwhile."""
-    try:
-        session.refresh(record, with_for_update=True)
-    except ObjectDeletedError as exc:
-        raise gone() from exc
-    session.delete(record)
+    model = type(record)
+    key = inspect(record).identity
+    if key is None:
+        raise gone()
+    primary_key = inspect(model).primary_key
+    current = session.execute(
+        select(model)
+        .where(*(column == value for column, value in zip(primary_key, key, strict=True)))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if current is None:
+        raise gone()
+    session.delete(current)
 
 
 def version_column() -> "Column[int]":
