@@ -301,7 +301,7 @@ def rows(floor: Result, results: list[Result], *, database: str, rss_mb: int) ->
                 p50_ms=r.p50_ms,
                 p99_ms=r.p99_ms,
                 budget=BUDGETS.get(r.path),
-                note=f"{r.errors} errors" if r.errors else "",
+                errors=r.errors,
             )
             for r in [floor, *results]
         ),

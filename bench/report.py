@@ -37,12 +37,13 @@ class Row:
     p99_ms: float | None = None
     budget: Budget | None = None
     note: str = ""
+    errors: int = 0  # failed or timed-out requests: a fast failure meets no budget
 
     def met(self) -> bool | None:
         b = self.budget
         if b is None:
             return None
-        checks = []
+        checks = [self.errors == 0]
         if b.share is not None:
             checks.append(self.share is not None and self.share >= b.share)
         if b.at_least is not None:
@@ -72,7 +73,9 @@ def table(rows: list[Row]) -> str:
         met = r.met()
         verdict = "" if met is None else ("yes" if met else "**no**")
         share = "" if r.share is None else f"{r.share:.1%}"
-        note = f" ({r.note})" if r.note else ""
+        notes = [r.note] if r.note else []
+        notes += [f"{r.errors} errors"] if r.errors else []
+        note = f" ({', '.join(notes)})" if notes else ""
         lines.append(
             f"| {r.benchmark}{note} | {r.database} | {_value(r)} | {share} | {_ms(r.p50_ms)} "
             f"| {_ms(r.p99_ms)} | {r.budget.describe() if r.budget else ''} | {verdict} |"

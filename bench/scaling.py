@@ -89,7 +89,7 @@ def run(database_url: str | None = None, seconds: int = DURATION_S) -> list[Row]
                 "req/s",
                 p50_ms=r.p50_ms,
                 p99_ms=r.p99_ms,
-                note=f"{r.errors} errors" if r.errors else "",
+                errors=r.errors,
             )
             for r in (one, two)
         ),

@@ -41,7 +41,7 @@ from buurtplus.api.schemas.aed_files import AedImportFile
 from buurtplus.background import BackgroundWork, address_guard
 from buurtplus.config import Settings, check_servable, get_settings, metrics_access
 from buurtplus.core.clock import Clock, SystemClock
-from buurtplus.core.db import make_engine
+from buurtplus.core.db import make_engine, make_event_loop_engine
 from buurtplus.core.writer import Writer
 from buurtplus.domain.users.throttle import LoginThrottle
 from buurtplus.observability import configure_logging
@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await anyio.to_thread.run_sync(work.stop)
         app.state.writer.stop()
         app.state.engine.dispose()
+        if app.state.loop_engine is not None:
+            app.state.loop_engine.dispose()
 
     app = FastAPI(
         title="Buurtpreventie Plus",
@@ -110,6 +112,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock
     app.state.engine = make_engine(settings.database_url)
     app.state.sqlite_writer_lock = None
+    # SQLite: short reads run on the event loop, on connections of their own (api/deps.py).
+    app.state.loop_engine = make_event_loop_engine(settings.database_url)
     app.state.reads_on_event_loop = app.state.engine.dialect.name == "sqlite"
     app.state.writer = Writer(app.state.engine, after_commit=wakeup.wake_workers)
     app.state.router = load_router(settings.router, settings)

@@ -183,13 +183,15 @@ def test_search_reads_the_spatial_index(client: TestClient, make: Factory, world
         if "FROM aeds" in statement and "latitude BETWEEN" in statement:
             statements.append((statement, parameters))
 
-    event.listen(engine, "before_cursor_execute", capture)
+    # On SQLite the search reads on the event loop's own connections.
+    reader = app.state.loop_engine or engine
+    event.listen(reader, "before_cursor_execute", capture)
     try:
         response = client.get(
             NEARBY, headers=make.auth(world.admin), params={"lat": ORIGIN[0], "lon": ORIGIN[1]}
         )
     finally:
-        event.remove(engine, "before_cursor_execute", capture)
+        event.remove(reader, "before_cursor_execute", capture)
     assert response.status_code == 200
     assert statements
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "

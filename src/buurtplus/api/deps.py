@@ -1,7 +1,9 @@
 """Typed dependencies shared by the routes.
 
 A dependency that neither blocks nor does I/O is `async def`: FastAPI runs a plain `def` in the
-threadpool, and each such hop costs more than the work it does."""
+threadpool, and each such hop costs more than the work it does. The token's actor is `async`
+too: it reads a few rows through `read_now` (on the event loop with SQLite, in the threadpool
+with a database server)."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -11,7 +13,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
@@ -111,53 +113,58 @@ def get_session(
 
 
 async def read_now(request: Request, work: Callable[[Connection], T]) -> T:
-    """Run a short read (`work`) on a connection of its own, outside any request transaction.
+    """Run a short read (`work`: a few rows by index) on a connection of its own, outside any
+    request transaction.
 
     On SQLite it runs on the event loop: a read in WAL mode never waits for a writer, and a
     few indexed rows take less time than a hand-off to the threadpool and back. On a database
-    server, where a query waits for the network, it runs in the threadpool."""
-    engine = request.app.state.engine
+    server, where a query waits for the network, it runs in the threadpool. Whatever may read
+    many rows (a wide search, a filter no index serves) says `short=False` to the functions
+    below: it runs in the threadpool everywhere, so it never holds up every other request."""
 
-    def run() -> T:
+    def run(engine: Engine) -> T:
         with engine.connect() as connection:
             return work(connection)
 
-    return await _read_path(request, run)
+    return await _read_path(request, run, short=True)
 
 
-async def read_session_now(request: Request, work: Callable[[Session], T]) -> T:
+async def read_session_now(
+    request: Request, work: Callable[[Session], T], *, short: bool = True
+) -> T:
     """`read_now` with an ORM session in a read-only transaction, for reads that use models."""
-    engine = request.app.state.engine
 
-    def run() -> T:
+    def run(engine: Engine) -> T:
         with transaction(engine, write=False) as session:
             return work(session)
 
-    return await _read_path(request, run)
+    return await _read_path(request, run, short=short)
 
 
-async def audited_read_now(request: Request, work: Callable[[Session], T]) -> T:
+async def audited_read_now(
+    request: Request, work: Callable[[Session], T], *, short: bool = True
+) -> T:
     """`read_session_now` for a read of sensitive content: the audit events `work` adds are
     handed to the group-committing writer, which has stored them before this returns."""
-    engine = request.app.state.engine
 
-    def run() -> tuple[T, AuditRows | None]:
+    def run(engine: Engine) -> tuple[T, AuditRows | None]:
         with transaction(engine, write=False) as session:
             # Audit events wait in the session for the writer; a query must not flush them.
             session.autoflush = False
             return work(session), take_pending_audit(session)
 
-    result, rows = await _read_path(request, run)
+    result, rows = await _read_path(request, run, short=short)
     if rows is not None:
         writer: Writer = request.app.state.writer
         await writer.submit(rows)
     return result
 
 
-async def _read_path(request: Request, run: Callable[[], T]) -> T:
-    if request.app.state.reads_on_event_loop:
-        return run()
-    return await anyio.to_thread.run_sync(run)
+async def _read_path(request: Request, run: Callable[[Engine], T], *, short: bool) -> T:
+    state = request.app.state
+    if short and state.reads_on_event_loop:
+        return run(state.loop_engine or state.engine)
+    return await anyio.to_thread.run_sync(run, state.engine)
 
 
 def get_read_session(request: Request) -> Iterator[Session]:

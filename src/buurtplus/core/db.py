@@ -96,7 +96,7 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
         # A file's connections are cheap: as many as the threadpool has threads (40), so no
         # request waits in the pool (readers never block each other in WAL mode). Taken last
         # in, first out: each connection keeps its own page cache (2 MB), so a few warm ones
-        # serve the event loop's reads instead of all 40 filling caches in turn (+70 MB RSS).
+        # serve instead of all 40 filling caches in turn (+70 MB RSS).
         pool: dict[str, Any] = (
             {} if in_memory else {"pool_size": 40, "max_overflow": 10, "pool_use_lifo": True}
         )
@@ -119,7 +119,29 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
     )
 
 
-def _configure_sqlite(engine: Engine, *, enforce_foreign_keys: bool) -> None:
+def make_event_loop_engine(url: str) -> Engine | None:
+    """The SQLite file's own connections for the reads the event loop makes (`read_now`), or
+    None where those reads go to a thread (a database server) or must share the one
+    in-memory database. One read runs at a time on the loop, so one connection serves; its
+    pool and busy waits are short, because while the loop waits every request waits: a read
+    that cannot start within a second or two fails alone instead."""
+    if not url.startswith("sqlite") or url in ("sqlite://", "sqlite:///:memory:"):
+        return None
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 2},
+        hide_parameters=True,
+        pool_size=1,
+        max_overflow=1,
+        pool_timeout=2,
+    )
+    _configure_sqlite(engine, enforce_foreign_keys=True, busy_timeout_ms=2000)
+    return engine
+
+
+def _configure_sqlite(
+    engine: Engine, *, enforce_foreign_keys: bool, busy_timeout_ms: int = 30_000
+) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy emit BEGIN itself, so a writer can ask for BEGIN IMMEDIATE.
@@ -127,7 +149,7 @@ def _configure_sqlite(engine: Engine, *, enforce_foreign_keys: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -104,10 +104,10 @@ class Writer:
         with self._lock:
             thread, self._thread = self._thread, None
             self._stopped = True
-        if thread is None:
-            return
-        self._queue.put(None)
-        thread.join(timeout)
+            # Under the lock: no job is handed in after the stop marker.
+            self._queue.put(None)
+        if thread is not None:
+            thread.join(timeout)
 
     def waiting(self) -> int:
         """Jobs handed in and not yet taken into a group."""
@@ -136,10 +136,11 @@ class Writer:
     def _hand_in(self, job: Job) -> "Future[Any]":
         if self._thread is None:
             self.start()  # on first use, also where no lifespan ran (a bare test client)
-        if self._stopped:
-            raise WriterStopped("the writer has stopped: the service is shutting down")
         pending = _Pending(job)
-        self._queue.put(pending)
+        with self._lock:
+            if self._stopped:
+                raise WriterStopped("the writer has stopped: the service is shutting down")
+            self._queue.put(pending)
         return pending.future
 
     def _loop(self) -> None:

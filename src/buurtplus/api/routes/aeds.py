@@ -45,6 +45,9 @@ from buurtplus.domain.aeds.vocabulary import AedStatus
 
 router = APIRouter(prefix="/aeds", tags=["aeds"])
 
+# The default search radius: at most a few latitude bands of the index, so a short read.
+WALKING_DISTANCE_M = 2000
+
 IfMatch = Annotated[
     str | None,
     Header(
@@ -155,7 +158,7 @@ async def nearby_aeds(
     limit: Annotated[int, Query(ge=1, le=50, description="Most AEDs to return")] = 5,
     radius_m: Annotated[
         float, Query(gt=0, le=20_000, allow_inf_nan=False, description="Search radius, metres")
-    ] = 2000,
+    ] = WALKING_DISTANCE_M,
     at: Annotated[Moment | None, Query(description="The moment to evaluate; default now")] = None,
     include_unavailable: Annotated[
         bool,
@@ -166,7 +169,8 @@ async def nearby_aeds(
     distance, a walking time (a lower bound) and the availability at `at`. In a cardiac arrest
     call 112 first."""
     moment = at or clock.now()
-    # In a cardiac arrest every second counts: read on the event loop (SQLite), no hand-offs.
+    # In a cardiac arrest every second counts: a search within walking distance reads on the
+    # event loop (SQLite), no hand-offs; a wider one may read thousands of rows, in a thread.
     found = await read_session_now(
         request,
         lambda session: nearby.aeds_near(
@@ -179,6 +183,7 @@ async def nearby_aeds(
             radius_m=radius_m,
             include_unavailable=include_unavailable,
         ),
+        short=radius_m <= WALKING_DISTANCE_M,
     )
     return AedNearby(
         at=moment,

@@ -161,6 +161,9 @@ async def list_signals(
         lambda session: reading.list_signals(
             session, actor=actor, filters=filters, limit=limit, cursor=cursor, clock=clock
         ),
+        # Each way of seeing reads its page in index order; a status or category filter may
+        # walk many rows of it to fill the page, so such a list reads in a thread.
+        short=not (filters.statuses or filters.category),
     )
     return SignalPage(items=[signal_read(v) for v in page.items], next_cursor=page.next_cursor)
 

@@ -4,7 +4,6 @@ import uuid
 from datetime import UTC, timedelta
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from buurtplus.api.deps import (
@@ -14,12 +13,12 @@ from buurtplus.api.deps import (
     TokenIssuerDep,
     bearer,
     get_current_actor,
+    read_session_now,
 )
 from buurtplus.api.errors import Unauthenticated, problems
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.patrols import TeamStatsRead, team_stats_read
 from buurtplus.core.actor import Actor
-from buurtplus.core.db import transaction
 from buurtplus.domain.patrols.calendar import patrols_calendar
 from buurtplus.domain.patrols.feed import actor_for_feed_token, team_schedule
 from buurtplus.domain.patrols.stats import team_figures
@@ -40,11 +39,6 @@ FeedToken = Annotated[
 ]
 
 
-def _feed_token_owner(request: Request, token: str) -> Actor | None:
-    with transaction(request.app.state.engine, write=False) as session:
-        return actor_for_feed_token(session, token=token)
-
-
 async def calendar_reader(
     request: Request,
     clock: ClockDep,
@@ -55,7 +49,9 @@ async def calendar_reader(
     """The feed token's owner, or else whoever the bearer token says."""
     if token is None:
         return await get_current_actor(request, clock, issuer, bearer_token)
-    actor = await anyio.to_thread.run_sync(_feed_token_owner, request, token)
+    actor = await read_session_now(
+        request, lambda session: actor_for_feed_token(session, token=token)
+    )
     if actor is None:
         raise Unauthenticated("The feed token is unknown or was revoked; make a new one.")
     return actor

@@ -138,9 +138,10 @@ def submit_signal(
     """Store a reported signal in `session`'s own transaction (or return the one this retry
     already stored) with advice: a patrol observation or an AED check that becomes a signal.
 
-    The API does the same in three steps on the event loop: `plan_signal` on a read session,
-    the rows to the group-committing writer (`Writer.submit`), then `PlannedSignal.stored`, or
-    `after_conflict` when a concurrent retry stored the report first."""
+    The API does the same in three steps: `plan_signal` on a read session (on the event loop
+    with SQLite, in a thread with PostgreSQL), the rows to the group-committing writer
+    (`Writer.submit`), then `PlannedSignal.stored`, or `after_conflict` when a concurrent retry
+    stored the report first."""
     planned = plan_signal(
         session,
         actor=actor,

@@ -111,12 +111,6 @@ def get_team(session: Session, *, actor: Actor, team_id: uuid.UUID) -> Team:
     return team
 
 
-def my_teams(session: Session, *, actor: Actor) -> list[Team]:
-    """The teams the actor is a member of, by name."""
-    teams = session.exec(select(Team).where(col(Team.id).in_(list(actor.team_roles)))).all()
-    return sorted(teams, key=lambda team: team.name)
-
-
 def list_teams(session: Session, *, actor: Actor, limit: int, cursor: str | None) -> Page[Team]:
     statement = select(Team)
     if not actor.is_admin:
@@ -249,10 +243,8 @@ _OWN_USER = sa.select(
     col(User.updated_at),
     col(User.version),
 ).where(col(User.id) == sa.bindparam("user_id"))
-_OWN_TEAMS = (
-    sa.select(col(Team.id), col(Team.name), col(Team.plus_mode))
-    .where(col(Team.id).in_(sa.bindparam("team_ids", expanding=True)))
-    .order_by(col(Team.name))
+_OWN_TEAMS = sa.select(col(Team.id), col(Team.name), col(Team.plus_mode)).where(
+    col(Team.id).in_(sa.bindparam("team_ids", expanding=True))
 )
 
 
@@ -268,7 +260,8 @@ def own_account(connection: Connection, *, actor: Actor) -> OwnAccount:
     teams = (
         list(connection.execute(_OWN_TEAMS, {"team_ids": team_ids}).mappings()) if team_ids else []
     )
-    return OwnAccount(user=user, teams=teams)
+    # By name, the same on every database (PostgreSQL's collation would differ from SQLite's).
+    return OwnAccount(user=user, teams=sorted(teams, key=lambda team: team["name"]))
 
 
 def load_actor(session: Session, *, user: User) -> Actor:
