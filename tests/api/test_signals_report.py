@@ -5,12 +5,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from buurtplus.core.actor import TeamRole, UserRole
+from buurtplus.core.actor import Actor, TeamRole, UserRole
 from buurtplus.core.clock import FrozenClock
+from buurtplus.core.db import transaction
+from buurtplus.domain.signals import intake
+from buurtplus.domain.signals.errors import TeamRequired
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.teams.models import Team
+from buurtplus.domain.teams.service import delete_team, load_actor
 from buurtplus.domain.users.models import User
 from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
@@ -300,3 +305,33 @@ def test_coordinators_report_too(client: TestClient, make: Factory, plus_team: T
     coordinator = make.member(plus_team, team_role=TeamRole.coordinator)
     response = client.post(SIGNALS, json=report(), headers=make.auth(coordinator))
     assert response.status_code == 201
+
+
+def test_a_report_whose_team_is_deleted_while_it_is_stored_is_refused_with_the_reason(
+    client: TestClient, make: Factory, clock: FrozenClock
+) -> None:
+    """Checked, then its team deleted before the writer stored it: the answer says the team is
+    not one the reporter belongs to (as it would have a moment earlier), not a server error."""
+    app: Any = client.app
+    team = make.team()
+    reporter = make.member(team)
+    draft = intake.SignalDraft(
+        category="suspicious_situation", description="Deurklinken", postcode="1091AB"
+    )
+    with transaction(app.state.engine) as session:
+        actor = load_actor(session, user=reporter)
+    with transaction(app.state.engine, write=False) as session:
+        planned = intake.plan_signal(
+            session, actor=actor, draft=draft, idempotency_key="k-1", clock=clock
+        )
+    assert isinstance(planned, intake.PlannedSignal)
+    admin = Actor(user_id=uuid.uuid4(), role=UserRole.admin)
+    with transaction(app.state.engine) as session:
+        delete_team(session, actor=admin, team_id=team.id, clock=clock)
+
+    with pytest.raises(IntegrityError) as stored:
+        app.state.writer.run(planned.rows)
+    with transaction(app.state.engine, write=False) as session, pytest.raises(TeamRequired):
+        intake.after_conflict(session, planned, stored.value)
+    with Session(app.state.engine) as session:
+        assert session.exec(select(func.count()).select_from(Signal)).one() == 0

@@ -194,8 +194,8 @@ class PlannedSignal:
 def after_conflict(
     session: Session, planned: PlannedSignal, conflict: IntegrityError
 ) -> Submission:
-    """Storing failed on a taken key: a concurrent retry of the same report got there first,
-    so answer with its signal (`session` must see what that retry committed)."""
+    """Storing failed on a key: most often a concurrent retry of the same report got there
+    first, so answer with its signal (`session` must see what that retry committed)."""
     earlier = _earlier_submission(
         session,
         actor=planned.actor,
@@ -204,8 +204,27 @@ def after_conflict(
         fingerprint=planned.request_hash,
     )
     if earlier is None:
+        # Not a retry: what the report refers to went away meanwhile (its team was deleted,
+        # say). Checking it again answers why, as it would have a moment earlier.
+        _team_and_category(session, actor=planned.actor, draft=planned.draft)
         raise conflict
     return _submission(session, planned.actor, earlier, replayed=True)
+
+
+def _team_and_category(
+    session: Session, *, actor: Actor, draft: SignalDraft
+) -> tuple[ReportingTeam, Category]:
+    """The report's team and category, refused when the reporter may not use them."""
+    team = _reporting_team(session, actor=actor, team_id=draft.team_id)
+    category = session.exec(_ACTIVE_CATEGORY, params={"code": draft.category}).first()
+    if category is None:
+        raise UnknownCategory(draft.category)
+    if category.requires_plus and not team.plus_mode:
+        raise PlusModeRequired(category.code)
+    if draft.buurt_code and draft.buurt_code[2:6] != team.municipality_code[2:6]:
+        # Routing goes by buurt: a code from elsewhere would send the signal astray.
+        raise BuurtOutsideTeamMunicipality(draft.buurt_code, team.municipality_code)
+    return team, category
 
 
 def plan_signal(
@@ -226,15 +245,7 @@ def plan_signal(
     if earlier is not None:
         return _submission(session, actor, earlier, replayed=True)
 
-    team = _reporting_team(session, actor=actor, team_id=draft.team_id)
-    category = session.exec(_ACTIVE_CATEGORY, params={"code": draft.category}).first()
-    if category is None:
-        raise UnknownCategory(draft.category)
-    if category.requires_plus and not team.plus_mode:
-        raise PlusModeRequired(category.code)
-    if draft.buurt_code and draft.buurt_code[2:6] != team.municipality_code[2:6]:
-        # Routing goes by buurt: a code from elsewhere would send the signal astray.
-        raise BuurtOutsideTeamMunicipality(draft.buurt_code, team.municipality_code)
+    team, category = _team_and_category(session, actor=actor, draft=draft)
     now = clock.now()
     observed_at = (draft.observed_at or now).astimezone(UTC)
     if observed_at > now + CLOCK_SKEW:
