@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench.__main__ import cli, demo_env, free_port
-from bench.delivery import Arrivals
+from bench.delivery import Arrivals, start_receiver
 from bench.report import Budget, Row, table
 
 DURATION_S = 8
@@ -173,8 +173,6 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
     partner's receiver that answers; RSS at the end. (Without a receiver every report's
     deliveries fail and are retried, and the retries take the interpreter from the paths
     measured.)"""
-    from bench.delivery import start_receiver
-
     arrivals = Arrivals()
     receiver = start_receiver(arrivals)
     with tempfile.TemporaryDirectory() as tmp:

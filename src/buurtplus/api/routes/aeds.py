@@ -1,18 +1,20 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
     Cursor,
+    IfMatch,
     Limit,
     RouterDep,
     SessionDep,
     SettingsDep,
     read_session_now,
+    send_etag,
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
@@ -48,15 +50,6 @@ router = APIRouter(prefix="/aeds", tags=["aeds"])
 # The default search radius: at most a few latitude bands of the index, so a short read.
 WALKING_DISTANCE_M = 2000
 
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='The AED\'s ETag as you read it, e.g. "3" (with the quotes); a stale one '
-        "gets 412; `*` applies to whatever version is current",
-    ),
-]
-
 
 def _fields(values: dict[str, Any]) -> dict[str, Any]:
     """API names to the registry's: `source` is stored as the source id (None: manual)."""
@@ -70,7 +63,7 @@ def _fields(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _etag(response: Response, view: AedView) -> None:
-    response.headers["ETag"] = f'"{view.aed.version}"'
+    send_etag(response, view.aed.version)
 
 
 @router.get(

@@ -22,7 +22,7 @@ from buurtplus.api.schemas.patrols import (
     ObservationRead,
     observation_read,
 )
-from buurtplus.api.schemas.signals import SignalSubmitted, signal_submitted
+from buurtplus.api.schemas.signals import SignalSubmitted, submitted_answer
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.patrols import observations, promotion
 from buurtplus.domain.patrols.observations import ObservationDraft
@@ -122,9 +122,4 @@ def promote_observation(
         clock=clock,
         router=active,
     )
-    view = submission.view
-    response.headers["ETag"] = f'"{view.signal.version}"'
-    response.headers["Location"] = f"/api/v1/signals/{view.signal.id}"
-    if submission.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return signal_submitted(submission)
+    return submitted_answer(response, submission)

@@ -3,15 +3,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
     Cursor,
+    IfMatch,
     Limit,
     SessionDep,
+    send_etag,
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
@@ -35,18 +37,9 @@ from buurtplus.domain.patrols.workflow import PatrolAction, PatrolStatus
 
 router = APIRouter(tags=["patrols"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='The patrol\'s ETag as you read it, e.g. "3" (with the quotes); a stale one '
-        "gets 412; `*` applies to whatever version is current",
-    ),
-]
-
 
 def _answer(response: Response, view: PatrolView) -> PatrolRead:
-    response.headers["ETag"] = f'"{view.patrol.version}"'
+    send_etag(response, view.patrol.version)
     return patrol_read(view)
 
 

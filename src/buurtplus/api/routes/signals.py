@@ -32,7 +32,7 @@ from buurtplus.api.schemas.signals import (
     event_read,
     signal_etag,
     signal_read,
-    signal_submitted,
+    submitted_answer,
 )
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.signals import intake, reading
@@ -119,11 +119,7 @@ async def report_signal(
             )
         else:
             submission = planned.stored()
-    response.headers["ETag"] = signal_etag(submission.view)
-    response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
-    if submission.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return signal_submitted(submission)
+    return submitted_answer(response, submission)
 
 
 @router.get(

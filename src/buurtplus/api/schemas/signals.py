@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from fastapi import Header
+from fastapi import Header, Response
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -323,6 +323,15 @@ def event_read(view: SignalReading, event: SignalEvent, actor: Actor) -> SignalE
         actor_id=event.actor_id if detail else None,
         note=event.note if detail else None,
     )
+
+
+def submitted_answer(response: Response, submission: Submission) -> SignalSubmitted:
+    """The answer to a report (the API's or a promoted observation's), with its headers."""
+    response.headers["ETag"] = signal_etag(submission.view)
+    response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
+    if submission.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return signal_submitted(submission)
 
 
 def signal_etag(view: SignalReading) -> str:
