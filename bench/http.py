@@ -247,8 +247,10 @@ def settle(arrivals: "Arrivals", quiet_s: float = 1.0, at_most_s: float = 120.0)
 def load_signals(database_url: str, count: int) -> None:
     """`count` signals stored over the past year, copies of the demo's first report with ids,
     times and descriptions of their own (inserted directly: intake at this volume would take
-    longer than the whole benchmark may)."""
-    from datetime import timedelta
+    longer than the whole benchmark may). Like a real year's reports they were handled and
+    closed half a day later, within the retention period: left open past their acknowledgement
+    deadline, all of them would be escalated by the worker while the paths are measured."""
+    from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import insert, select
 
@@ -265,8 +267,8 @@ def load_signals(database_url: str, count: int) -> None:
                 .mappings()
                 .one()
             )
-            start = template["created_at"] - timedelta(days=365)
-            step = timedelta(days=365) / count
+            start = datetime.now(UTC) - timedelta(days=364)
+            step = timedelta(days=363) / count
             for first in range(0, count, 5_000):
                 connection.execute(
                     insert(signals),
@@ -280,7 +282,12 @@ def load_signals(database_url: str, count: int) -> None:
                             "request_hash": f"{n:064x}",
                             "observed_at": start + n * step,
                             "created_at": start + n * step,
-                            "updated_at": start + n * step,
+                            "updated_at": start + n * step + timedelta(hours=12),
+                            "status": "closed",
+                            "outcome": "handled",
+                            "closed_at": start + n * step + timedelta(hours=12),
+                            "ack_deadline": None,
+                            "escalated_at": None,
                         }
                         for n in range(first, min(first + 5_000, count))
                     ],

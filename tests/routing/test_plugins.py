@@ -146,11 +146,34 @@ FAILING = """
 """
 
 
+# Its query fails in the database: on PostgreSQL that aborts the transaction it ran in.
+FAILING_QUERY = """
+    from sqlalchemy import text
+
+    class FailingQuery:
+        @classmethod
+        def from_settings(cls, settings):
+            return cls()
+
+        def decide(self, session, facts, *, exclude):
+            session.execute(text("SELECT routes FROM a_table_that_is_not_there"))
+
+        def explain(self, session, facts):
+            return []
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [("failing", FAILING), ("failing_query", FAILING_QUERY)],
+    ids=["raises", "query-fails"],
+)
 def test_a_failing_router_never_loses_a_report(
-    plugin_path: Path, clean_database: str, clock: FrozenClock
+    plugin_path: Path, clean_database: str, clock: FrozenClock, name: str, source: str
 ) -> None:
-    install_plugin(plugin_path, "failing", "bp_plugin:Failing", FAILING)
-    app = create_app(make_settings(clean_database, router="failing"), clock=clock)
+    cls = "Failing" if name == "failing" else "FailingQuery"
+    install_plugin(plugin_path, name, f"bp_plugin:{cls}", source)
+    app = create_app(make_settings(clean_database, router=name), clock=clock)
     make = Factory(app)
     reporter = make.member(make.team(plus_mode=True))
 

@@ -105,6 +105,7 @@ async def report_signal(
             idempotency_key=idempotency_key,
             clock=clock,
             router=active,
+            session_ends_here=True,
         ),
     )
     if isinstance(planned, intake.Submission):

@@ -8,15 +8,44 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from shapely import prepared
 from shapely.geometry import Point, shape
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from buurtplus.core.actor import Actor, TeamRole
-from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.teams.models import Team
+
+
+class AedPlace(Protocol):
+    """What deciding who reads an AED needs: where it is, who may see it, who maintains it
+    (an `Aed`, or a row of those columns)."""
+
+    @property
+    def latitude(self) -> float: ...
+    @property
+    def longitude(self) -> float: ...
+    @property
+    def buurt_code(self) -> str | None: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def maintainer_partner_id(self) -> uuid.UUID | None: ...
+
+
+class TeamPlace(Protocol):
+    """A team's area fields (a `Team`, or a row of those columns)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def area(self) -> dict[str, Any] | None: ...
+    @property
+    def municipality_code(self) -> str: ...
+    @property
+    def buurt_codes(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +66,7 @@ class TeamArea:
             return buurt_code is not None and buurt_code[2:6] == self.municipality_digits
         return False
 
-    def holds_aed(self, aed: Aed) -> bool:
+    def holds_aed(self, aed: AedPlace) -> bool:
         return self.holds(latitude=aed.latitude, longitude=aed.longitude, buurt_code=aed.buurt_code)
 
 
@@ -49,7 +78,7 @@ def _prepared(geometry_json: str) -> tuple[Any, tuple[float, float, float, float
     return prepared.prep(geometry), tuple(geometry.bounds)
 
 
-def team_area(team: Team) -> TeamArea:
+def team_area(team: TeamPlace) -> TeamArea:
     polygon = bounds = None
     if team.area:
         import json
@@ -64,12 +93,20 @@ def team_area(team: Team) -> TeamArea:
     )
 
 
+_TEAM_PLACES = (
+    select(col(Team.id), col(Team.area), col(Team.municipality_code), col(Team.buurt_codes))
+    .where(col(Team.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Team.id))
+)
+
+
 def team_areas(session: Session, team_ids: Iterable[uuid.UUID]) -> list[TeamArea]:
     ids = list(team_ids)
     if not ids:
         return []
-    teams = session.exec(select(Team).where(col(Team.id).in_(ids)).order_by(col(Team.id)))
-    return [team_area(team) for team in teams]
+    # Four columns, no models: every AED read starts here.
+    rows = session.connection().execute(_TEAM_PLACES, {"ids": ids})
+    return [team_area(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -80,7 +117,7 @@ class Reach:
     managed: Sequence[TeamArea]
     member_of: Sequence[TeamArea]
 
-    def manages(self, aed: Aed) -> bool:
+    def manages(self, aed: AedPlace) -> bool:
         return self.actor.is_admin or any(area.holds_aed(aed) for area in self.managed)
 
     def manages_place(self, *, latitude: float, longitude: float, buurt_code: str | None) -> bool:
@@ -89,15 +126,15 @@ class Reach:
             for area in self.managed
         )
 
-    def in_team_area(self, aed: Aed) -> bool:
+    def in_team_area(self, aed: AedPlace) -> bool:
         return any(area.holds_aed(aed) for area in self.member_of)
 
-    def maintains(self, aed: Aed) -> bool:
+    def maintains(self, aed: AedPlace) -> bool:
         return (
             self.actor.partner_id is not None and aed.maintainer_partner_id == self.actor.partner_id
         )
 
-    def reads(self, aed: Aed) -> bool:
+    def reads(self, aed: AedPlace) -> bool:
         """Public AEDs for everyone signed in; `responders` AEDs for the members of a team
         whose area holds it, the partner that maintains it, and admins."""
         return (
@@ -107,7 +144,7 @@ class Reach:
             or self.in_team_area(aed)
         )
 
-    def sees_contact(self, aed: Aed) -> bool:
+    def sees_contact(self, aed: AedPlace) -> bool:
         """The operator's contact person is for those who look after the AED."""
         return self.manages(aed) or self.maintains(aed)
 

@@ -6,17 +6,24 @@ for): each query is an index range scan, never a full scan. SQLite's plan reads
 `SEARCH aeds USING INDEX ix_aeds_latitude_longitude (latitude>? AND latitude<?)`; PostgreSQL
 does an index or bitmap index scan on the same index (tests/api/test_aeds_nearby.py checks
 both). Distances are geodesic (Vincenty on WGS84).
+
+A search reads a few columns per AED in the box (where it is, who may see it, whether it can be
+used) and loads whole AEDs only for the few it answers with: in a cardiac arrest it is asked
+many times a minute, and most AEDs in a box are too far or not the nearest.
 """
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy import Executable, bindparam
 from sqlmodel import Session, col, select
 
 from buurtplus.core.actor import Actor
 from buurtplus.domain.aeds.areas import reach_of
-from buurtplus.domain.aeds.availability import Availability
+from buurtplus.domain.aeds.availability import Availability, availability_at
 from buurtplus.domain.aeds.geodesy import bounding_box, distance_m
 from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.aeds.service import AedView, view_of
@@ -37,15 +44,31 @@ class NearbyAed:
         return math.ceil(self.distance_m / WALKING_SPEED_M_PER_S)
 
 
-def _usable(found: NearbyAed, include_unavailable: bool) -> bool:
-    aed = found.view.aed
-    if include_unavailable:
-        return True
-    return (
-        aed.status == AedStatus.active
-        and aed.ready
-        and found.view.availability.state != Availability.closed
+def _box(*, usable_only: bool) -> Executable:
+    """The AEDs in a bounding box that are not retired, as the columns a search decides on;
+    with `usable_only`, active and ready ones only. Built once: the search runs it often."""
+    statement = sa.select(
+        col(Aed.id),
+        col(Aed.latitude),
+        col(Aed.longitude),
+        col(Aed.buurt_code),
+        col(Aed.visibility),
+        col(Aed.maintainer_partner_id),
+        col(Aed.opening_hours),
+        col(Aed.status),
+        col(Aed.ready),
+    ).where(
+        col(Aed.latitude).between(bindparam("min_lat"), bindparam("max_lat")),
+        col(Aed.longitude).between(bindparam("min_lon"), bindparam("max_lon")),
+        col(Aed.retired_at).is_(None),
     )
+    if usable_only:
+        statement = statement.where(col(Aed.status) == AedStatus.active, col(Aed.ready).is_(True))
+    return statement
+
+
+_BOX = {True: _box(usable_only=True), False: _box(usable_only=False)}
+_BY_IDS = select(Aed).where(col(Aed.id).in_(bindparam("ids", expanding=True)))
 
 
 def aeds_near(
@@ -62,34 +85,31 @@ def aeds_near(
     """Up to `limit` AEDs within `radius_m`, nearest first. By default only those that are
     active, ready and not closed at `at` (open, or uncertain: open only with a comment)."""
     reach = reach_of(session, actor)
+    connection = session.connection()
+    box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
-    seen: dict[object, NearbyAed] = {}
+    # Each AED read once: its distance, or None when it is not one to answer with.
+    distances: dict[uuid.UUID, float | None] = {}
     while True:
         min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, searched)
-        statement = select(Aed).where(
-            col(Aed.latitude).between(min_lat, max_lat),
-            col(Aed.longitude).between(min_lon, max_lon),
-            col(Aed.retired_at).is_(None),
-        )
-        if not include_unavailable:
-            statement = statement.where(
-                col(Aed.status) == AedStatus.active, col(Aed.ready).is_(True)
-            )
-        for aed in session.exec(statement):
-            if aed.id in seen or not reach.reads(aed):
+        bounds = {"min_lat": min_lat, "max_lat": max_lat, "min_lon": min_lon, "max_lon": max_lon}
+        for row in connection.execute(box, bounds):
+            if row.id in distances:
                 continue
-            distance = distance_m(latitude, longitude, aed.latitude, aed.longitude)
-            if distance <= radius_m:
-                seen[aed.id] = NearbyAed(view_of(reach, aed, at), distance)
+            distance = distance_m(latitude, longitude, row.latitude, row.longitude)
+            usable = distance <= radius_m and reach.reads(row)
+            if usable and not include_unavailable:
+                closed = availability_at(row.opening_hours, at).state == Availability.closed
+                usable = not closed
+            distances[row.id] = distance if usable else None
         # Everything within `searched` metres is in; enough of those means we are done.
         within = sorted(
-            (
-                f
-                for f in seen.values()
-                if f.distance_m <= searched and _usable(f, include_unavailable)
-            ),
-            key=lambda f: (f.distance_m, str(f.view.aed.id)),
-        )
+            (d, str(i)) for i, d in distances.items() if d is not None and d <= searched
+        )[:limit]
         if len(within) >= limit or searched >= radius_m:
-            return within[:limit]
+            break
         searched = min(searched * 2, radius_m)
+    chosen = {uuid.UUID(aed_id): d for d, aed_id in within}
+    aeds: list[Aed] = list(session.exec(_BY_IDS, params={"ids": list(chosen)})) if chosen else []
+    found = [NearbyAed(view_of(reach, aed, at), chosen[aed.id]) for aed in aeds]
+    return sorted(found, key=lambda f: (f.distance_m, str(f.view.aed.id)))

@@ -235,9 +235,12 @@ def plan_signal(
     idempotency_key: str | None,
     clock: Clock,
     router: Router | None = None,
+    session_ends_here: bool = False,
 ) -> "Submission | PlannedSignal":
     """Check and route a report on `session`, which only reads: the rows to store, or the
-    earlier answer when this is a retry of a report already stored."""
+    earlier answer when this is a retry of a report already stored. `session_ends_here`: the
+    caller reads and writes nothing more on `session` (the API's read session), so the router
+    needs no savepoint to keep it usable."""
     request_hash = draft.fingerprint()
     earlier = _earlier_submission(
         session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
@@ -271,6 +274,9 @@ def plan_signal(
         request_hash=request_hash,
         created_at=now,
         updated_at=now,
+        # Given, not left to its default: pydantic inspects a default factory's signature on
+        # every call, which took more than building the rest of the signal.
+        declined_partner_ids=[],
     )
     rows = IntakeRows(signal_id=signal.id)
     rows.history.append(
@@ -298,7 +304,13 @@ def plan_signal(
     if router is not None:
         # Routed in the same write as the report: it is never stored unrouted.
         decision = decide_new_signal(
-            session, signal, category, router=router, at=now, municipality=team.municipality_code
+            session,
+            signal,
+            category,
+            router=router,
+            at=now,
+            municipality=team.municipality_code,
+            reads_after=not session_ends_here,
         )
         action = apply_decision(signal, decision, action=SignalAction.route, now=now)
         signal.version = 2

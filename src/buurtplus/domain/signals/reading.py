@@ -216,10 +216,14 @@ def _ways_of_seeing(actor: Actor) -> list[sa.ColumnElement[bool]]:
     return ways
 
 
+# Every page asks it; built once, since building a statement costs more than running it.
+_CATEGORIES = select(Category).where(col(Category.id).in_(sa.bindparam("ids", expanding=True)))
+
+
 def _categories(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Category]:
     if not ids:
         return {}
-    return {c.id: c for c in session.exec(select(Category).where(col(Category.id).in_(ids)))}
+    return {c.id: c for c in session.exec(_CATEGORIES, params={"ids": list(ids)})}
 
 
 def signal_history(
