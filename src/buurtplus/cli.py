@@ -29,7 +29,7 @@ def openapi_document() -> str:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from buurtplus.main import create_app
+    from buurtplus.main import create_app, settle_long_lived_objects
     from buurtplus.observability import configure_logging
 
     try:
@@ -68,7 +68,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # delivery worker, unless BUURTPLUS_WORKER=off); they share the listening socket.
         uvicorn.run("buurtplus.main:create_served_app", factory=True, workers=workers, **options)
     else:
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        settle_long_lived_objects()
+        uvicorn.run(app, **options)
     return 0
 
 
