@@ -118,6 +118,26 @@ def availability(client: TestClient, headers: dict[str, str], at: str) -> dict[s
 SHOP = "Mo-Sa 08:00-20:00; Su off; PH off"
 DAILY = "Mo-Su 08:00-20:00"
 
+def test_a_closed_aed_nearer_by_gives_its_place_to_an_open_one(
+    client: TestClient, make: Factory, world: World
+) -> None:
+    """Asked for the one nearest usable AED, the answer skips nearer ones that are closed
+    at that moment, however many there are."""
+    for aed_id in (world.public_aed.id, world.responders_aed.id):
+        client.delete(f"{AEDS}/{aed_id}", headers=make.auth(world.admin))
+    for metres in (5, 80, 120):
+        lat, lon = offset(90, metres)
+        make.aed(latitude=lat, longitude=lon, opening_hours="Mo-Fr 18:00-20:00")
+    lat, lon = offset(270, 400)
+    open_one = make.aed(latitude=lat, longitude=lon)
+    params = {"lat": ORIGIN[0], "lon": ORIGIN[1], "limit": 1, "at": "2026-03-02T10:00:00+01:00"}
+    items = client.get(NEARBY, headers=make.auth(world.member_b), params=params).json()["items"]
+    assert [(i["aed"]["id"], i["availability"]["state"]) for i in items] == [
+        (str(open_one.id), "open")
+    ]
+    assert 399 < items[0]["distance_m"] < 401
+
+
 
 @pytest.mark.parametrize(
     ("hours", "at", "state", "next_change"),

@@ -88,24 +88,38 @@ def aeds_near(
     connection = session.connection()
     box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
-    # Each AED read once: its distance, or None when it is not one to answer with.
-    distances: dict[uuid.UUID, float | None] = {}
+    # Each AED read once: (distance, id, opening hours) of those the actor may read within
+    # the radius. Whether one is closed at `at` is asked only of the nearest, in order, until
+    # enough are open: the rest are never answered with.
+    candidates: dict[uuid.UUID, tuple[float, str, str | None]] = {}
+    read: set[uuid.UUID] = set()
+    closed: dict[uuid.UUID, bool] = {}
+
+    def is_closed(aed_id: uuid.UUID, opening_hours: str | None) -> bool:
+        if include_unavailable:
+            return False
+        if aed_id not in closed:
+            state = availability_at(opening_hours, at).state
+            closed[aed_id] = state == Availability.closed
+        return closed[aed_id]
+
     while True:
         min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, searched)
         bounds = {"min_lat": min_lat, "max_lat": max_lat, "min_lon": min_lon, "max_lon": max_lon}
         for row in connection.execute(box, bounds):
-            if row.id in distances:
+            if row.id in read:
                 continue
+            read.add(row.id)
             distance = distance_m(latitude, longitude, row.latitude, row.longitude)
-            usable = distance <= radius_m and reach.reads(row)
-            if usable and not include_unavailable:
-                closed = availability_at(row.opening_hours, at).state == Availability.closed
-                usable = not closed
-            distances[row.id] = distance if usable else None
+            if distance <= radius_m and reach.reads(row):
+                candidates[row.id] = (distance, str(row.id), row.opening_hours)
         # Everything within `searched` metres is in; enough of those means we are done.
-        within = sorted(
-            (d, str(i)) for i, d in distances.items() if d is not None and d <= searched
-        )[:limit]
+        within: list[tuple[float, str]] = []
+        for distance, aed_id, opening_hours in sorted(candidates.values()):
+            if distance > searched or len(within) == limit:
+                break
+            if not is_closed(uuid.UUID(aed_id), opening_hours):
+                within.append((distance, aed_id))
         if len(within) >= limit or searched >= radius_m:
             break
         searched = min(searched * 2, radius_m)
