@@ -118,6 +118,7 @@ def availability(client: TestClient, headers: dict[str, str], at: str) -> dict[s
 SHOP = "Mo-Sa 08:00-20:00; Su off; PH off"
 DAILY = "Mo-Su 08:00-20:00"
 
+
 def test_a_closed_aed_nearer_by_gives_its_place_to_an_open_one(
     client: TestClient, make: Factory, world: World
 ) -> None:
@@ -136,7 +137,6 @@ def test_a_closed_aed_nearer_by_gives_its_place_to_an_open_one(
         (str(open_one.id), "open")
     ]
     assert 399 < items[0]["distance_m"] < 401
-
 
 
 @pytest.mark.parametrize(
