@@ -83,6 +83,29 @@ def test_admin_adds_changes_and_retires_a_category(client: TestClient, make: Fac
     assert "fireworks" in {c["code"] for c in everything.json()["items"]}
 
 
+def test_reports_and_pages_see_a_category_as_it_is_now(client: TestClient, make: Factory) -> None:
+    """A change to a category shows in the next answer, and one switched off takes no more
+    reports, though every report and page reads categories through a kept copy."""
+    admin = make.auth(make.user(UserRole.admin))
+    reporter = make.auth(make.member(make.team()))
+    url = f"{CATEGORIES}/fireworks"
+    client.post(CATEGORIES, json=NEW, headers=admin)
+    report = {"category": "fireworks", "description": "Knallen", "buurt_code": "BU0363AA01"}
+
+    first = client.post("/api/v1/signals", json=report, headers=reporter)
+    client.patch(url, json={"label_en": "Fireworks"}, headers=if_match(client, url, admin))
+    second = client.post("/api/v1/signals", json=report, headers=reporter)
+    page = client.get("/api/v1/signals", headers=reporter).json()["items"]
+    client.patch(url, json={"active": False}, headers=if_match(client, url, admin))
+    third = client.post("/api/v1/signals", json=report, headers=reporter)
+
+    assert first.json()["category"]["label_en"] == "Fireworks nuisance"
+    assert second.json()["category"]["label_en"] == "Fireworks"
+    assert {s["category"]["label_en"] for s in page} == {"Fireworks"}
+    assert third.status_code == 422
+    assert third.json()["type"].endswith(":unknown-category")
+
+
 def test_duplicate_code_conflicts(client: TestClient, make: Factory) -> None:
     admin = make.auth(make.user(UserRole.admin))
     response = client.post(CATEGORIES, json={**NEW, "code": "loneliness"}, headers=admin)

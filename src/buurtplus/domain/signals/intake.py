@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from buurtplus.core.actor import Actor, UserRole
 from buurtplus.core.audit.actions import AuditAction
@@ -18,6 +18,7 @@ from buurtplus.core.clock import Clock
 from buurtplus.core.idempotency import fingerprint
 from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
 from buurtplus.domain.categories.models import Category
+from buurtplus.domain.categories.snapshots import active_category, categories_by_id
 from buurtplus.domain.routing.router import Router
 from buurtplus.domain.signals.advice import Advice, advice_for
 from buurtplus.domain.signals.dispatch import apply_decision, decide_new_signal
@@ -216,7 +217,7 @@ def _team_and_category(
 ) -> tuple[ReportingTeam, Category]:
     """The report's team and category, refused when the reporter may not use them."""
     team = _reporting_team(session, actor=actor, team_id=draft.team_id)
-    category = session.exec(_ACTIVE_CATEGORY, params={"code": draft.category}).first()
+    category = active_category(session, draft.category)
     if category is None:
         raise UnknownCategory(draft.category)
     if category.requires_plus and not team.plus_mode:
@@ -395,9 +396,6 @@ _STORED_KEY = sa.select(col(IdempotencyKey.request_hash), col(IdempotencyKey.sig
     col(IdempotencyKey.user_id) == sa.bindparam("user_id"),
     col(IdempotencyKey.key) == sa.bindparam("key"),
 )
-_ACTIVE_CATEGORY = select(Category).where(
-    col(Category.code) == sa.bindparam("code"), col(Category.active).is_(True)
-)
 
 
 def _earlier_submission(
@@ -423,8 +421,7 @@ def _earlier_submission(
 
 
 def _submission(session: Session, actor: Actor, signal: Signal, *, replayed: bool) -> Submission:
-    category = session.get(Category, signal.category_id)
-    assert category is not None
+    category = categories_by_id(session, [signal.category_id])[signal.category_id]
     view = SignalView(signal, category, DetailLevel.full, allowed_actions(actor, signal))
     advice = advice_for(category, urgency=signal.urgency, emergency_called=signal.emergency_called)
     return Submission(view=view, advice=advice, replayed=replayed)

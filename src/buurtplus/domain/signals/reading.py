@@ -14,6 +14,7 @@ from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.pagination import Page, after_cursor, page_of, paginate
 from buurtplus.domain.categories.models import Category, Sensitivity
+from buurtplus.domain.categories.snapshots import categories_by_id
 from buurtplus.domain.signals.errors import (
     SignalNotFound,
 )
@@ -182,7 +183,7 @@ def list_signals(
         .limit(limit + 1)
     ).all()
     page = page_of(list(rows), limit=limit, key=lambda s: (s.created_at, s.id))
-    categories = _categories(session, {s.category_id for s in page.items})
+    categories = categories_by_id(session, {s.category_id for s in page.items})
     views = [_view(session, actor, s, categories[s.category_id], clock) for s in page.items]
     return Page(items=[v for v in views if v is not None], next_cursor=page.next_cursor)
 
@@ -214,16 +215,6 @@ def _ways_of_seeing(actor: Actor) -> list[sa.ColumnElement[bool]]:
     if actor.partner_id is not None:
         ways.append(col(Signal.partner_id) == actor.partner_id)
     return ways
-
-
-# Every page asks it; built once, since building a statement costs more than running it.
-_CATEGORIES = select(Category).where(col(Category.id).in_(sa.bindparam("ids", expanding=True)))
-
-
-def _categories(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Category]:
-    if not ids:
-        return {}
-    return {c.id: c for c in session.exec(_CATEGORIES, params={"ids": list(ids)})}
 
 
 def signal_history(

@@ -1,0 +1,57 @@
+"""Categories for the hot paths (every report, every page of signals), read as plain rows.
+
+A category's row is read on every use, so an admin's change, or switching a category off, is
+seen by the next report in every process; the `Category` built from a row is kept, keyed by
+the whole row, so the same row is never built twice (building a model cost more than reading
+it). What these return is shared: read it, never change it (the service loads its own to
+change).
+"""
+
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from buurtplus.domain.categories.models import Category
+
+_CATEGORIES = Category.__table__  # type: ignore[attr-defined]
+_ACTIVE_BY_CODE = sa.select(_CATEGORIES).where(
+    col(Category.code) == sa.bindparam("code"), col(Category.active).is_(True)
+)
+_BY_IDS = sa.select(_CATEGORIES).where(col(Category.id).in_(sa.bindparam("ids", expanding=True)))
+# A few dozen categories, a few versions each; a bound, should edits pile up over years.
+_MOST = 1024
+
+_built: dict[tuple[Any, ...], Category] = {}
+_lock = threading.Lock()
+
+
+def active_category(session: Session, code: str) -> Category | None:
+    """The active category with this code, as it is now; None when there is none."""
+    row = session.connection().execute(_ACTIVE_BY_CODE, {"code": code}).first()
+    return None if row is None else _built_from(row)
+
+
+def categories_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Category]:
+    """The categories with these ids, as they are now (switched off ones too)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = session.connection().execute(_BY_IDS, {"ids": wanted}).all()
+    return {row.id: _built_from(row) for row in rows}
+
+
+def _built_from(row: sa.Row[Any]) -> Category:
+    key = tuple(row)
+    found = _built.get(key)
+    if found is None:
+        # Built outside any session: the caller's identity map is left as it was.
+        found = Category(**row._mapping)
+        with _lock:
+            if len(_built) >= _MOST:
+                _built.clear()
+            _built[key] = found
+    return found
