@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from fastapi import Header, Response
 from pydantic import (
@@ -262,54 +262,58 @@ class ReportedSignalExport(SignalRead):
 
 
 def signal_read(view: SignalReading) -> SignalRead:
+    return SignalRead(**_signal_fields(view))
+
+
+def signal_submitted(submission: Submission) -> SignalSubmitted:
+    advice = submission.advice
+    return SignalSubmitted(
+        **_signal_fields(submission.view),
+        advice=Advice(call_112=advice.call_112, nl=advice.nl, en=advice.en),
+    )
+
+
+def _signal_fields(view: SignalReading) -> dict[str, Any]:
     s, c = view.signal, view.category
     location = (
         Location(latitude=s.latitude, longitude=s.longitude)
         if view.full and s.latitude is not None and s.longitude is not None
         else None
     )
-    return SignalRead(
-        id=s.id,
-        team_id=s.team_id,
-        category=CategoryRef(
+    return {
+        "id": s.id,
+        "team_id": s.team_id,
+        "category": CategoryRef(
             code=c.code,
             label_nl=c.label_nl,
             label_en=c.label_en,
             group=c.group,
             sensitivity=c.sensitivity,
         ),
-        detail_level=view.level,
-        status=s.status,
-        outcome=s.outcome,
-        buurt_code=s.buurt_code,
-        observed_at=s.observed_at,
-        created_at=s.created_at,
-        updated_at=s.updated_at,
-        closed_at=s.closed_at,
-        allowed_transitions=view.actions,
-        version=s.version,
-        urgency=view.personal(Urgency(s.urgency)),
-        emergency_called=view.personal(s.emergency_called),
-        reporter_id=view.personal(s.reporter_id),
-        description=view.personal(s.description),
-        location=location,
-        address=view.personal(s.address),
-        postcode=view.personal(s.postcode),
-        purged=s.purged_at is not None,
-        partner_id=view.personal(s.partner_id),
-        ack_deadline=view.personal(s.ack_deadline),
-        routing_explanation=view.personal(s.routing_explanation),
-        patrol_id=s.patrol_id,
-        observation_id=s.observation_id,
-    )
-
-
-def signal_submitted(submission: Submission) -> SignalSubmitted:
-    advice = submission.advice
-    return SignalSubmitted(
-        **signal_read(submission.view).model_dump(),
-        advice=Advice(call_112=advice.call_112, nl=advice.nl, en=advice.en),
-    )
+        "detail_level": view.level,
+        "status": s.status,
+        "outcome": s.outcome,
+        "buurt_code": s.buurt_code,
+        "observed_at": s.observed_at,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+        "closed_at": s.closed_at,
+        "allowed_transitions": view.actions,
+        "version": s.version,
+        "urgency": view.personal(Urgency(s.urgency)),
+        "emergency_called": view.personal(s.emergency_called),
+        "reporter_id": view.personal(s.reporter_id),
+        "description": view.personal(s.description),
+        "location": location,
+        "address": view.personal(s.address),
+        "postcode": view.personal(s.postcode),
+        "purged": s.purged_at is not None,
+        "partner_id": view.personal(s.partner_id),
+        "ack_deadline": view.personal(s.ack_deadline),
+        "routing_explanation": view.personal(s.routing_explanation),
+        "patrol_id": s.patrol_id,
+        "observation_id": s.observation_id,
+    }
 
 
 def event_read(view: SignalReading, event: SignalEvent, actor: Actor) -> SignalEventRead:
