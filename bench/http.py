@@ -182,6 +182,8 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
             url,
             BUURTPLUS_DEMO_RECEIVER_URL=f"http://127.0.0.1:{receiver.server_address[1]}/hooks",
             BUURTPLUS_WEBHOOK_ALLOW_NETWORKS="127.0.0.0/8",
+            # As `make run` logs: a JSON line per request (to the server log file here).
+            BUURTPLUS_LOG_LEVEL="INFO",
         )
         cli("db", "upgrade", env=env)
         cli("demo", "seed", env=env)

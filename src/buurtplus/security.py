@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -87,22 +88,9 @@ class TokenIssuer:
         return str(jwt.encode(claims, self.secret, algorithm=ALGORITHM))
 
     def verify(self, token: str, *, now: datetime) -> TokenClaims:
-        try:
-            claims = jwt.decode(
-                token,
-                self.secret,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                # Expiry is checked below against the application clock, not the wall clock.
-                options={"verify_exp": False, "verify_nbf": False},
-            )
-            subject = uuid.UUID(str(claims["sub"]))
-            token_version = _integer_claim(claims, "tv")
-            kind = str(claims.get("knd", "user"))
-            expires = _integer_claim(claims, "exp")
-        except (JWTError, KeyError, ValueError, TypeError) as exc:
-            raise InvalidToken(str(exc)) from exc
+        subject, token_version, kind, expires = _verified(
+            token, self.secret, self.audience, self.issuer
+        )
         if expires <= now.timestamp():
             raise InvalidToken("token expired")
         # A signed claim can still be any number: only a time a datetime can hold is read.
@@ -112,3 +100,30 @@ class TokenIssuer:
         return TokenClaims(
             subject=subject, token_version=token_version, expires_at=expires_at, kind=kind
         )
+
+
+# Every request shows its token again, and checking a signature and its claims cost more than
+# the account's query: a token that checked out is remembered (its expiry is still compared
+# with the clock on every request, and revocation is the account's token version, read every
+# time). One that fails is checked in full each time it is shown: exceptions are not kept.
+@lru_cache(maxsize=4096)
+def _verified(
+    token: str, secret: str, audience: str, issuer: str
+) -> tuple[uuid.UUID, int, str, int]:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            # Expiry is checked by the caller against the application clock.
+            options={"verify_exp": False, "verify_nbf": False},
+        )
+        subject = uuid.UUID(str(claims["sub"]))
+        token_version = _integer_claim(claims, "tv")
+        kind = str(claims.get("knd", "user"))
+        expires = _integer_claim(claims, "exp")
+    except (JWTError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc
+    return subject, token_version, kind, expires
