@@ -116,7 +116,23 @@ _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)  # type: ignore[attr-defined
 _HELD = select(_D.c.leased_by, _D.c.status, _D.c.attempt_count).where(
     _D.c.id == bindparam("delivery")
 )
+_HELD_LOCKED = _HELD.with_for_update()
 _ENDPOINT_STATE = select(_EP.c.failing_since).where(_EP.c.id == bindparam("endpoint"))
+# Every attempt ends its lease and sets the judged state: one statement for every outcome.
+_RECORD = (
+    update(_D)
+    .where(_D.c.id == bindparam("delivery"))
+    .values(
+        status=bindparam("status"),
+        delivered_at=bindparam("delivered_at"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        attempt_count=bindparam("attempt_count"),
+        last_status_code=bindparam("last_status_code"),
+        last_error=bindparam("last_error"),
+        leased_by=None,
+        lease_until=None,
+    )
+)
 
 
 def claim_due_deliveries(
@@ -173,7 +189,7 @@ def record_attempt(
     )
     postgres = session.get_bind().dialect.name == "postgresql"
     held = session.execute(
-        _HELD.with_for_update() if postgres else _HELD, {"delivery": claim.delivery_id}
+        _HELD_LOCKED if postgres else _HELD, {"delivery": claim.delivery_id}
     ).first()
     if held is None or held.leased_by != claim.lease or held.status != DeliveryStatus.pending:
         # Our lease ran out and another worker has it now: its outcome is the one that counts.
@@ -185,10 +201,12 @@ def record_attempt(
     # attempt made workers deadlock on PostgreSQL when their batches met the same endpoints
     # in another order.
     failing_since = session.execute(_ENDPOINT_STATE, {"endpoint": claim.endpoint_id}).scalar_one()
+    # A held delivery is pending and not delivered: a retry keeps both.
     change: dict[str, object] = {
+        "delivery": claim.delivery_id,
+        "status": DeliveryStatus.pending,
+        "delivered_at": None,
         "attempt_count": attempts,
-        "leased_by": None,
-        "lease_until": None,
         "last_status_code": result.status_code,
         "last_error": result.error,
     }
@@ -222,7 +240,7 @@ def record_attempt(
         else:
             change["next_attempt_at"] = now + verdict.retry_in
             outcome = "retry"
-    session.execute(update(_D).where(_D.c.id == claim.delivery_id).values(**change))
+    session.execute(_RECORD, change)
     session.flush()
     return outcome
 
