@@ -174,7 +174,8 @@ def list_signals(
     ]
     # A signal seen two ways (a coordinator's own report) is one candidate: `IN` takes it once.
     candidates = sa.union_all(*(sa.select(page.c.id) for page in pages)) if len(pages) > 1 else None
-    rows = session.execute(
+    # On the session's connection: a Core select through the session takes the ORM's path.
+    rows = session.connection().execute(
         sa.select(*_RECORD)
         .where(
             col(Signal.id).in_(candidates if candidates is not None else sa.select(pages[0].c.id))
