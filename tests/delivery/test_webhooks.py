@@ -337,6 +337,32 @@ def test_a_redelivery_sends_the_same_message_again(
     assert first.body == second.body
 
 
+def test_a_redelivery_that_fails_keeps_the_time_it_was_first_delivered(
+    client: TestClient,
+    make: Factory,
+    reporter: User,
+    partner: Partner,
+    partner_person: User,
+    receiver: Receiver,
+    worker: DeliveryWorker,
+) -> None:
+    add_endpoint(client, make, partner_person, partner, receiver.url)
+    submit(client, make, reporter)
+    worker.deliver_due()
+    listed = f"/api/v1/partners/{partner.id}/deliveries"
+    (delivered,) = client.get(listed, headers=make.auth(partner_person)).json()["items"]
+    assert delivered["status"] == "succeeded" and delivered["delivered_at"] is not None
+
+    receiver.responder = lambda _: Reply(500)
+    client.post(f"/api/v1/deliveries/{delivered['id']}/retry", headers=make.auth(partner_person))
+    assert worker.deliver_due() == 1
+    (again,) = client.get(listed, headers=make.auth(partner_person)).json()["items"]
+
+    assert again["status"] == "pending"
+    assert again["last_status_code"] == 500
+    assert again["delivered_at"] == delivered["delivered_at"]
+
+
 def test_rotation_signs_with_both_secrets_during_the_grace_period(
     client: TestClient,
     make: Factory,

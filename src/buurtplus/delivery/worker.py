@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from buurtplus.core.audit.actions import AuditAction
@@ -124,7 +124,8 @@ _RECORD = (
     .where(_D.c.id == bindparam("delivery"))
     .values(
         status=bindparam("status"),
-        delivered_at=bindparam("delivered_at"),
+        # A redelivery of a message delivered before keeps that time unless it succeeds.
+        delivered_at=func.coalesce(bindparam("delivered_at"), _D.c.delivered_at),
         next_attempt_at=bindparam("next_attempt_at"),
         attempt_count=bindparam("attempt_count"),
         last_status_code=bindparam("last_status_code"),
@@ -201,7 +202,7 @@ def record_attempt(
     # attempt made workers deadlock on PostgreSQL when their batches met the same endpoints
     # in another order.
     failing_since = session.execute(_ENDPOINT_STATE, {"endpoint": claim.endpoint_id}).scalar_one()
-    # A held delivery is pending and not delivered: a retry keeps both.
+    # A held delivery is pending: a retry keeps it so (and keeps when it was delivered before).
     change: dict[str, object] = {
         "delivery": claim.delivery_id,
         "status": DeliveryStatus.pending,

@@ -129,4 +129,20 @@ def aeds_near(
     chosen = {uuid.UUID(aed_id): d for d, aed_id in within}
     aeds: list[Aed] = list(session.exec(_BY_IDS, params={"ids": list(chosen)})) if chosen else []
     found = [NearbyAed(view_of(reach, aed, at), chosen[aed.id]) for aed in aeds]
-    return sorted(found, key=lambda f: (f.distance_m, str(f.view.aed.id)))
+    # Read a moment after the rows decided on (on PostgreSQL each statement sees the latest
+    # commit): one retired or switched off meanwhile is left out, not answered.
+    return sorted(
+        (f for f in found if _still_answered(f, include_unavailable)),
+        key=lambda f: (f.distance_m, str(f.view.aed.id)),
+    )
+
+
+def _still_answered(found: NearbyAed, include_unavailable: bool) -> bool:
+    aed = found.view.aed
+    if aed.retired_at is not None:
+        return False
+    return include_unavailable or (
+        aed.status == AedStatus.active
+        and aed.ready
+        and found.view.availability.state != Availability.closed
+    )
