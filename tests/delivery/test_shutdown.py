@@ -144,10 +144,11 @@ def read_response(sock: socket.socket) -> tuple[int, dict[str, object]]:
 
 
 def refuses_connections(base: str) -> bool:
-    """A new request is refused, or dropped unanswered (it came as the listener closed)."""
+    """A new request is refused, or dropped unanswered (it came as the listener closed: the
+    connection is closed without an answer, or reset)."""
     try:
         httpx.get(f"{base}/healthz", timeout=1)
-    except (httpx.ConnectError, httpx.RemoteProtocolError):
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
         return True
     return False
 
