@@ -311,6 +311,26 @@ def test_retries_end_and_an_endpoint_failing_for_days_is_switched_off(
     assert seen["failing_since"] is not None
 
 
+def delivered_once(
+    client: TestClient,
+    make: Factory,
+    reporter: User,
+    partner: Partner,
+    partner_person: User,
+    receiver: Receiver,
+    worker: DeliveryWorker,
+) -> dict[str, Any]:
+    """The partner's one delivery, of a report sent to its endpoint once, as it lists it."""
+    add_endpoint(client, make, partner_person, partner, receiver.url)
+    submit(client, make, reporter)
+    worker.deliver_due()
+    (delivery,) = client.get(
+        f"/api/v1/partners/{partner.id}/deliveries", headers=make.auth(partner_person)
+    ).json()["items"]
+    listed: dict[str, Any] = delivery
+    return listed
+
+
 def test_a_redelivery_sends_the_same_message_again(
     client: TestClient,
     make: Factory,
@@ -320,12 +340,7 @@ def test_a_redelivery_sends_the_same_message_again(
     receiver: Receiver,
     worker: DeliveryWorker,
 ) -> None:
-    add_endpoint(client, make, partner_person, partner, receiver.url)
-    submit(client, make, reporter)
-    worker.deliver_due()
-    (delivery,) = client.get(
-        f"/api/v1/partners/{partner.id}/deliveries", headers=make.auth(partner_person)
-    ).json()["items"]
+    delivery = delivered_once(client, make, reporter, partner, partner_person, receiver, worker)
     response = client.post(
         f"/api/v1/deliveries/{delivery['id']}/retry", headers=make.auth(partner_person)
     )
@@ -346,17 +361,15 @@ def test_a_redelivery_that_fails_keeps_the_time_it_was_first_delivered(
     receiver: Receiver,
     worker: DeliveryWorker,
 ) -> None:
-    add_endpoint(client, make, partner_person, partner, receiver.url)
-    submit(client, make, reporter)
-    worker.deliver_due()
-    listed = f"/api/v1/partners/{partner.id}/deliveries"
-    (delivered,) = client.get(listed, headers=make.auth(partner_person)).json()["items"]
+    delivered = delivered_once(client, make, reporter, partner, partner_person, receiver, worker)
     assert delivered["status"] == "succeeded" and delivered["delivered_at"] is not None
 
     receiver.responder = lambda _: Reply(500)
     client.post(f"/api/v1/deliveries/{delivered['id']}/retry", headers=make.auth(partner_person))
     assert worker.deliver_due() == 1
-    (again,) = client.get(listed, headers=make.auth(partner_person)).json()["items"]
+    (again,) = client.get(
+        f"/api/v1/partners/{partner.id}/deliveries", headers=make.auth(partner_person)
+    ).json()["items"]
 
     assert again["status"] == "pending"
     assert again["last_status_code"] == 500

@@ -164,15 +164,22 @@ FAILING_QUERY = """
 
 
 @pytest.mark.parametrize(
-    ("name", "source"),
-    [("failing", FAILING), ("failing_query", FAILING_QUERY)],
+    ("name", "target", "source"),
+    [
+        ("failing", "bp_plugin:Failing", FAILING),
+        ("failing_query", "bp_plugin:FailingQuery", FAILING_QUERY),
+    ],
     ids=["raises", "query-fails"],
 )
 def test_a_failing_router_never_loses_a_report(
-    plugin_path: Path, clean_database: str, clock: FrozenClock, name: str, source: str
+    plugin_path: Path,
+    clean_database: str,
+    clock: FrozenClock,
+    name: str,
+    target: str,
+    source: str,
 ) -> None:
-    cls = "Failing" if name == "failing" else "FailingQuery"
-    install_plugin(plugin_path, name, f"bp_plugin:{cls}", source)
+    install_plugin(plugin_path, name, target, source)
     app = create_app(make_settings(clean_database, router=name), clock=clock)
     make = Factory(app)
     reporter = make.member(make.team(plus_mode=True))

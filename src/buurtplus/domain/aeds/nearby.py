@@ -89,18 +89,18 @@ def aeds_near(
     connection = session.connection()
     box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
-    # Each AED read once: (distance, id, opening hours) of those the actor may read within
-    # the radius. Whether one is closed at `at` is asked only of the nearest, in order, until
-    # enough are open: the rest are never answered with.
-    candidates: dict[uuid.UUID, tuple[float, str, str | None]] = {}
+    # Each AED read once; of those the actor may read within the radius, the distance and
+    # opening hours. Whether one is closed at `at` is asked only of the nearest, in order,
+    # until enough are open: the rest are never answered with.
     read: set[uuid.UUID] = set()
+    candidates: dict[uuid.UUID, tuple[float, str | None]] = {}
     closed: dict[uuid.UUID, bool] = {}
 
-    def is_closed(aed_id: uuid.UUID, opening_hours: str | None) -> bool:
+    def is_closed(aed_id: uuid.UUID) -> bool:
         if include_unavailable:
             return False
         if aed_id not in closed:
-            state = availability_at(opening_hours, at).state
+            state = availability_at(candidates[aed_id][1], at).state
             closed[aed_id] = state == Availability.closed
         return closed[aed_id]
 
@@ -113,20 +113,20 @@ def aeds_near(
             read.add(row.id)
             distance = distance_m(latitude, longitude, row.latitude, row.longitude)
             if distance <= radius_m and reach.reads(row):
-                candidates[row.id] = (distance, str(row.id), row.opening_hours)
+                candidates[row.id] = (distance, row.opening_hours)
         # Everything within `searched` metres is in; enough of those means we are done.
-        within: list[tuple[float, str]] = []
-        for distance, aed_id, opening_hours in sorted(candidates.values()):
-            if distance > searched or len(within) == limit:
+        chosen: dict[uuid.UUID, float] = {}
+        for aed_id in sorted(candidates, key=lambda i: (candidates[i][0], str(i))):
+            distance = candidates[aed_id][0]
+            if distance > searched or len(chosen) == limit:
                 break
-            if not is_closed(uuid.UUID(aed_id), opening_hours):
-                within.append((distance, aed_id))
-        if len(within) >= limit or searched >= radius_m:
+            if not is_closed(aed_id):
+                chosen[aed_id] = distance
+        if len(chosen) >= limit or searched >= radius_m:
             break
         # Nothing usable yet (a village, the countryside): a wider step, so the search does
         # not read the same inner rows four times over on its way out.
-        searched = min(searched * (2 if within else 4), radius_m)
-    chosen = {uuid.UUID(aed_id): d for d, aed_id in within}
+        searched = min(searched * (2 if chosen else 4), radius_m)
     aeds: list[Aed] = list(session.exec(_BY_IDS, params={"ids": list(chosen)})) if chosen else []
     found = [NearbyAed(view_of(reach, aed, at), chosen[aed.id]) for aed in aeds]
     # Read a moment after the rows decided on (on PostgreSQL each statement sees the latest

@@ -122,17 +122,17 @@ def decide_new_signal(
     router: Router,
     at: datetime,
     municipality: str | None = None,
-    reads_after: bool = True,
+    session_ends_here: bool = False,
 ) -> Decision | None:
     """Where a new signal goes; None when no rule matches or the router fails. A failing
     router plugin must not lose the report: it waits in the coordinator's queue instead.
 
     The router runs in a savepoint, so a query of a failing plugin leaves `session` usable;
-    a caller that reads and writes nothing more on it says `reads_after=False` and saves the
-    savepoint's round trips (the intake plan: every report asks)."""
+    a caller that reads and writes nothing more on it says `session_ends_here` and saves the
+    savepoint's round trips (the API's intake plan: every report asks)."""
     facts = facts_of(session, signal, category, at, municipality=municipality)
     try:
-        if not reads_after:
+        if session_ends_here:
             return router.decide(session, facts, exclude=frozenset())
         with session.begin_nested():
             return router.decide(session, facts, exclude=frozenset())

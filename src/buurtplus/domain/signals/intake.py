@@ -311,7 +311,7 @@ def plan_signal(
             router=router,
             at=now,
             municipality=team.municipality_code,
-            reads_after=not session_ends_here,
+            session_ends_here=session_ends_here,
         )
         action = apply_decision(signal, decision, action=SignalAction.route, now=now)
         signal.version = 2

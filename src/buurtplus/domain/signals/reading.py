@@ -174,21 +174,16 @@ def list_signals(
     ]
     # A signal seen two ways (a coordinator's own report) is one candidate: `IN` takes it once.
     candidates = sa.union_all(*(sa.select(page.c.id) for page in pages)) if len(pages) > 1 else None
-    # On the session's connection: a Core select through the session takes the ORM's path.
-    rows = (
-        session.connection()
-        .execute(
-            sa.select(*_RECORD)
-            .where(
-                col(Signal.id).in_(
-                    candidates if candidates is not None else sa.select(pages[0].c.id)
-                )
-            )
-            .order_by(*_ORDER)
-            .limit(limit + 1)
+    statement = (
+        sa.select(*_RECORD)
+        .where(
+            col(Signal.id).in_(candidates if candidates is not None else sa.select(pages[0].c.id))
         )
-        .all()
+        .order_by(*_ORDER)
+        .limit(limit + 1)
     )
+    # On the session's connection: a Core select through the session takes the ORM's path.
+    rows = session.connection().execute(statement).all()
     page = page_of(list(rows), limit=limit, key=lambda s: (s.created_at, s.id))
     categories = categories_by_id(session, {s.category_id for s in page.items})
     views = [_view(session, actor, s, categories[s.category_id], clock) for s in page.items]
