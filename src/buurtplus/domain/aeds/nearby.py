@@ -89,18 +89,18 @@ def aeds_near(
     connection = session.connection()
     box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
-    # Each AED read once; of those the actor may read within the radius, the distance and
-    # opening hours. Whether one is closed at `at` is asked only of the nearest, in order,
-    # until enough are open: the rest are never answered with.
+    # Each AED read once; of those the actor may read within the radius, the distance (with
+    # the id as text, the tie-break) and opening hours. Whether one is closed at `at` is
+    # asked only of the nearest, in order, until enough are open: the rest never answer.
     read: set[uuid.UUID] = set()
-    candidates: dict[uuid.UUID, tuple[float, str | None]] = {}
+    candidates: dict[uuid.UUID, tuple[float, str, str | None]] = {}
     closed: dict[uuid.UUID, bool] = {}
 
     def is_closed(aed_id: uuid.UUID) -> bool:
         if include_unavailable:
             return False
         if aed_id not in closed:
-            state = availability_at(candidates[aed_id][1], at).state
+            state = availability_at(candidates[aed_id][2], at).state
             closed[aed_id] = state == Availability.closed
         return closed[aed_id]
 
@@ -113,10 +113,10 @@ def aeds_near(
             read.add(row.id)
             distance = distance_m(latitude, longitude, row.latitude, row.longitude)
             if distance <= radius_m and reach.reads(row):
-                candidates[row.id] = (distance, row.opening_hours)
+                candidates[row.id] = (distance, str(row.id), row.opening_hours)
         # Everything within `searched` metres is in; enough of those means we are done.
         chosen: dict[uuid.UUID, float] = {}
-        for aed_id in sorted(candidates, key=lambda i: (candidates[i][0], str(i))):
+        for aed_id in sorted(candidates, key=candidates.__getitem__):
             distance = candidates[aed_id][0]
             if distance > searched or len(chosen) == limit:
                 break
