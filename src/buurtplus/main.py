@@ -150,7 +150,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.metrics_access = metrics_access(settings)
     app.state.outbox_metrics = OutboxCollector(app.state.engine, clock=clock)
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_null_body)])
+    # Each module's router is included in the app itself, under the API prefix: a router
+    # nested in another is matched once per level on every request (FastAPI walks the levels
+    # again to find the route it matched).
     route_templates: dict[int, str] = {}  # by id(route)
     for module in (
         auth,
@@ -171,11 +173,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         aed_files,
         heart_safety,
     ):
-        api.include_router(module.router)
+        app.include_router(
+            module.router, prefix=API_PREFIX, dependencies=[Depends(refuse_null_body)]
+        )
         route_templates.update(
             {id(route): API_PREFIX + route.path for route in module.router.routes}
         )
-    app.include_router(api)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.webhooks.include_router(webhook_events.router)

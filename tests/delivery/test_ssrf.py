@@ -161,6 +161,34 @@ def test_the_request_goes_to_the_checked_address_with_the_original_host() -> Non
     assert request.extensions["sni_hostname"] == "partner.example.nl"
 
 
+def test_an_address_in_the_url_is_checked_and_sent_to_without_a_lookup() -> None:
+    seen: list[httpx.Request] = []
+    lookups: list[str] = []
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["93.184.215.14"]
+
+    sender = WebhookSender(
+        AddressGuard(),
+        clock=FrozenClock(),
+        timeout_seconds=5,
+        transport=httpx.MockTransport(transport),
+        resolver=resolver,
+    )
+    assert sender.send("https://93.184.215.15/hook", headers={}, body=b"{}").succeeded
+    assert sender.send("https://[2606:2800:21f:cb07::1]/hook", headers={}, body=b"{}").succeeded
+    refused = sender.send("http://10.0.0.7/hook", headers={}, body=b"{}")
+    assert refused.status_code is None
+    assert refused.error == "Refused address: 10.0.0.7 is not a public address."
+    assert [request.url.host for request in seen] == ["93.184.215.15", "2606:2800:21f:cb07::1"]
+    assert lookups == []
+
+
 def test_a_name_that_resolves_to_loopback_is_not_sent_to(receiver: Receiver) -> None:
     port = httpx.URL(receiver.url).port
     result = WebhookSender(AddressGuard(), clock=FrozenClock(), timeout_seconds=5).send(

@@ -1,9 +1,11 @@
 """One signed HTTP request to a partner endpoint, through the SSRF guard."""
 
 import asyncio
+import ipaddress
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -132,10 +134,14 @@ class WebhookSender:
         with anyio.fail_after(self._timeout):
             parts = self._guard.check_url(url)
             host, port = host_and_port(parts)
-            # A lookup that hangs is abandoned at the deadline (its thread finishes on its own).
-            addresses = await asyncio.get_running_loop().run_in_executor(
-                None, self._resolver, host, port
-            )
+            # An address written in the URL needs no lookup (nor the hand-off to a thread
+            # that a lookup takes); a lookup that hangs is abandoned at the deadline (its
+            # thread finishes on its own).
+            addresses: Sequence[str] = _written_address(host)
+            if not addresses:
+                addresses = await asyncio.get_running_loop().run_in_executor(
+                    None, self._resolver, host, port
+                )
             picked = self._guard.pick_address(host, port, addresses)
             address = picked.address
             ascii_host = host.encode("idna").decode("ascii")
@@ -173,6 +179,17 @@ class WebhookSender:
                     response_excerpt=excerpt,
                     retry_after=self._retry_after(response.headers.get("retry-after")),
                 )
+
+
+def _written_address(host: str) -> list[str]:
+    """The address itself when the URL names one ("127.0.0.1", "::1"): what a lookup of it
+    would answer. Empty for a host name."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return []
+    # A scoped IPv6 address ("fe80::1%eth0") loses its zone, as after a lookup.
+    return [str(address).split("%")[0]]
 
 
 async def _read_excerpt(response: httpx.Response) -> str:

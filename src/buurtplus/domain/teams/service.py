@@ -15,6 +15,7 @@ from buurtplus.core.clock import Clock
 from buurtplus.core.db import check_version, delete_current, flush_or_raise
 from buurtplus.core.errors import PermissionDenied
 from buurtplus.core.pagination import Page, paginate
+from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.partners.models import PartnerClient
 from buurtplus.domain.teams.errors import (
     AlreadyMember,
@@ -185,11 +186,13 @@ def drop_memberships(session: Session, *, user_id: uuid.UUID) -> None:
     session.flush()
 
 
-# Built once: building a statement costs more than running it on SQLite.
-_CLIENT = sa.select(col(PartnerClient.active), col(PartnerClient.partner_id)).where(
-    col(PartnerClient.id) == sa.bindparam("subject")
+# Asked on every request: run on the driver's cursor (core/plain_query.py).
+_CLIENT = PlainQuery(
+    sa.select(col(PartnerClient.active), col(PartnerClient.partner_id)).where(
+        col(PartnerClient.id) == sa.bindparam("subject")
+    )
 )
-_ACCOUNT = (
+_ACCOUNT = PlainQuery(
     sa.select(
         col(User.role),
         col(User.is_active),
@@ -211,13 +214,13 @@ def signed_in_actor(
 
     Every request asks this, so it reads plain rows rather than building ORM objects."""
     if is_client:
-        client = connection.execute(_CLIENT, {"subject": subject}).first()
+        client = _CLIENT.first(connection, subject=subject)
         if client is None or not client.active:
             return None
         return Actor(
             user_id=subject, role=UserRole.partner, partner_id=client.partner_id, is_client=True
         )
-    rows = connection.execute(_ACCOUNT, {"subject": subject}).all()
+    rows = _ACCOUNT.all(connection, subject=subject)
     if not rows or not rows[0].is_active or rows[0].token_version != token_version:
         return None
     teams = {r.team_id: r.team_role for r in rows if r.team_id is not None}
@@ -228,21 +231,23 @@ def signed_in_actor(
 class OwnAccount:
     """The signed-in person's account row and their teams (id, name, plus mode), by name."""
 
-    user: sa.RowMapping
+    user: dict[str, Any]
     teams: list[sa.RowMapping]
 
 
-_OWN_USER = sa.select(
-    col(User.id),
-    col(User.email),
-    col(User.full_name),
-    col(User.role),
-    col(User.is_active),
-    col(User.partner_id),
-    col(User.created_at),
-    col(User.updated_at),
-    col(User.version),
-).where(col(User.id) == sa.bindparam("user_id"))
+_OWN_USER = PlainQuery(
+    sa.select(
+        col(User.id),
+        col(User.email),
+        col(User.full_name),
+        col(User.role),
+        col(User.is_active),
+        col(User.partner_id),
+        col(User.created_at),
+        col(User.updated_at),
+        col(User.version),
+    ).where(col(User.id) == sa.bindparam("user_id"))
+)
 _OWN_TEAMS = sa.select(col(Team.id), col(Team.name), col(Team.plus_mode)).where(
     col(Team.id).in_(sa.bindparam("team_ids", expanding=True))
 )
@@ -253,7 +258,7 @@ def own_account(connection: Connection, *, actor: Actor) -> OwnAccount:
     no ORM objects and its statements are built once."""
     if actor.is_client:
         raise PermissionDenied("A system client has no personal account.")
-    user = connection.execute(_OWN_USER, {"user_id": actor.user_id}).mappings().first()
+    user = _OWN_USER.first(connection, user_id=actor.user_id)
     if user is None:
         raise UserNotFound()
     team_ids = list(actor.team_roles)
@@ -261,7 +266,7 @@ def own_account(connection: Connection, *, actor: Actor) -> OwnAccount:
         list(connection.execute(_OWN_TEAMS, {"team_ids": team_ids}).mappings()) if team_ids else []
     )
     # By name, the same on every database (PostgreSQL's collation would differ from SQLite's).
-    return OwnAccount(user=user, teams=sorted(teams, key=lambda team: team["name"]))
+    return OwnAccount(user=user._asdict(), teams=sorted(teams, key=lambda team: team["name"]))
 
 
 def load_actor(session: Session, *, user: User) -> Actor:

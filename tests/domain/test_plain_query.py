@@ -1,0 +1,85 @@
+"""Reads on the driver's cursor give what SQLAlchemy's own execution gives, on both databases."""
+
+from datetime import UTC
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlmodel import col
+
+from buurtplus.core.actor import TeamRole, UserRole
+from buurtplus.core.db import transaction
+from buurtplus.core.plain_query import PlainQuery
+from buurtplus.domain.teams.models import Team, TeamMembership
+from buurtplus.domain.users.models import User
+from tests.fixtures.factories import Factory
+
+# Every kind of value the hot reads return: ids, enums, booleans, numbers, text, times, NULLs.
+ACCOUNT = (
+    sa.select(
+        col(User.id),
+        col(User.email),
+        col(User.role),
+        col(User.is_active),
+        col(User.token_version),
+        col(User.partner_id),
+        col(User.created_at),
+        col(TeamMembership.team_id),
+        col(TeamMembership.team_role),
+    )
+    .outerjoin(TeamMembership, col(TeamMembership.user_id) == User.id)
+    .where(col(User.id) == sa.bindparam("user_id"))
+    .order_by(col(TeamMembership.team_id))
+)
+
+
+def test_rows_are_converted_as_sqlalchemy_converts_them(app: FastAPI, make: Factory) -> None:
+    first, second = make.team(), make.team()
+    volunteer = make.member(first, team_role=TeamRole.coordinator)
+    make.member(second, user=volunteer)
+    loner = make.user(role=UserRole.admin)
+    query = PlainQuery(ACCOUNT)
+
+    with app.state.engine.connect() as connection:
+        for user in (volunteer, loner):
+            expected = connection.execute(ACCOUNT, {"user_id": user.id}).all()
+            rows = query.all(connection, user_id=user.id)
+            assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
+            assert [row._asdict() for row in rows] == [row._asdict() for row in expected]
+        row = query.first(connection, user_id=loner.id)
+    assert row is not None
+    assert row.id == loner.id and row.role is UserRole.admin and row.is_active is True
+    assert row.created_at.tzinfo is not None and row.created_at.utcoffset() == UTC.utcoffset(None)
+    assert row.team_id is None and row.partner_id is None
+
+
+def test_an_unknown_key_gives_no_rows(app: FastAPI, make: Factory) -> None:
+    user = make.user()
+    with app.state.engine.connect() as connection:
+        assert PlainQuery(ACCOUNT).first(connection, user_id=make.team().id) is None
+        assert PlainQuery(ACCOUNT).first(connection, user_id=user.id) is not None
+
+
+def test_it_reads_inside_the_open_transaction(app: FastAPI, make: Factory) -> None:
+    team = make.team()
+    query = PlainQuery(sa.select(col(Team.name)).where(col(Team.id) == sa.bindparam("team_id")))
+    with transaction(app.state.engine) as session:
+        session.connection().execute(
+            sa.update(Team).where(col(Team.id) == team.id).values(name="Renamed, not committed")
+        )
+        row = query.first(session.connection(), team_id=team.id)
+        assert row is not None and row.name == "Renamed, not committed"
+        session.rollback()
+    with app.state.engine.connect() as connection:
+        row = query.first(connection, team_id=team.id)
+    assert row is not None and row.name == team.name
+
+
+def test_a_list_of_values_is_refused_when_the_query_is_made(app: FastAPI) -> None:
+    query = PlainQuery(
+        sa.select(col(Team.name)).where(
+            col(Team.id).in_(sa.bindparam("team_ids", expanding=True))
+        )
+    )
+    with app.state.engine.connect() as connection, pytest.raises(ValueError, match="team_ids"):
+        query.all(connection, team_ids=[])
