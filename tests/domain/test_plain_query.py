@@ -5,6 +5,7 @@ from datetime import UTC
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy import func
 from sqlmodel import col
 
 from buurtplus.core.actor import TeamRole, UserRole
@@ -75,11 +76,22 @@ def test_it_reads_inside_the_open_transaction(app: FastAPI, make: Factory) -> No
     assert row is not None and row.name == team.name
 
 
+def test_values_the_statement_holds_itself_are_bound_too(app: FastAPI, make: Factory) -> None:
+    team = make.team(plus_mode=True)
+    statement = sa.select(
+        func.count(), func.coalesce(func.sum(Team.version), 0), func.max(Team.created_at)
+    ).where(col(Team.id) == sa.bindparam("team_id"))
+    with app.state.engine.connect() as connection:
+        for team_id in (team.id, make.user().id):
+            expected = connection.execute(statement, {"team_id": team_id}).one()
+            (row,) = PlainQuery(statement).all(connection, team_id=team_id)
+            assert tuple(row) == tuple(expected)
+    assert tuple(expected) == (0, 0, None)
+
+
 def test_a_list_of_values_is_refused_when_the_query_is_made(app: FastAPI) -> None:
     query = PlainQuery(
-        sa.select(col(Team.name)).where(
-            col(Team.id).in_(sa.bindparam("team_ids", expanding=True))
-        )
+        sa.select(col(Team.name)).where(col(Team.id).in_(sa.bindparam("team_ids", expanding=True)))
     )
     with app.state.engine.connect() as connection, pytest.raises(ValueError, match="team_ids"):
         query.all(connection, team_ids=[])

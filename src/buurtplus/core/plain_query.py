@@ -28,14 +28,18 @@ class _Compiled:
     # Positional drivers (SQLite) take the values in this order; named ones (psycopg) by name.
     positional: tuple[str, ...] | None
     binds: dict[str, Callable[[Any], Any] | None]
+    # The values the statement holds itself (the 0 of `coalesce(sum(...), 0)`), converted.
+    own_values: dict[str, Any]
     results: tuple[Callable[[Any], Any] | None, ...]
 
 
 class PlainQuery:
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self._statement = statement
+        # Named by the columns' keys; one without a usable name (an unlabelled count, a key
+        # taken twice) is named by its position (`_0`, `_1`, ...).
         keys = [str(column.key) for column in statement.selected_columns]
-        row = namedtuple("Row", keys)  # type: ignore[misc]
+        row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
         self._row: Callable[[Iterable[Any]], Any] = row._make
         self._compiled: dict[str, _Compiled] = {}
 
@@ -50,13 +54,20 @@ class PlainQuery:
         for bind in compiled.binds.values():
             if bind.expanding or bind.literal_execute:
                 raise ValueError(f"{bind.key}: a PlainQuery takes plain bound values only")
+        binds: dict[str, Callable[[Any], Any] | None] = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        own_values = {
+            name: _converted(binds[name], bind.effective_value)
+            for name, bind in compiled.binds.items()
+            if not bind.required
+        }
         return _Compiled(
             sql=compiled.string,
             positional=tuple(compiled.positiontup) if compiled.positiontup else None,
-            binds={
-                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                for name, bind in compiled.binds.items()
-            },
+            binds=binds,
+            own_values=own_values,
             results=tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self._statement.selected_columns
@@ -66,10 +77,9 @@ class PlainQuery:
     def all(self, connection: Connection, **values: Any) -> list[Any]:
         """Every row, as named tuples of converted values."""
         compiled = self._for(connection.dialect)
-        bound = {
-            name: value if (convert := compiled.binds[name]) is None else convert(value)
-            for name, value in values.items()
-        }
+        bound = dict(compiled.own_values)
+        for name, value in values.items():
+            bound[name] = _converted(compiled.binds[name], value)
         parameters: Sequence[Any] | dict[str, Any] = (
             tuple(bound[name] for name in compiled.positional)
             if compiled.positional is not None
@@ -94,3 +104,7 @@ class PlainQuery:
         """The first row, or None."""
         rows = self.all(connection, **values)
         return rows[0] if rows else None
+
+
+def _converted(convert: Callable[[Any], Any] | None, value: Any) -> Any:
+    return value if convert is None else convert(value)

@@ -15,11 +15,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.categories.models import Category
 
 _CATEGORIES = Category.__table__  # type: ignore[attr-defined]
-_ACTIVE_BY_CODE = sa.select(_CATEGORIES).where(
-    col(Category.code) == sa.bindparam("code"), col(Category.active).is_(True)
+# Every report asks it: run on the driver's cursor (core/plain_query.py).
+_ACTIVE_BY_CODE = PlainQuery(
+    sa.select(_CATEGORIES).where(
+        col(Category.code) == sa.bindparam("code"), col(Category.active).is_(True)
+    )
 )
 _BY_IDS = sa.select(_CATEGORIES).where(col(Category.id).in_(sa.bindparam("ids", expanding=True)))
 # A few dozen categories, a few versions each; a bound, should edits pile up over years.
@@ -31,7 +35,7 @@ _lock = threading.Lock()
 
 def active_category(session: Session, code: str) -> Category | None:
     """The active category with this code, as it is now; None when there is none."""
-    row = session.connection().execute(_ACTIVE_BY_CODE, {"code": code}).first()
+    row = _ACTIVE_BY_CODE.first(session.connection(), code=code)
     return None if row is None else _built_from(row)
 
 
@@ -44,12 +48,13 @@ def categories_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     return {row.id: _built_from(row) for row in rows}
 
 
-def _built_from(row: sa.Row[Any]) -> Category:
+def _built_from(row: Any) -> Category:
+    """`row`: a named row of every column (SQLAlchemy's or a PlainQuery's)."""
     key = tuple(row)
     found = _built.get(key)
     if found is None:
         # Built outside any session: the caller's identity map is left as it was.
-        found = Category(**row._mapping)
+        found = Category(**row._asdict())
         with _lock:
             if len(_built) >= _MOST:
                 _built.clear()

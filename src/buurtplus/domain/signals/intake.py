@@ -17,6 +17,7 @@ from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.idempotency import fingerprint
 from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
+from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.categories.models import Category
 from buurtplus.domain.categories.snapshots import active_category, categories_by_id
 from buurtplus.domain.routing.router import Router
@@ -99,8 +100,11 @@ class ReportingTeam:
     municipality_code: str
 
 
-_TEAM = sa.select(col(Team.id), col(Team.plus_mode), col(Team.municipality_code)).where(
-    col(Team.id) == sa.bindparam("team_id")
+# Every report asks these: run on the driver's cursor (core/plain_query.py).
+_TEAM = PlainQuery(
+    sa.select(col(Team.id), col(Team.plus_mode), col(Team.municipality_code)).where(
+        col(Team.id) == sa.bindparam("team_id")
+    )
 )
 
 
@@ -115,11 +119,7 @@ def _reporting_team(session: Session, *, actor: Actor, team_id: uuid.UUID | None
                 else "You are in no team yet; a coordinator adds you to one."
             )
         team_id = next(iter(actor.team_roles))
-    row = (
-        session.connection().execute(_TEAM, {"team_id": team_id}).first()
-        if actor.belongs_to(team_id)
-        else None
-    )
+    row = _TEAM.first(session.connection(), team_id=team_id) if actor.belongs_to(team_id) else None
     if row is None:
         raise TeamRequired("You report for a team you are a member of.")
     return ReportingTeam(
@@ -391,10 +391,11 @@ def _store_in_session(session: Session, rows: IntakeRows) -> None:
         announce(session)
 
 
-# Every report asks these; built once, since building a statement costs more than running it.
-_STORED_KEY = sa.select(col(IdempotencyKey.request_hash), col(IdempotencyKey.signal_id)).where(
-    col(IdempotencyKey.user_id) == sa.bindparam("user_id"),
-    col(IdempotencyKey.key) == sa.bindparam("key"),
+_STORED_KEY = PlainQuery(
+    sa.select(col(IdempotencyKey.request_hash), col(IdempotencyKey.signal_id)).where(
+        col(IdempotencyKey.user_id) == sa.bindparam("user_id"),
+        col(IdempotencyKey.key) == sa.bindparam("key"),
+    )
 )
 
 
@@ -402,11 +403,7 @@ def _earlier_submission(
     session: Session, *, actor: Actor, draft: SignalDraft, key: str | None, fingerprint: str
 ) -> Signal | None:
     if key is not None:
-        stored = (
-            session.connection()
-            .execute(_STORED_KEY, {"user_id": actor.user_id, "key": key})
-            .first()
-        )
+        stored = _STORED_KEY.first(session.connection(), user_id=actor.user_id, key=key)
         if stored is not None:
             if stored.request_hash != fingerprint:
                 raise IdempotencyKeyReused()

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from buurtplus.core.opening_hours import AMSTERDAM, parse_opening_hours
+from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.routing.models import RoutingRule
 from buurtplus.domain.routing.router import Decision, RuleCheck, SignalFacts, WhatIf
 
@@ -116,12 +117,14 @@ class CompiledRule:
         )
 
 
-# Asked on every decision, so built once: building it cost more than running it.
-_RULES_REVISION = select(
-    func.count(),
-    func.coalesce(func.sum(RoutingRule.version), 0),
-    func.max(RoutingRule.updated_at),
-).select_from(RoutingRule)
+# Asked on every decision: run on the driver's cursor (core/plain_query.py).
+_RULES_REVISION = PlainQuery(
+    select(
+        func.count(),
+        func.coalesce(func.sum(RoutingRule.version), 0),
+        func.max(RoutingRule.updated_at),
+    ).select_from(RoutingRule)
+)
 
 
 class RulesRouter:
@@ -153,7 +156,7 @@ class RulesRouter:
         return self._snapshot[0]
 
     def _refresh(self, session: Session) -> None:
-        count, revisions, latest = session.connection().execute(_RULES_REVISION).one()
+        (count, revisions, latest), *_ = _RULES_REVISION.all(session.connection())
         key = (int(count), int(revisions), latest)
         if key == self._revision:
             return
