@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from buurtplus.core.actor import TeamRole, UserRole
@@ -87,6 +88,19 @@ def test_values_the_statement_holds_itself_are_bound_too(app: FastAPI, make: Fac
             (row,) = PlainQuery(statement).all(connection, team_id=team_id)
             assert tuple(row) == tuple(expected)
     assert tuple(expected) == (0, 0, None)
+
+
+def test_a_database_error_is_raised_as_sqlalchemy_raises_it(app: FastAPI) -> None:
+    missing = sa.table("no_such_table", sa.column("secret"))
+    query = PlainQuery(sa.select(missing.c.secret).where(missing.c.secret == sa.bindparam("value")))
+    with app.state.engine.connect() as connection:
+        with pytest.raises(DBAPIError) as raised:
+            query.all(connection, value="hunter2")
+        assert "no_such_table" in str(raised.value)
+        assert "hunter2" not in str(raised.value)  # the values stay out of logs
+        connection.rollback()
+        # The connection is still usable.
+        assert connection.execute(sa.select(sa.literal(1))).scalar() == 1
 
 
 def test_a_list_of_values_is_refused_when_the_query_is_made(app: FastAPI) -> None:

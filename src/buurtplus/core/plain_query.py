@@ -9,8 +9,13 @@ SQLAlchemy applies), and returns plain named rows.
 It runs in the connection's transaction when one has begun. On a connection that has not
 begun one, SQLite runs the statement as a transaction of its own (the driver is in autocommit
 mode, see `core.db`), and psycopg begins one that lasts until the connection goes back to the
-pool. For statements with plain bound values only: an expanding `IN` or a value rendered into
-the SQL is refused when the query is made.
+pool. A driver's error is raised as SQLAlchemy raises it (`sqlalchemy.exc.DBAPIError` and its
+kinds, without the values), and a lost connection is invalidated as SQLAlchemy would.
+
+For statements with plain bound values only: an expanding `IN`, a value rendered into the SQL
+or computed per execution is refused when the query is first run. A column whose conversion
+needs the driver's type code (`Numeric` on PostgreSQL) is refused there too; NULL is returned
+as None without conversion.
 """
 
 from collections import namedtuple
@@ -20,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 
 @dataclass(frozen=True)
@@ -41,19 +47,22 @@ class PlainQuery:
         keys = [str(column.key) for column in statement.selected_columns]
         row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
         self._row: Callable[[Iterable[Any]], Any] = row._make
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        compiled = self._compiled.get(dialect.name)
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[dialect.name] = self._compile(dialect)
+            compiled = self._compiled[key] = self._compile(dialect)
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self._statement.compile(dialect=dialect)
         for bind in compiled.binds.values():
-            if bind.expanding or bind.literal_execute:
+            if bind.expanding or bind.literal_execute or bind.callable is not None:
                 raise ValueError(f"{bind.key}: a PlainQuery takes plain bound values only")
+        if compiled.escaped_bind_names:
+            raise ValueError("a PlainQuery takes bound names the driver can use as they are")
         binds: dict[str, Callable[[Any], Any] | None] = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()
@@ -85,10 +94,29 @@ class PlainQuery:
             if compiled.positional is not None
             else bound
         )
-        cursor = connection.connection.cursor()
+        dialect = connection.dialect
+        raw = connection.connection
+        cursor = raw.cursor()
         try:
             cursor.execute(compiled.sql, parameters)
             rows = cursor.fetchall()
+        except dialect.loaded_dbapi.Error as error:
+            lost = dialect.is_disconnect(error, raw, cursor)
+            if lost:
+                connection.invalidate(error)
+            elif not connection.in_transaction():
+                # psycopg began a transaction SQLAlchemy does not know of, and the error
+                # aborted it: end it, or the connection's next statement would fail.
+                raw.rollback()
+            raise DBAPIError.instance(
+                compiled.sql,
+                None,
+                error,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
         finally:
             cursor.close()
         results, make = compiled.results, self._row

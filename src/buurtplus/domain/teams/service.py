@@ -258,6 +258,9 @@ def own_account(connection: Connection, *, actor: Actor) -> OwnAccount:
     no ORM objects and its statements are built once."""
     if actor.is_client:
         raise PermissionDenied("A system client has no personal account.")
+    if not connection.in_transaction():
+        # One snapshot for both reads: on SQLite the first would be a transaction of its own.
+        connection.begin()
     user = _OWN_USER.first(connection, user_id=actor.user_id)
     if user is None:
         raise UserNotFound()
