@@ -273,23 +273,37 @@ def signal_submitted(submission: Submission) -> SignalSubmitted:
     )
 
 
-def _signal_fields(view: SignalReading) -> dict[str, Any]:
-    s, c = view.signal, view.category
-    location = (
-        Location(latitude=s.latitude, longitude=s.longitude)
-        if view.full and s.latitude is not None and s.longitude is not None
-        else None
+# What a limited view leaves out (null): the personal content of a signal.
+_PERSONAL_NONE = dict.fromkeys(
+    (
+        "urgency",
+        "emergency_called",
+        "reporter_id",
+        "description",
+        "location",
+        "address",
+        "postcode",
+        "partner_id",
+        "ack_deadline",
+        "routing_explanation",
     )
-    return {
+)
+
+
+def _signal_fields(view: SignalReading) -> dict[str, Any]:
+    """The answer's fields as plain values (nested ones as dicts, validated with the answer):
+    a page builds fifty of these, so each value is read once."""
+    s, c = view.signal, view.category
+    fields = {
         "id": s.id,
         "team_id": s.team_id,
-        "category": CategoryRef(
-            code=c.code,
-            label_nl=c.label_nl,
-            label_en=c.label_en,
-            group=c.group,
-            sensitivity=c.sensitivity,
-        ),
+        "category": {
+            "code": c.code,
+            "label_nl": c.label_nl,
+            "label_en": c.label_en,
+            "group": c.group,
+            "sensitivity": c.sensitivity,
+        },
         "detail_level": view.level,
         "status": s.status,
         "outcome": s.outcome,
@@ -300,20 +314,29 @@ def _signal_fields(view: SignalReading) -> dict[str, Any]:
         "closed_at": s.closed_at,
         "allowed_transitions": view.actions,
         "version": s.version,
-        "urgency": view.personal(Urgency(s.urgency)),
-        "emergency_called": view.personal(s.emergency_called),
-        "reporter_id": view.personal(s.reporter_id),
-        "description": view.personal(s.description),
-        "location": location,
-        "address": view.personal(s.address),
-        "postcode": view.personal(s.postcode),
         "purged": s.purged_at is not None,
-        "partner_id": view.personal(s.partner_id),
-        "ack_deadline": view.personal(s.ack_deadline),
-        "routing_explanation": view.personal(s.routing_explanation),
         "patrol_id": s.patrol_id,
         "observation_id": s.observation_id,
     }
+    if not view.full:
+        fields.update(_PERSONAL_NONE)
+        return fields
+    latitude, longitude = s.latitude, s.longitude
+    fields["urgency"] = Urgency(s.urgency)
+    fields["emergency_called"] = s.emergency_called
+    fields["reporter_id"] = s.reporter_id
+    fields["description"] = s.description
+    fields["location"] = (
+        {"latitude": latitude, "longitude": longitude}
+        if latitude is not None and longitude is not None
+        else None
+    )
+    fields["address"] = s.address
+    fields["postcode"] = s.postcode
+    fields["partner_id"] = s.partner_id
+    fields["ack_deadline"] = s.ack_deadline
+    fields["routing_explanation"] = s.routing_explanation
+    return fields
 
 
 def event_read(view: SignalReading, event: SignalEvent, actor: Actor) -> SignalEventRead:
