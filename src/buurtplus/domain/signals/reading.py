@@ -184,7 +184,7 @@ def list_signals(
         .limit(limit + 1)
     )
     # On the session's connection: a Core select through the session takes the ORM's path.
-    rows = [_record(row) for row in session.connection().execute(statement)]
+    rows = [_record(row) for row in session.connection().execute(statement).all()]
     page = page_of(rows, limit=limit, key=lambda s: (s.created_at, s.id))
     categories = categories_by_id(session, {s.category_id for s in page.items})
     views = [_view(session, actor, s, categories[s.category_id], clock) for s in page.items]
