@@ -427,3 +427,29 @@ def test_a_name_with_a_line_break_is_refused(
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.name"
+
+
+def test_me_shows_every_team_of_a_volunteer_by_name_with_its_role(
+    client: TestClient, make: Factory
+) -> None:
+    zuid = make.team(name="Zuid", plus_mode=True)
+    noord = make.team(name="Avenhorn-Noord")
+    volunteer = make.member(zuid, team_role=TeamRole.coordinator)
+    make.member(noord, user=volunteer)
+
+    me = client.get("/api/v1/me", headers=make.auth(volunteer)).json()
+
+    assert me["id"] == str(volunteer.id) and me["email"] == volunteer.email
+    assert me["role"] == "volunteer" and me["is_active"] is True
+    assert me["teams"] == [
+        {
+            "team_id": str(noord.id),
+            "name": "Avenhorn-Noord",
+            "team_role": "member",
+            "plus_mode": False,
+        },
+        {"team_id": str(zuid.id), "name": "Zuid", "team_role": "coordinator", "plus_mode": True},
+    ]
+    assert (
+        client.get("/api/v1/me", headers=make.auth(make.user(UserRole.admin))).json()["teams"] == []
+    )

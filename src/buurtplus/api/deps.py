@@ -220,16 +220,17 @@ bearer = BearerToken()
 
 
 async def get_current_actor(
-    request: Request,
-    clock: ClockDep,
-    issuer: TokenIssuerDep,
-    token: Annotated[str | None, Depends(bearer)],
+    request: Request, token: Annotated[str | None, Depends(bearer)]
 ) -> Actor:
     """The actor a bearer token speaks for, read on a connection of its own (`read_now`):
     before the request's transaction begins, so a writer does not hold SQLite's write turn for
-    it. Every request asks this, so it is read again each time: a revoked token stops at once."""
+    it. Every request asks this, so it is read again each time: a revoked token stops at once.
+    The clock and the token issuer are taken from the app here, not as dependencies of their
+    own: each dependency FastAPI solves costs every request."""
     if not token:
         raise Unauthenticated("Sign in first: send an 'Authorization: Bearer <token>' header.")
+    clock: Clock = request.app.state.clock
+    issuer: TokenIssuer = request.app.state.token_issuer
     try:
         claims = issuer.verify(token, now=clock.now())
     except InvalidToken as exc:

@@ -10,7 +10,6 @@ from buurtplus.api.deps import (
     ClockDep,
     CurrentActor,
     SessionDep,
-    TokenIssuerDep,
     bearer,
     get_current_actor,
     read_session_now,
@@ -41,14 +40,12 @@ FeedToken = Annotated[
 
 async def calendar_reader(
     request: Request,
-    clock: ClockDep,
-    issuer: TokenIssuerDep,
     bearer_token: Annotated[str | None, Depends(bearer)],
     token: FeedToken = None,
 ) -> Actor:
     """The feed token's owner, or else whoever the bearer token says."""
     if token is None:
-        return await get_current_actor(request, clock, issuer, bearer_token)
+        return await get_current_actor(request, bearer_token)
     actor = await read_session_now(
         request, lambda session: actor_for_feed_token(session, token=token)
     )

@@ -232,44 +232,52 @@ class OwnAccount:
     """The signed-in person's account row and their teams (id, name, plus mode), by name."""
 
     user: dict[str, Any]
-    teams: list[sa.RowMapping]
+    teams: list[dict[str, Any]]
 
 
-_OWN_USER = PlainQuery(
-    sa.select(
-        col(User.id),
-        col(User.email),
-        col(User.full_name),
-        col(User.role),
-        col(User.is_active),
-        col(User.partner_id),
-        col(User.created_at),
-        col(User.updated_at),
-        col(User.version),
-    ).where(col(User.id) == sa.bindparam("user_id"))
+_OWN_USER_KEYS = (
+    "id",
+    "email",
+    "full_name",
+    "role",
+    "is_active",
+    "partner_id",
+    "created_at",
+    "updated_at",
+    "version",
 )
-_OWN_TEAMS = sa.select(col(Team.id), col(Team.name), col(Team.plus_mode)).where(
-    col(Team.id).in_(sa.bindparam("team_ids", expanding=True))
+_USERS = User.__table__  # type: ignore[attr-defined]
+# The account and its teams in one statement: one snapshot, and no transaction to begin.
+_OWN_ACCOUNT = PlainQuery(
+    sa.select(
+        *(_USERS.c[key] for key in _OWN_USER_KEYS),
+        col(Team.id).label("team_id"),
+        col(Team.name).label("team_name"),
+        col(Team.plus_mode).label("team_plus_mode"),
+    )
+    .select_from(User)
+    .outerjoin(TeamMembership, col(TeamMembership.user_id) == User.id)
+    .outerjoin(Team, col(Team.id) == TeamMembership.team_id)
+    .where(col(User.id) == sa.bindparam("user_id"))
 )
 
 
 def own_account(connection: Connection, *, actor: Actor) -> OwnAccount:
     """What `GET /me` shows, as plain rows: asked on every screen of a frontend, so it builds
-    no ORM objects and its statements are built once."""
+    no ORM objects and its statement is built once. The teams are those the actor acts in."""
     if actor.is_client:
         raise PermissionDenied("A system client has no personal account.")
-    if not connection.in_transaction():
-        # One snapshot for both reads: on SQLite the first would be a transaction of its own.
-        connection.begin()
-    user = _OWN_USER.first(connection, user_id=actor.user_id)
-    if user is None:
+    rows = _OWN_ACCOUNT.all(connection, user_id=actor.user_id)
+    if not rows:
         raise UserNotFound()
-    team_ids = list(actor.team_roles)
-    teams = (
-        list(connection.execute(_OWN_TEAMS, {"team_ids": team_ids}).mappings()) if team_ids else []
-    )
+    user = {key: getattr(rows[0], key) for key in _OWN_USER_KEYS}
+    teams = [
+        {"id": row.team_id, "name": row.team_name, "plus_mode": row.team_plus_mode}
+        for row in rows
+        if row.team_id in actor.team_roles
+    ]
     # By name, the same on every database (PostgreSQL's collation would differ from SQLite's).
-    return OwnAccount(user=user._asdict(), teams=sorted(teams, key=lambda team: team["name"]))
+    return OwnAccount(user=user, teams=sorted(teams, key=lambda team: team["name"]))
 
 
 def load_actor(session: Session, *, user: User) -> Actor:
