@@ -12,6 +12,7 @@ from sqlmodel import col
 from buurtplus.core.actor import TeamRole, UserRole
 from buurtplus.core.db import transaction
 from buurtplus.core.plain_query import PlainQuery
+from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.teams.models import Team, TeamMembership
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
@@ -101,6 +102,23 @@ def test_a_database_error_is_raised_as_sqlalchemy_raises_it(app: FastAPI) -> Non
         connection.rollback()
         # The connection is still usable.
         assert connection.execute(sa.select(sa.literal(1))).scalar() == 1
+
+
+def test_a_number_column_is_read_on_sqlite_and_refused_on_postgresql(
+    app: FastAPI, make: Factory
+) -> None:
+    aed = make.aed()
+    query = PlainQuery(
+        sa.select(col(Aed.latitude), col(Aed.longitude)).where(
+            col(Aed.id) == sa.bindparam("aed_id")
+        )
+    )
+    with app.state.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            with pytest.raises(ValueError, match="latitude: a PlainQuery does not read Float"):
+                query.all(connection, aed_id=aed.id)
+        else:
+            assert query.first(connection, aed_id=aed.id) == (aed.latitude, aed.longitude)
 
 
 def test_a_list_of_values_is_refused_when_the_query_is_made(app: FastAPI) -> None:

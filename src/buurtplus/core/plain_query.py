@@ -14,8 +14,8 @@ kinds, without the values), and a lost connection is invalidated as SQLAlchemy w
 
 For statements with plain bound values only: an expanding `IN`, a value rendered into the SQL
 or computed per execution is refused when the query is first run. A column whose conversion
-needs the driver's type code (`Numeric` on PostgreSQL) is refused there too; NULL is returned
-as None without conversion.
+needs the driver's type code (`Float`, `Numeric` on PostgreSQL) is refused there too; NULL is
+returned as None without conversion.
 """
 
 from collections import namedtuple
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Float, Numeric, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -78,8 +78,7 @@ class PlainQuery:
             binds=binds,
             own_values=own_values,
             results=tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in self._statement.selected_columns
+                _result_processor(column, dialect) for column in self._statement.selected_columns
             ),
         )
 
@@ -132,6 +131,19 @@ class PlainQuery:
         """The first row, or None."""
         rows = self.all(connection, **values)
         return rows[0] if rows else None
+
+
+def _result_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's conversion of a driver's value; refused for a type that needs the
+    driver's type code to choose one (`Float` and `Numeric` on PostgreSQL)."""
+    implementation = column.type.dialect_impl(dialect)
+    if isinstance(column.type, Float | Numeric) and dialect.name == "postgresql":
+        raise ValueError(
+            f"{column.key}: a PlainQuery does not read {type(column.type).__name__} columns "
+            "on PostgreSQL (their conversion depends on the driver's type code)"
+        )
+    processor: Callable[[Any], Any] | None = implementation.result_processor(dialect, None)
+    return processor
 
 
 def _converted(convert: Callable[[Any], Any] | None, value: Any) -> Any:
