@@ -165,10 +165,11 @@ def test_a_redirect_is_a_failure_and_is_not_followed(
     add_endpoint(client, make, partner_person, partner, receiver.url)
     receiver.responder = lambda _: Reply(302, headers={"location": receiver.url + "/elsewhere"})
     submit(client, make, reporter)
-    worker.deliver_due()
-    assert len(receiver.received) == 1
+    sent = worker.deliver_due()
     with transaction(client.app.state.engine) as session:  # type: ignore[attr-defined]
         delivery = session.exec(select(Delivery)).one()
+    # Seen failing once in a full run on PostgreSQL (nothing arrived): say what the worker saw.
+    assert len(receiver.received) == 1, (sent, delivery.model_dump())
     assert delivery.status == "pending"
     assert delivery.last_status_code == 302
 
