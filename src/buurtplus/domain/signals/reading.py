@@ -95,9 +95,6 @@ class SignalReading:
     def full(self) -> bool:
         return self.level == DetailLevel.full
 
-    def personal(self, value: Any) -> Any:
-        return value if self.full else None
-
 
 @dataclass(frozen=True)
 class SignalView(SignalReading):
