@@ -2,24 +2,26 @@
 
 import asyncio
 import ipaddress
+import socketserver
+import ssl
 import threading
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
+import trustme
 from fastapi.testclient import TestClient
 
 from buurtplus.config import Settings
 from buurtplus.core.clock import FrozenClock
-from buurtplus.delivery.sender import WebhookSender
+from buurtplus.delivery.sender import WebhookSender, open_stream
 from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_allow_list
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
 from tests.fixtures.factories import Factory
-from tests.fixtures.receiver import Receiver, Reply
+from tests.fixtures.receiver import Receiver, Reply, running_receiver
 
 REFUSED = [
     "127.0.0.1",
@@ -138,59 +140,99 @@ def test_a_name_is_refused_when_any_address_it_resolves_to_is_private() -> None:
     assert address == "93.184.215.14" and parts.hostname == "partner.example.nl"
 
 
-def test_the_request_goes_to_the_checked_address_with_the_original_host() -> None:
-    seen: list[httpx.Request] = []
+class Dialled:
+    """A connector for the sender that notes which address it was asked to dial, and how,
+    then connects to a loopback receiver instead: the request is real HTTP, the public
+    address is not."""
 
-    def transport(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(204)
+    def __init__(self, receiver: Receiver) -> None:
+        self.port = urlsplit(receiver.url).port
+        self.calls: list[tuple[str, int, bool, str | None]] = []
 
+    async def __call__(
+        self, address: str, port: int, tls: ssl.SSLContext | None, server_hostname: str | None
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self.calls.append((address, port, tls is not None, server_hostname))
+        return await asyncio.open_connection("127.0.0.1", self.port)
+
+
+def public_sender(
+    receiver: Receiver,
+    *,
+    clock: FrozenClock | None = None,
+    timeout_seconds: float = 5,
+    resolver: Any = None,
+) -> tuple[WebhookSender, Dialled]:
+    """A sender for partner.example.nl at 93.184.215.14, answered by `receiver`."""
+    dialled = Dialled(receiver)
     sender = WebhookSender(
         AddressGuard(),
-        clock=FrozenClock(),
-        timeout_seconds=5,
-        transport=httpx.MockTransport(transport),
-        resolver=lambda host, port: ["93.184.215.14"],
+        clock=clock or FrozenClock(),
+        timeout_seconds=timeout_seconds,
+        connect=dialled,
+        resolver=resolver or (lambda host, port: ["93.184.215.14"]),
     )
-    result = sender.send("https://partner.example.nl/hook?x=1", headers={}, body=b"{}")
-    assert result.succeeded
-    (request,) = seen
-    assert request.url.host == "93.184.215.14"
-    assert request.url.path == "/hook" and request.url.query == b"x=1"
+    return sender, dialled
+
+
+def test_the_request_goes_to_the_checked_address_with_the_original_host(
+    receiver: Receiver,
+) -> None:
+    sender, dialled = public_sender(receiver)
+    result = sender.send(
+        "https://partner.example.nl/hook?x=1",
+        headers={"content-type": "application/json", "webhook-id": "msg_1"},
+        body=b'{"a": 1}',
+    )
+    assert result.succeeded and result.response_excerpt == "ok"
+    # The checked address is dialled over TLS, the certificate checked for the partner's name.
+    assert dialled.calls == [("93.184.215.14", 443, True, "partner.example.nl")]
+    (request,) = receiver.received
+    assert request.path == "/hook?x=1"
     assert request.headers["host"] == "partner.example.nl"
-    assert request.extensions["sni_hostname"] == "partner.example.nl"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["webhook-id"] == "msg_1"
+    assert request.headers["user-agent"] == "Buurtpreventie-Plus-Webhooks/1"
+    assert request.body == b'{"a": 1}'
 
 
-def test_an_address_in_the_url_is_checked_and_sent_to_without_a_lookup() -> None:
-    seen: list[httpx.Request] = []
+def test_a_path_is_sent_percent_encoded_and_a_port_stays_in_the_host(receiver: Receiver) -> None:
+    sender, dialled = public_sender(receiver)
+    result = sender.send(
+        "http://partner.example.nl:8443/hooks/wijk oost/ü?naam=a b&x=%2F", headers={}, body=b"{}"
+    )
+    assert result.succeeded
+    assert dialled.calls == [("93.184.215.14", 8443, False, None)]
+    (request,) = receiver.received
+    assert request.path == "/hooks/wijk%20oost/%C3%BC?naam=a%20b&x=%2F"
+    assert request.headers["host"] == "partner.example.nl:8443"
+
+
+def test_an_address_in_the_url_is_checked_and_sent_to_without_a_lookup(
+    receiver: Receiver,
+) -> None:
     lookups: list[str] = []
-
-    def transport(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(204)
 
     def resolver(host: str, port: int) -> list[str]:
         lookups.append(host)
         return ["93.184.215.14"]
 
-    sender = WebhookSender(
-        AddressGuard(),
-        clock=FrozenClock(),
-        timeout_seconds=5,
-        transport=httpx.MockTransport(transport),
-        resolver=resolver,
-    )
+    sender, dialled = public_sender(receiver, resolver=resolver)
     assert sender.send("https://93.184.215.15/hook", headers={}, body=b"{}").succeeded
     assert sender.send("https://[2606:2800:21f:cb07::1]/hook", headers={}, body=b"{}").succeeded
     refused = sender.send("http://10.0.0.7/hook", headers={}, body=b"{}")
     assert refused.status_code is None
     assert refused.error == "Refused address: 10.0.0.7 is not a public address."
-    assert [request.url.host for request in seen] == ["93.184.215.15", "2606:2800:21f:cb07::1"]
+    assert [call[0] for call in dialled.calls] == ["93.184.215.15", "2606:2800:21f:cb07::1"]
+    assert [r.headers["host"] for r in receiver.received] == [
+        "93.184.215.15",
+        "[2606:2800:21f:cb07::1]",
+    ]
     assert lookups == []
 
 
 def test_a_name_that_resolves_to_loopback_is_not_sent_to(receiver: Receiver) -> None:
-    port = httpx.URL(receiver.url).port
+    port = urlsplit(receiver.url).port
     result = WebhookSender(AddressGuard(), clock=FrozenClock(), timeout_seconds=5).send(
         f"http://localhost:{port}/hooks", headers={}, body=b"{}"
     )
@@ -208,17 +250,14 @@ def test_an_allow_listed_address_answers_with_its_status_code_only(receiver: Rec
     assert result.response_excerpt is None
 
 
-def test_a_public_address_answer_is_kept_in_the_excerpt() -> None:
-    sender = WebhookSender(
-        AddressGuard(),
-        clock=FrozenClock(),
-        timeout_seconds=5,
-        transport=httpx.MockTransport(lambda _: httpx.Response(500, content=b"database down")),
-        resolver=lambda host, port: ["93.184.215.14"],
-    )
+def test_a_public_address_answer_is_kept_in_the_excerpt(receiver: Receiver) -> None:
+    receiver.responder = lambda _: Reply(500, body=b"database down " + b"x" * 2000)
+    sender, _ = public_sender(receiver)
     result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
     assert result.status_code == 500
-    assert result.response_excerpt == "database down"
+    assert result.response_excerpt is not None
+    assert result.response_excerpt.startswith("database down xxx")
+    assert len(result.response_excerpt) == 1024
 
 
 def test_an_endpoint_on_a_private_address_is_refused_when_saved(
@@ -248,25 +287,21 @@ def test_an_endpoint_on_a_private_address_is_refused_when_saved(
     [("120", 120.0), ("\u00b2", None), ("100000000000000", 7 * 24 * 3600.0), ("soon", None)],
 )
 def test_odd_retry_after_values_never_break_a_delivery(
-    retry_after: str, seconds: float | None
+    receiver: Receiver, retry_after: str, seconds: float | None
 ) -> None:
-    def transport(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(503, headers={"retry-after": retry_after.encode()})
-
-    result = mocked_sender(transport).send(
-        "https://partner.example.nl/hook", headers={}, body=b"{}"
-    )
+    receiver.responder = lambda _: Reply(503, headers={"retry-after": retry_after})
+    sender, _ = public_sender(receiver)
+    result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
     assert result.status_code == 503
     assert result.retry_after == seconds
 
 
-def test_a_retry_after_date_is_measured_on_the_injected_clock() -> None:
+def test_a_retry_after_date_is_measured_on_the_injected_clock(receiver: Receiver) -> None:
     clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-
-    def transport(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(503, headers={"retry-after": "Mon, 02 Mar 2026 09:02:30 GMT"})
-
-    sender = mocked_sender(transport, clock=clock)
+    receiver.responder = lambda _: Reply(
+        503, headers={"retry-after": "Mon, 02 Mar 2026 09:02:30 GMT"}
+    )
+    sender, _ = public_sender(receiver, clock=clock)
     assert sender.send("https://partner.example.nl/hook", headers={}, body=b"{}").retry_after == 150
     clock.advance(minutes=2)
     assert sender.send("https://partner.example.nl/hook", headers={}, body=b"{}").retry_after == 30
@@ -275,22 +310,41 @@ def test_a_retry_after_date_is_measured_on_the_injected_clock() -> None:
 
 
 def test_whatever_goes_wrong_in_sending_is_a_failed_attempt_not_a_crash() -> None:
-    def transport(request: httpx.Request) -> httpx.Response:
+    async def broken(*_: Any) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         raise RuntimeError("something unforeseen")
 
-    result = mocked_sender(transport).send("https://bücher.example/hook", headers={}, body=b"{}")
+    sender = WebhookSender(
+        AddressGuard(),
+        clock=FrozenClock(),
+        timeout_seconds=5,
+        connect=broken,
+        resolver=lambda host, port: ["93.184.215.14"],
+    )
+    result = sender.send("https://bücher.example/hook", headers={}, body=b"{}")
     assert result.status_code is None
     assert result.error is not None and "something unforeseen" in result.error
 
 
-def mocked_sender(handler: Any, clock: FrozenClock | None = None) -> WebhookSender:
-    return WebhookSender(
-        AddressGuard(),
-        clock=clock or FrozenClock(),
-        timeout_seconds=5,
-        transport=httpx.MockTransport(handler),
-        resolver=lambda host, port: ["93.184.215.14"],
+class NotHttp(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.recv(100)
+        self.request.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+
+def test_an_answer_that_is_not_http_or_no_answer_is_a_failed_attempt() -> None:
+    sender = WebhookSender(
+        AddressGuard(parse_allow_list(["127.0.0.0/8"])), clock=FrozenClock(), timeout_seconds=5
     )
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), NotHttp) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        not_http = sender.send(f"http://127.0.0.1:{port}/hook", headers={}, body=b"{}")
+        server.shutdown()
+    # Nothing listens on the port any more.
+    refused = sender.send(f"http://127.0.0.1:{port}/hook", headers={}, body=b"{}")
+    assert not_http.status_code is None and refused.status_code is None
+    assert not_http.error is not None and not_http.error.startswith("RemoteProtocolError")
+    assert refused.error is not None and refused.error.startswith("ConnectionRefusedError")
 
 
 def test_a_name_lookup_that_hangs_ends_at_the_deadline() -> None:
@@ -308,20 +362,77 @@ def test_a_name_lookup_that_hangs_ends_at_the_deadline() -> None:
     assert result.timed_out and result.status_code is None
 
 
-def test_an_answer_trickling_in_ends_at_the_deadline() -> None:
-    # Each byte comes well within the per-read timeout; the whole answer does not.
-    async def trickle() -> AsyncIterator[bytes]:
-        for _ in range(40):
-            await asyncio.sleep(0.1)
-            yield b"x"
-
-    sender = WebhookSender(
-        AddressGuard(),
-        clock=FrozenClock(),
-        timeout_seconds=1,
-        transport=httpx.MockTransport(lambda _: httpx.Response(200, content=trickle())),
-        resolver=lambda host, port: ["93.184.215.14"],
-    )
+def test_an_answer_trickling_in_ends_at_the_deadline(receiver: Receiver) -> None:
+    # Each byte comes well within any per-read timeout; the whole answer does not.
+    receiver.responder = lambda _: Reply(200, body=b"x" * 40, trickle=0.1)
+    sender, _ = public_sender(receiver, timeout_seconds=1)
     result = sender.send("https://partner.example.nl/hook", headers={}, body=b"{}")
     assert result.timed_out
     assert result.status_code is None
+
+
+@pytest.fixture(scope="module")
+def partner_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def tls_receiver(ca: trustme.CA, name: str) -> Any:
+    """A loopback HTTPS receiver whose certificate, from `ca`, is valid for `name` only."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(context)
+    return running_receiver(tls=context)
+
+
+def tls_sender(ca: trustme.CA, receiver: Receiver) -> WebhookSender:
+    """Sends partner.example.nl's webhooks to `receiver`, trusting only `ca`: the real
+    connector, TLS and certificate check, dialling the receiver where the name's public
+    address would be."""
+    port = urlsplit(receiver.url).port
+
+    async def to_loopback(
+        address: str, _: int, tls: ssl.SSLContext | None, server_hostname: str | None
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        assert address == "93.184.215.14"
+        return await open_stream("127.0.0.1", port or 443, tls, server_hostname)
+
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return WebhookSender(
+        AddressGuard(),
+        clock=FrozenClock(),
+        timeout_seconds=5,
+        connect=to_loopback,
+        resolver=lambda host, port: ["93.184.215.14"],
+        tls=context,
+    )
+
+
+def test_https_checks_the_certificate_for_the_partners_name(partner_ca: trustme.CA) -> None:
+    with tls_receiver(partner_ca, "partner.example.nl") as receiver:
+        receiver.responder = lambda _: Reply(202, body=b"accepted")
+        result = tls_sender(partner_ca, receiver).send(
+            "https://partner.example.nl/hook", headers={}, body=b"{}"
+        )
+        assert (result.status_code, result.response_excerpt) == (202, "accepted")
+        (request,) = receiver.received
+        assert request.headers["host"] == "partner.example.nl"
+
+
+def test_https_to_a_certificate_for_another_name_is_refused(partner_ca: trustme.CA) -> None:
+    with tls_receiver(partner_ca, "elsewhere.example.nl") as receiver:
+        result = tls_sender(partner_ca, receiver).send(
+            "https://partner.example.nl/hook", headers={}, body=b"{}"
+        )
+        assert result.status_code is None
+        assert result.error is not None and "CERTIFICATE_VERIFY_FAILED" in result.error
+        assert receiver.received == []
+
+
+def test_https_to_a_certificate_nobody_vouches_for_is_refused(partner_ca: trustme.CA) -> None:
+    with tls_receiver(trustme.CA(), "partner.example.nl") as receiver:
+        result = tls_sender(partner_ca, receiver).send(
+            "https://partner.example.nl/hook", headers={}, body=b"{}"
+        )
+        assert result.status_code is None
+        assert result.error is not None and "CERTIFICATE_VERIFY_FAILED" in result.error
+        assert receiver.received == []
