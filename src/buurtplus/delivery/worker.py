@@ -113,11 +113,25 @@ _LEASE = (
     .values(leased_by=bindparam("lease"), lease_until=bindparam("until"))
 )
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)  # type: ignore[attr-defined]
-_HELD = select(_D.c.leased_by, _D.c.status, _D.c.attempt_count).where(
-    _D.c.id == bindparam("delivery")
+# The deliveries an attempt batch holds, with their endpoints' failing-since mark, in the order
+# their rows are locked on PostgreSQL (endpoint, delivery: the same in every worker, so two
+# workers never wait on each other in a cycle). The endpoint row is read without a lock: it is
+# written only when its state turns (first failure, first success after failures), by a
+# conditional update. Locking it on every attempt made workers deadlock on PostgreSQL when their
+# batches met the same endpoints in another order.
+_HELD = (
+    select(
+        _D.c.id,
+        _D.c.leased_by,
+        _D.c.status,
+        _D.c.attempt_count,
+        _EP.c.failing_since,
+    )
+    .select_from(_D.join(_EP, _EP.c.id == _D.c.endpoint_id))
+    .where(_D.c.id.in_(bindparam("deliveries", expanding=True)))
+    .order_by(_D.c.endpoint_id, _D.c.id)
 )
-_HELD_LOCKED = _HELD.with_for_update()
-_ENDPOINT_STATE = select(_EP.c.failing_since).where(_EP.c.id == bindparam("endpoint"))
+_HELD_LOCKED = _HELD.with_for_update(of=_D)
 # Every attempt ends its lease and sets the judged state: one statement for every outcome.
 _RECORD = (
     update(_D)
@@ -139,8 +153,10 @@ _RECORD = (
 def claim_due_deliveries(
     session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Claim]:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    rows = session.execute(_DUE_LOCKED if postgres else _DUE, {"now": now, "limit": limit}).all()
+    # Plain statements on the session's connection: the ORM's execution path is not needed.
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    rows = connection.execute(_DUE_LOCKED if postgres else _DUE, {"now": now, "limit": limit}).all()
     claims = [
         Claim(
             delivery_id=row.id,
@@ -154,17 +170,16 @@ def claim_due_deliveries(
         for row in rows
     ]
     if claims:
-        session.execute(
+        connection.execute(
             _LEASE,
             [{"claimed": c.delivery_id, "lease": c.lease, "until": now + lease} for c in claims],
         )
     return claims
 
 
-def record_attempt(
+def record_attempts(
     session: Session,
-    claim: Claim,
-    result: AttemptResult,
+    attempts: list[tuple[Claim, AttemptResult]],
     *,
     worker_id: str,
     now: datetime,
@@ -172,78 +187,102 @@ def record_attempt(
     schedule: tuple[timedelta, ...] = RETRY_SCHEDULE,
     jitter: Callable[[], float] | None = None,
     clock: Clock,
-) -> str:
-    """Store the attempt and judge the delivery; what became of it: delivered, retry, dead, or
-    superseded (another worker had taken it over)."""
-    session.execute(
+) -> list[str]:
+    """Store the attempts and judge their deliveries: what became of each, in the order given
+    (delivered, retry, dead, or superseded: another worker had taken it over). A few
+    statements for the whole batch, on the session's connection: recording through the ORM,
+    four statements an attempt, cost the writer more than storing the report that caused it."""
+    if not attempts:
+        return []
+    connection = session.connection()
+    connection.execute(
         _INSERT_ATTEMPT,
-        {
-            "id": uuid.uuid4(),
-            "delivery_id": claim.delivery_id,
-            "attempted_at": now,
-            "duration_ms": result.duration_ms,
-            "status_code": result.status_code,
-            "response_excerpt": result.response_excerpt,
-            "error": result.error,
-            "worker": worker_id,
-        },
+        [
+            {
+                "id": uuid.uuid4(),
+                "delivery_id": claim.delivery_id,
+                "attempted_at": now,
+                "duration_ms": result.duration_ms,
+                "status_code": result.status_code,
+                "response_excerpt": result.response_excerpt,
+                "error": result.error,
+                "worker": worker_id,
+            }
+            for claim, result in attempts
+        ],
     )
-    postgres = session.get_bind().dialect.name == "postgresql"
-    held = session.execute(
-        _HELD_LOCKED if postgres else _HELD, {"delivery": claim.delivery_id}
-    ).first()
-    if held is None or held.leased_by != claim.lease or held.status != DeliveryStatus.pending:
-        # Our lease ran out and another worker has it now: its outcome is the one that counts.
-        return "superseded"
-    attempts = held.attempt_count + 1
-    verdict = judge(result, attempts_made=attempts, schedule=schedule, jitter=jitter)
-    # Read without a row lock: an endpoint row is written only when its state turns (first
-    # failure, first success after failures), by a conditional update. Locking it on every
-    # attempt made workers deadlock on PostgreSQL when their batches met the same endpoints
-    # in another order.
-    failing_since = session.execute(_ENDPOINT_STATE, {"endpoint": claim.endpoint_id}).scalar_one()
-    # A held delivery is pending: a retry keeps it so (and keeps when it was delivered before).
-    change: dict[str, object] = {
-        "delivery": claim.delivery_id,
-        "status": DeliveryStatus.pending,
-        "delivered_at": None,
-        "attempt_count": attempts,
-        "last_status_code": result.status_code,
-        "last_error": result.error,
+    postgres = connection.dialect.name == "postgresql"
+    held = {
+        row.id: row
+        for row in connection.execute(
+            _HELD_LOCKED if postgres else _HELD,
+            {"deliveries": [claim.delivery_id for claim, _ in attempts]},
+        )
     }
-    if verdict.succeeded:
-        change |= {"status": DeliveryStatus.succeeded, "delivered_at": now, "next_attempt_at": None}
-        outcome = "delivered"
-        if failing_since is not None:
-            session.execute(
-                update(_EP)
-                .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_not(None))
-                .values(failing_since=None, version=_EP.c.version + 1)
-            )
-    else:
-        if failing_since is None:
-            failing_since = now
-            session.execute(
-                update(_EP)
-                .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_(None))
-                .values(failing_since=now, version=_EP.c.version + 1)
-            )
-        reason = None
-        if verdict.disable_endpoint:
-            reason = "The endpoint answered 410 Gone."
-        elif now - failing_since >= disable_after:
-            reason = f"Every delivery failed since {failing_since:%Y-%m-%d %H:%M} UTC."
-        if reason is not None:
-            disable_endpoint(session, claim.endpoint_id, reason=reason, clock=clock)
-        if verdict.retry_in is None or verdict.disable_endpoint:
-            change |= {"status": DeliveryStatus.dead, "next_attempt_at": None}
-            outcome = "dead"
+    # Each endpoint's failing-since mark as this batch leaves it, attempt by attempt.
+    failing: dict[uuid.UUID, datetime | None] = {}
+    changes: list[dict[str, object]] = []
+    outcomes: list[str] = []
+    for claim, result in attempts:
+        row = held.get(claim.delivery_id)
+        if row is None or row.leased_by != claim.lease or row.status != DeliveryStatus.pending:
+            # Our lease ran out and another worker has it now: its outcome is the one that counts.
+            outcomes.append("superseded")
+            continue
+        failing_since = failing.get(claim.endpoint_id, row.failing_since)
+        attempts_made = row.attempt_count + 1
+        verdict = judge(result, attempts_made=attempts_made, schedule=schedule, jitter=jitter)
+        # A held delivery is pending: a retry keeps it so (and keeps when it was delivered before).
+        change: dict[str, object] = {
+            "delivery": claim.delivery_id,
+            "status": DeliveryStatus.pending,
+            "delivered_at": None,
+            "attempt_count": attempts_made,
+            "last_status_code": result.status_code,
+            "last_error": result.error,
+        }
+        if verdict.succeeded:
+            change |= {
+                "status": DeliveryStatus.succeeded,
+                "delivered_at": now,
+                "next_attempt_at": None,
+            }
+            outcome = "delivered"
+            if failing_since is not None:
+                failing_since = None
+                connection.execute(
+                    update(_EP)
+                    .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_not(None))
+                    .values(failing_since=None, version=_EP.c.version + 1)
+                )
         else:
-            change["next_attempt_at"] = now + verdict.retry_in
-            outcome = "retry"
-    session.execute(_RECORD, change)
+            if failing_since is None:
+                failing_since = now
+                connection.execute(
+                    update(_EP)
+                    .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_(None))
+                    .values(failing_since=now, version=_EP.c.version + 1)
+                )
+            reason = None
+            if verdict.disable_endpoint:
+                reason = "The endpoint answered 410 Gone."
+            elif now - failing_since >= disable_after:
+                reason = f"Every delivery failed since {failing_since:%Y-%m-%d %H:%M} UTC."
+            if reason is not None:
+                disable_endpoint(session, claim.endpoint_id, reason=reason, clock=clock)
+            if verdict.retry_in is None or verdict.disable_endpoint:
+                change |= {"status": DeliveryStatus.dead, "next_attempt_at": None}
+                outcome = "dead"
+            else:
+                change["next_attempt_at"] = now + verdict.retry_in
+                outcome = "retry"
+        failing[claim.endpoint_id] = failing_since
+        changes.append(change)
+        outcomes.append(outcome)
+    if changes:
+        connection.execute(_RECORD, changes)
     session.flush()
-    return outcome
+    return outcomes
 
 
 def give_back_claims(session: Session, claims: list[Claim]) -> int:
@@ -407,27 +446,24 @@ class DeliveryWorker:
             requests.append((claim.url, headers, body))
         results = self._sender.send_many(requests)
 
-        def record(session: Session) -> list[str]:
-            return [
-                record_attempt(
-                    session,
-                    claim,
-                    result,
-                    worker_id=self.worker_id,
-                    now=self._clock.now(),
-                    disable_after=self._disable_after,
-                    schedule=self._schedule,
-                    jitter=self._jitter,
-                    clock=self._clock,
-                )
-                for claim, result in attempts
-            ]
-
         # Rows are locked in one order (endpoint, delivery) in every worker: no lock cycles.
         attempts = sorted(
             zip(claims, results, strict=True),
             key=lambda attempt: (attempt[0].endpoint_id, attempt[0].delivery_id),
         )
+
+        def record(session: Session) -> list[str]:
+            return record_attempts(
+                session,
+                attempts,
+                worker_id=self.worker_id,
+                now=self._clock.now(),
+                disable_after=self._disable_after,
+                schedule=self._schedule,
+                jitter=self._jitter,
+                clock=self._clock,
+            )
+
         outcomes = self._in_transaction(record)
         for (_, result), outcome in zip(attempts, outcomes, strict=True):
             WEBHOOK_ATTEMPTS.labels(response_class(result.status_code), outcome).inc()
