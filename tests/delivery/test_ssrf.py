@@ -2,9 +2,15 @@
 
 import asyncio
 import ipaddress
+import os
+import re
+import socket
 import socketserver
 import ssl
 import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from buurtplus.config import Settings
 from buurtplus.core.clock import FrozenClock
-from buurtplus.delivery.sender import WebhookSender, open_stream
+from buurtplus.delivery.sender import WebhookSender, open_stream, trusted_roots
 from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_allow_list
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
@@ -185,7 +191,8 @@ def test_the_request_goes_to_the_checked_address_with_the_original_host(
         body=b'{"a": 1}',
     )
     assert result.succeeded and result.response_excerpt == "ok"
-    # The checked address is dialled over TLS, the certificate checked for the partner's name.
+    # The checked address is dialled, asked for TLS with the partner's name to check the
+    # certificate against (the TLS itself: the tests at the end of this file).
     assert dialled.calls == [("93.184.215.14", 443, True, "partner.example.nl")]
     (request,) = receiver.received
     assert request.path == "/hook?x=1"
@@ -325,26 +332,189 @@ def test_whatever_goes_wrong_in_sending_is_a_failed_attempt_not_a_crash() -> Non
     assert result.error is not None and "something unforeseen" in result.error
 
 
-class NotHttp(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.recv(100)
-        self.request.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+@contextmanager
+def raw_receiver(
+    answer: Callable[[bytes], Iterable[bytes]],
+) -> Iterator[tuple[str, list[bytes]]]:
+    """A loopback server that reads one request and writes `answer(request)` piece by piece,
+    byte for byte as given: for answers the receiver fixture cannot give. Yields the URL
+    and the requests received."""
+    received: list[bytes] = []
 
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = self.request.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?i)\r\ncontent-length: *([0-9]+)", head)
+            while length and len(body) < int(length.group(1)):
+                body += self.request.recv(65536)
+            received.append(head + b"\r\n\r\n" + body)
+            for piece in answer(received[-1]):
+                self.request.sendall(piece)
+                time.sleep(0.005)
 
-def test_an_answer_that_is_not_http_or_no_answer_is_a_failed_attempt() -> None:
-    sender = WebhookSender(
-        AddressGuard(parse_allow_list(["127.0.0.0/8"])), clock=FrozenClock(), timeout_seconds=5
-    )
-    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), NotHttp) as server:
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler) as server:
+        server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        port = server.server_address[1]
-        not_http = sender.send(f"http://127.0.0.1:{port}/hook", headers={}, body=b"{}")
-        server.shutdown()
-    # Nothing listens on the port any more.
-    refused = sender.send(f"http://127.0.0.1:{port}/hook", headers={}, body=b"{}")
-    assert not_http.status_code is None and refused.status_code is None
-    assert not_http.error is not None and not_http.error.startswith("RemoteProtocolError")
-    assert refused.error is not None and refused.error.startswith("ConnectionRefusedError")
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+        finally:
+            server.shutdown()
+
+
+def loopback_sender(timeout_seconds: float = 5) -> WebhookSender:
+    return WebhookSender(
+        AddressGuard(parse_allow_list(["127.0.0.0/8"])),
+        clock=FrozenClock(),
+        timeout_seconds=timeout_seconds,
+    )
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def test_an_answer_that_is_not_http_is_a_failed_attempt() -> None:
+    with raw_receiver(lambda _: [b"SSH-2.0-OpenSSH_9.6\r\n\r\n"]) as (url, _):
+        result = loopback_sender().send(url, headers={}, body=b"{}")
+    assert result.status_code is None
+    assert result.error is not None and result.error.startswith("RemoteProtocolError")
+
+
+def test_a_receiver_that_closes_without_answering_is_a_failed_attempt() -> None:
+    with raw_receiver(lambda _: []) as (url, received):
+        result = loopback_sender().send(url, headers={}, body=b"{}")
+    assert len(received) == 1
+    assert result.status_code is None
+    assert result.error == "The receiver closed the connection without an answer."
+
+
+def test_a_refused_connection_does_not_say_which_address_was_dialled() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port now.
+    result = loopback_sender().send(f"http://127.0.0.1:{port}/hook", headers={}, body=b"{}")
+    assert result.status_code is None
+    assert result.error == "Could not connect: Connection refused."
+
+
+def test_an_http_1_1_answer_after_100_continue_in_chunks_is_read() -> None:
+    answer = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 202 Accepted\r\ntransfer-encoding: chunked\r\nretry-after: 5\r\n\r\n"
+        b"5\r\nthank\r\n4\r\n you\r\n0\r\n\r\n"
+    )
+    with raw_receiver(lambda _: pieces(answer, 7)) as (url, _):
+        result = loopback_sender().send(url, headers={}, body=b"{}")
+    assert result.status_code == 202
+    assert result.retry_after == 5
+    # The loopback network is allow-listed: its answer's body is not kept.
+    assert result.response_excerpt is None
+
+
+def test_a_large_answer_head_in_pieces_is_read_and_an_endless_one_refused() -> None:
+    def head(size: int) -> bytes:
+        cookie = b"x" * 4000
+        lines = b"".join(b"set-cookie: c%d=%s\r\n" % (i, cookie) for i in range(size // 4000))
+        return b"HTTP/1.1 204 No Content\r\n" + lines + b"content-length: 0\r\n\r\n"
+
+    with raw_receiver(lambda _: pieces(head(60_000), 8_000)) as (url, _):
+        assert loopback_sender().send(url, headers={}, body=b"{}").status_code == 204
+    with raw_receiver(lambda _: pieces(head(200_000), 8_000)) as (url, _):
+        refused = loopback_sender().send(url, headers={}, body=b"{}")
+    assert refused.status_code is None
+    assert refused.error is not None and refused.error.startswith("RemoteProtocolError")
+
+
+def test_headers_about_the_connection_are_the_senders_own() -> None:
+    answer = [b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"]
+    with raw_receiver(lambda _: answer) as (url, received):
+        result = loopback_sender().send(
+            url,
+            headers={
+                "Host": "elsewhere.example",
+                "Transfer-Encoding": "chunked",
+                "Connection": "keep-alive",
+                "Content-Length": "999",
+                "Expect": "100-continue",
+                "webhook-id": "msg_1",
+            },
+            body=b'{"a": 1}',
+        )
+    assert result.succeeded
+    (request,) = received
+    head = request.split(b"\r\n\r\n")[0].decode().lower().split("\r\n")
+    assert head[0] == "post /hook http/1.1"
+    assert sorted(head[1:]) == sorted(
+        [
+            f"host: {urlsplit(url).netloc}",
+            "webhook-id: msg_1",
+            "user-agent: buurtpreventie-plus-webhooks/1",
+            "content-length: 8",
+            "connection: close",
+        ]
+    )
+    assert request.endswith(b'\r\n\r\n{"a": 1}')
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_attempts_leave_no_connection_open(partner_ca: trustme.CA) -> None:
+    def open_descriptors() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    released = threading.Event()
+
+    def stalled(_: bytes) -> Iterator[bytes]:
+        """An answer that starts and then keeps the connection waiting past the deadline."""
+        yield b"HTTP/1.1 200 OK\r\n"
+        released.wait(10)
+
+    sender = loopback_sender(timeout_seconds=1)
+    with (
+        raw_receiver(lambda _: [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"]) as (url, _),
+        raw_receiver(stalled) as (stuck_url, _),
+        tls_receiver(partner_ca, "partner.example.nl") as tls,
+    ):
+        tls_to = tls_sender(partner_ca, tls)
+        sender.send(url, headers={}, body=b"{}")
+        tls_to.send("https://partner.example.nl/hook", headers={}, body=b"{}")
+        before = open_descriptors()
+        for _ in range(20):
+            assert sender.send(url, headers={}, body=b"{}").succeeded
+            assert tls_to.send("https://partner.example.nl/hook", headers={}, body=b"{}").succeeded
+        # An answer that never finishes its head ends at the deadline, its socket closed.
+        assert sender.send(stuck_url, headers={}, body=b"{}").timed_out
+        # The receivers run in this process: the stalled one's end closes once it is let go.
+        released.set()
+        deadline = time.monotonic() + 5
+        while open_descriptors() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # (At most as many: a socket of an earlier test may close meanwhile.)
+        assert open_descriptors() <= before
+
+
+def test_a_private_ca_named_in_ssl_cert_file_is_trusted(
+    partner_ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "private-ca.pem"
+    partner_ca.cert_pem.write_to_path(str(bundle))
+    with tls_receiver(partner_ca, "partner.example.nl") as receiver:
+        assert "CERTIFICATE_VERIFY_FAILED" in str(
+            tls_sender(partner_ca, receiver, tls=trusted_roots())
+            .send("https://partner.example.nl/hook", headers={}, body=b"{}")
+            .error
+        )
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        result = tls_sender(partner_ca, receiver, tls=trusted_roots()).send(
+            "https://partner.example.nl/hook", headers={}, body=b"{}"
+        )
+    assert result.status_code == 200
 
 
 def test_a_name_lookup_that_hangs_ends_at_the_deadline() -> None:
@@ -383,7 +553,9 @@ def tls_receiver(ca: trustme.CA, name: str) -> Any:
     return running_receiver(tls=context)
 
 
-def tls_sender(ca: trustme.CA, receiver: Receiver) -> WebhookSender:
+def tls_sender(
+    ca: trustme.CA, receiver: Receiver, *, tls: ssl.SSLContext | None = None
+) -> WebhookSender:
     """Sends partner.example.nl's webhooks to `receiver`, trusting only `ca`: the real
     connector, TLS and certificate check, dialling the receiver where the name's public
     address would be."""
@@ -395,8 +567,10 @@ def tls_sender(ca: trustme.CA, receiver: Receiver) -> WebhookSender:
         assert address == "93.184.215.14"
         return await open_stream("127.0.0.1", port or 443, tls, server_hostname)
 
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
+    context = tls
+    if context is None:
+        context = ssl.create_default_context()
+        ca.configure_trust(context)
     return WebhookSender(
         AddressGuard(),
         clock=FrozenClock(),

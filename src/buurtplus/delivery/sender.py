@@ -2,6 +2,7 @@
 
 import asyncio
 import ipaddress
+import os
 import re
 import ssl
 import threading
@@ -28,8 +29,8 @@ RESPONSE_EXCERPT_BYTES = 1024
 USER_AGENT = "Buurtpreventie-Plus-Webhooks/1"
 # More than any wait the schedule believes (see schedule.RETRY_AFTER_CAP); keeps sums finite.
 MAX_RETRY_AFTER_SECONDS = 7 * 24 * 3600
-# A receiver's status line and headers together; more is a failed attempt (h11's own limit).
-MAX_RESPONSE_HEAD_BYTES = 16 * 1024
+# A receiver's status line and headers together (as httpx allowed); more is a failed attempt.
+MAX_RESPONSE_HEAD_BYTES = 100 * 1024
 _READ_BYTES = 64 * 1024
 # Characters a request target keeps as they are; anything else is percent-encoded.
 _PATH_SAFE = "/%!$&'()*+,;=:@-._~"
@@ -40,6 +41,25 @@ Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 # http, the host name the certificate must be valid for). Tests pass one that records the
 # address and connects to a loopback receiver instead.
 Connector = Callable[[str, int, ssl.SSLContext | None, str | None], Awaitable[Stream]]
+
+
+class ConnectFailed(Exception):
+    """The connection to the checked address could not be made. Says why, never where: the
+    address a name resolved to is the operator's business, not the partner's."""
+
+
+class AnswerMissing(Exception):
+    """The receiver closed the connection before its answer's status line and headers."""
+
+
+def trusted_roots() -> ssl.SSLContext:
+    """The CAs a partner's certificate is checked against: the files that SSL_CERT_FILE or
+    SSL_CERT_DIR name when the operator sets them (a private CA), else certifi's bundle."""
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = os.environ.get("SSL_CERT_DIR") or None
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile, capath=capath)
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 async def open_stream(
@@ -102,7 +122,7 @@ class WebhookSender:
         self._connect = connect
         self._resolver = resolver or system_resolver
         # Made once: loading the CA bundle costs ~20 ms, more than a whole local delivery.
-        self._tls = tls or ssl.create_default_context(cafile=certifi.where())
+        self._tls = tls or trusted_roots()
         self._loops = threading.local()
 
     def _runner(self) -> asyncio.Runner:
@@ -135,7 +155,7 @@ class WebhookSender:
         try:
             async with asyncio.timeout(self._timeout):
                 answer = await self._send(url, headers, body)
-        except AddressRefused as exc:
+        except (AddressRefused, ConnectFailed, AnswerMissing) as exc:
             return AttemptResult(status_code=None, duration_ms=elapsed(), error=str(exc))
         except TimeoutError:
             return AttemptResult(
@@ -187,13 +207,20 @@ class WebhookSender:
         ascii_host = host.encode("idna").decode("ascii")
         named = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
         https = parts.scheme == "https"
-        # The certificate is checked against the partner's name, not the address dialled.
-        reader, writer = await self._connect(
-            picked.address,
-            port,
-            self._tls if https else None,
-            ascii_host if https else None,
-        )
+        try:
+            # The certificate is checked against the partner's name, not the address dialled.
+            reader, writer = await self._connect(
+                picked.address,
+                port,
+                self._tls if https else None,
+                ascii_host if https else None,
+            )
+        except ssl.SSLError:
+            raise  # says what is wrong with the certificate, not where it was dialled
+        except OSError as exc:  # "Connect call failed ('10.0.0.5', 8080)" would map the network
+            # asyncio writes the address into the message: only the error number's own text.
+            reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+            raise ConnectFailed(f"Could not connect: {reason}.") from None
         try:
             request = h11.Request(
                 method="POST",
@@ -218,7 +245,24 @@ class WebhookSender:
             writer.transport.abort()
 
 
-_OWN_HEADERS = frozenset({"host", "user-agent", "content-length", "connection"})
+# Set by the sender itself, or about the connection rather than the message (hop-by-hop):
+# never taken from the caller's headers.
+_OWN_HEADERS = frozenset(
+    {
+        "host",
+        "user-agent",
+        "content-length",
+        "connection",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+    }
+)
 
 
 async def _exchange(
@@ -244,13 +288,16 @@ async def _exchange(
             event = connection.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            connection.receive_data(await reader.read(_READ_BYTES))
+            data = await reader.read(_READ_BYTES)
+            if not data and connection.their_state is h11.SEND_RESPONSE:
+                raise AnswerMissing("The receiver closed the connection without an answer.")
+            connection.receive_data(data)
 
     event = await next_event()
     while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like
         event = await next_event()
-    if not isinstance(event, h11.Response):
-        raise h11.RemoteProtocolError("the connection closed before an answer")
+    if not isinstance(event, h11.Response):  # h11 raises first; kept for the type checker
+        raise AnswerMissing("The receiver closed the connection without an answer.")
     retry_after = next(
         (value.decode("latin-1") for name, value in event.headers if name == b"retry-after"),
         None,
