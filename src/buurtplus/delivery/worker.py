@@ -24,7 +24,7 @@ from sqlmodel import Session
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import transaction
+from buurtplus.core.db import UTCDateTime, transaction
 from buurtplus.core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_ENDPOINTS_SWITCHED_OFF, count_on_commit
 from buurtplus.core.writer import GroupWriter
 from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
@@ -113,25 +113,22 @@ _LEASE = (
     .values(leased_by=bindparam("lease"), lease_until=bindparam("until"))
 )
 _INSERT_ATTEMPT = insert(DeliveryAttempt.__table__)  # type: ignore[attr-defined]
-# The deliveries an attempt batch holds, with their endpoints' failing-since mark, in the order
-# their rows are locked on PostgreSQL (endpoint, delivery: the same in every worker, so two
-# workers never wait on each other in a cycle). The endpoint row is read without a lock: it is
-# written only when its state turns (first failure, first success after failures), by a
-# conditional update. Locking it on every attempt made workers deadlock on PostgreSQL when their
-# batches met the same endpoints in another order.
+# The deliveries an attempt batch holds, in the order their rows are locked on PostgreSQL
+# (endpoint, delivery: the same in every worker, and before the batch writes anything, so two
+# workers recording the same delivery never wait on each other in a cycle).
 _HELD = (
-    select(
-        _D.c.id,
-        _D.c.leased_by,
-        _D.c.status,
-        _D.c.attempt_count,
-        _EP.c.failing_since,
-    )
-    .select_from(_D.join(_EP, _EP.c.id == _D.c.endpoint_id))
+    select(_D.c.id, _D.c.leased_by, _D.c.status, _D.c.attempt_count)
     .where(_D.c.id.in_(bindparam("deliveries", expanding=True)))
     .order_by(_D.c.endpoint_id, _D.c.id)
 )
-_HELD_LOCKED = _HELD.with_for_update(of=_D)
+_HELD_LOCKED = _HELD.with_for_update()
+# Read without a row lock, after the deliveries are locked: an endpoint row is written only when
+# its state turns (first failure, first success after failures), by a conditional update.
+# Locking it on every attempt made workers deadlock on PostgreSQL when their batches met the same
+# endpoints in another order.
+_FAILING_SINCE = select(_EP.c.id, _EP.c.failing_since).where(
+    _EP.c.id.in_(bindparam("endpoints", expanding=True))
+)
 # Every attempt ends its lease and sets the judged state: one statement for every outcome.
 _RECORD = (
     update(_D)
@@ -139,7 +136,9 @@ _RECORD = (
     .values(
         status=bindparam("status"),
         # A redelivery of a message delivered before keeps that time unless it succeeds.
-        delivered_at=func.coalesce(bindparam("delivered_at"), _D.c.delivered_at),
+        delivered_at=func.coalesce(
+            bindparam("delivered_at", type_=UTCDateTime()), _D.c.delivered_at
+        ),
         next_attempt_at=bindparam("next_attempt_at"),
         attempt_count=bindparam("attempt_count"),
         last_status_code=bindparam("last_status_code"),
@@ -195,23 +194,9 @@ def record_attempts(
     if not attempts:
         return []
     connection = session.connection()
-    connection.execute(
-        _INSERT_ATTEMPT,
-        [
-            {
-                "id": uuid.uuid4(),
-                "delivery_id": claim.delivery_id,
-                "attempted_at": now,
-                "duration_ms": result.duration_ms,
-                "status_code": result.status_code,
-                "response_excerpt": result.response_excerpt,
-                "error": result.error,
-                "worker": worker_id,
-            }
-            for claim, result in attempts
-        ],
-    )
     postgres = connection.dialect.name == "postgresql"
+    # Locked first: an attempt's insert takes a share lock on its delivery, and taken before the
+    # row lock it let two workers that both held the same delivery wait on each other.
     held = {
         row.id: row
         for row in connection.execute(
@@ -219,35 +204,51 @@ def record_attempts(
             {"deliveries": [claim.delivery_id for claim, _ in attempts]},
         )
     }
-    # Each endpoint's failing-since mark as this batch leaves it, attempt by attempt.
-    failing: dict[uuid.UUID, datetime | None] = {}
+    # Each endpoint's failing-since mark as this batch leaves it, attempt by attempt. Read in a
+    # statement of its own, after the lock: a statement that waited for a row lock still sees
+    # the endpoint as it was when it began (a success meanwhile would go unseen).
+    failing: dict[uuid.UUID, datetime | None] = {
+        row.id: row.failing_since
+        for row in connection.execute(
+            _FAILING_SINCE, {"endpoints": sorted({claim.endpoint_id for claim, _ in attempts})}
+        )
+    }
+    # A delivery whose row is gone (its endpoint deleted meanwhile) has no log to add to; the
+    # others are recorded all the same.
+    logged = [(claim, result) for claim, result in attempts if claim.delivery_id in held]
+    if logged:
+        connection.execute(
+            _INSERT_ATTEMPT,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "delivery_id": claim.delivery_id,
+                    "attempted_at": now,
+                    "duration_ms": result.duration_ms,
+                    "status_code": result.status_code,
+                    "response_excerpt": result.response_excerpt,
+                    "error": result.error,
+                    "worker": worker_id,
+                }
+                for claim, result in logged
+            ],
+        )
     changes: list[dict[str, object]] = []
     outcomes: list[str] = []
     for claim, result in attempts:
         row = held.get(claim.delivery_id)
         if row is None or row.leased_by != claim.lease or row.status != DeliveryStatus.pending:
-            # Our lease ran out and another worker has it now: its outcome is the one that counts.
+            # Our lease ran out and another worker has it now (or the delivery is gone): its
+            # outcome is not ours to record.
             outcomes.append("superseded")
             continue
-        failing_since = failing.get(claim.endpoint_id, row.failing_since)
+        failing_since = failing.get(claim.endpoint_id)
         attempts_made = row.attempt_count + 1
         verdict = judge(result, attempts_made=attempts_made, schedule=schedule, jitter=jitter)
         # A held delivery is pending: a retry keeps it so (and keeps when it was delivered before).
-        change: dict[str, object] = {
-            "delivery": claim.delivery_id,
-            "status": DeliveryStatus.pending,
-            "delivered_at": None,
-            "attempt_count": attempts_made,
-            "last_status_code": result.status_code,
-            "last_error": result.error,
-        }
+        status, delivered_at, next_attempt_at = DeliveryStatus.pending, None, None
         if verdict.succeeded:
-            change |= {
-                "status": DeliveryStatus.succeeded,
-                "delivered_at": now,
-                "next_attempt_at": None,
-            }
-            outcome = "delivered"
+            status, delivered_at, outcome = DeliveryStatus.succeeded, now, "delivered"
             if failing_since is not None:
                 failing_since = None
                 connection.execute(
@@ -271,13 +272,21 @@ def record_attempts(
             if reason is not None:
                 disable_endpoint(session, claim.endpoint_id, reason=reason, clock=clock)
             if verdict.retry_in is None or verdict.disable_endpoint:
-                change |= {"status": DeliveryStatus.dead, "next_attempt_at": None}
-                outcome = "dead"
+                status, outcome = DeliveryStatus.dead, "dead"
             else:
-                change["next_attempt_at"] = now + verdict.retry_in
-                outcome = "retry"
+                next_attempt_at, outcome = now + verdict.retry_in, "retry"
         failing[claim.endpoint_id] = failing_since
-        changes.append(change)
+        changes.append(
+            {
+                "delivery": claim.delivery_id,
+                "status": status,
+                "delivered_at": delivered_at,
+                "next_attempt_at": next_attempt_at,
+                "attempt_count": attempts_made,
+                "last_status_code": result.status_code,
+                "last_error": result.error,
+            }
+        )
         outcomes.append(outcome)
     if changes:
         connection.execute(_RECORD, changes)
