@@ -253,6 +253,16 @@ def test_observed_at_defaults_to_now(
     assert response.json()["observed_at"] == "2026-03-02T09:30:00Z"
 
 
+@pytest.mark.parametrize("moment", [999999999, 1772443800.5, "1772443800", True])
+def test_a_moment_must_be_an_iso_8601_string_not_a_unix_time(
+    client: TestClient, make: Factory, reporter: User, moment: Any
+) -> None:
+    response = client.post(SIGNALS, json=report(observed_at=moment), headers=make.auth(reporter))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"].endswith("observed_at")
+
+
 def test_a_retired_category_takes_no_new_signals(
     client: TestClient, make: Factory, reporter: User
 ) -> None:

@@ -4,12 +4,12 @@ partner sees them afterwards in the attempt log and on the endpoint."""
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text, update
+from sqlalchemy import Engine, text, update
 from sqlmodel import col
 
 from buurtplus.core.actor import UserRole
@@ -54,6 +54,16 @@ def endpoint_of(
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
     return found
+
+
+def mark_failing(engine: Engine, endpoint: dict[str, Any], *, since: datetime | None) -> None:
+    """The endpoint's failing-since mark, as earlier attempts (or another worker) left it."""
+    with transaction(engine) as session:
+        session.execute(
+            update(WebhookEndpoint)
+            .where(col(WebhookEndpoint.id) == uuid.UUID(endpoint["id"]))
+            .values(failing_since=since)
+        )
 
 
 def signal_of(request: Received) -> str:
@@ -146,12 +156,7 @@ def test_gone_and_days_of_failure_in_one_batch_switch_the_endpoint_off_once(
     clock: FrozenClock,
 ) -> None:
     endpoint = add_endpoint(client, make, partner_person, partner, receiver.url)
-    with transaction(app.state.engine) as session:
-        session.execute(
-            update(WebhookEndpoint)
-            .where(col(WebhookEndpoint.id) == uuid.UUID(endpoint["id"]))
-            .values(failing_since=clock.now() - timedelta(days=6))
-        )
+    mark_failing(app.state.engine, endpoint, since=clock.now() - timedelta(days=6))
     signals = reported(client, make, reporter, 3)
     receiver.responder = lambda request: Reply(410 if signal_of(request) == signals[1] else 500)
     worker.deliver_all(worker.claim(8))
@@ -216,13 +221,7 @@ def test_a_success_meanwhile_is_seen_before_an_endpoint_is_switched_off(
     if engine.dialect.name != "postgresql":
         pytest.skip("row locks and concurrent workers are PostgreSQL's; SQLite has one writer")
     endpoint = add_endpoint(client, make, partner_person, partner, receiver.url)
-    endpoint_id = uuid.UUID(endpoint["id"])
-    with transaction(engine) as session:
-        session.execute(
-            update(WebhookEndpoint)
-            .where(col(WebhookEndpoint.id) == endpoint_id)
-            .values(failing_since=clock.now() - timedelta(days=6))
-        )
+    mark_failing(engine, endpoint, since=clock.now() - timedelta(days=6))
     reported(client, make, reporter, 2)
     receiver.responder = lambda _: Reply(500)
     claims = worker.claim(8)
@@ -244,12 +243,8 @@ def test_a_success_meanwhile_is_seen_before_an_endpoint_is_switched_off(
                 assert time.monotonic() < deadline, "the recorder never waited for the row"
                 watcher.rollback()
                 time.sleep(0.02)
-        with transaction(engine) as other_worker:  # its success on the endpoint, committed
-            other_worker.execute(
-                update(WebhookEndpoint)
-                .where(col(WebhookEndpoint.id) == endpoint_id)
-                .values(failing_since=None)
-            )
+        # Another worker's success on the endpoint, committed.
+        mark_failing(engine, endpoint, since=None)
         partner_retry.commit()
     recording.join(30)
 

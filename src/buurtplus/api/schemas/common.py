@@ -83,8 +83,11 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ON
 
 
 def _iso_8601_only(value: Any) -> Any:
-    # Pydantic would also read "0.5" as a Unix time; the contract says ISO 8601.
-    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}T", value):
+    # Pydantic would also read "0.5" or the number 999999999 as a Unix time; the contract says
+    # a string in ISO 8601.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.match(r"^\d{4}-\d{2}-\d{2}T", value):
         raise ValueError("an ISO 8601 date-time with zone, e.g. 2026-03-02T09:30:00+01:00")
     return value
 
