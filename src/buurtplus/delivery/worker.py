@@ -210,7 +210,7 @@ def record_attempts(
     failing: dict[uuid.UUID, datetime | None] = {
         row.id: row.failing_since
         for row in connection.execute(
-            _FAILING_SINCE, {"endpoints": sorted({claim.endpoint_id for claim, _ in attempts})}
+            _FAILING_SINCE, {"endpoints": list({claim.endpoint_id for claim, _ in attempts})}
         )
     }
     # A delivery whose row is gone (its endpoint deleted meanwhile) has no log to add to; the
@@ -251,19 +251,11 @@ def record_attempts(
             status, delivered_at, outcome = DeliveryStatus.succeeded, now, "delivered"
             if failing_since is not None:
                 failing_since = None
-                connection.execute(
-                    update(_EP)
-                    .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_not(None))
-                    .values(failing_since=None, version=_EP.c.version + 1)
-                )
+                _mark_failing(connection, claim.endpoint_id, since=None)
         else:
             if failing_since is None:
                 failing_since = now
-                connection.execute(
-                    update(_EP)
-                    .where(_EP.c.id == claim.endpoint_id, _EP.c.failing_since.is_(None))
-                    .values(failing_since=now, version=_EP.c.version + 1)
-                )
+                _mark_failing(connection, claim.endpoint_id, since=now)
             reason = None
             if verdict.disable_endpoint:
                 reason = "The endpoint answered 410 Gone."
@@ -292,6 +284,19 @@ def record_attempts(
         connection.execute(_RECORD, changes)
     session.flush()
     return outcomes
+
+
+def _mark_failing(
+    connection: Connection, endpoint_id: uuid.UUID, *, since: datetime | None
+) -> None:
+    """Turn the endpoint's state: failing since `since`, or (None) answering again. Conditional,
+    so of two workers seeing the same turn only one raises the endpoint's version."""
+    turning = _EP.c.failing_since.is_not(None) if since is None else _EP.c.failing_since.is_(None)
+    connection.execute(
+        update(_EP)
+        .where(_EP.c.id == endpoint_id, turning)
+        .values(failing_since=since, version=_EP.c.version + 1)
+    )
 
 
 def give_back_claims(session: Session, claims: list[Claim]) -> int:
