@@ -86,13 +86,35 @@ def paginate(
 
 def after_cursor(order: Sequence[Any], cursor: str) -> ColumnElement[bool]:
     """The keyset condition: rows after the one `cursor` names, in `order`."""
+    bounds = [
+        bindparam(None, value, type_=column.type)
+        for column, value in zip(order, cursor_values(order, cursor), strict=True)
+    ]
+    return tuple_(*order) > tuple_(*bounds)
+
+
+def after_bound(order: Sequence[Any], prefix: str = "after") -> ColumnElement[bool]:
+    """The keyset condition with named values (`prefix_0`, `prefix_1`, ...) instead of the
+    cursor's own, for a statement built once and run with `bound_after(...)`."""
+    bounds = [
+        bindparam(f"{prefix}_{n}", type_=column.type, required=True)
+        for n, column in enumerate(order)
+    ]
+    return tuple_(*order) > tuple_(*bounds)
+
+
+def bound_after(order: Sequence[Any], cursor: str, prefix: str = "after") -> dict[str, Any]:
+    """The values of `after_bound(order, prefix)` for the row `cursor` names."""
+    return {f"{prefix}_{n}": value for n, value in enumerate(cursor_values(order, cursor))}
+
+
+def cursor_values(order: Sequence[Any], cursor: str) -> tuple[SortValue, ...]:
+    """The sort values `cursor` names, each of its column's kind, or InvalidCursor."""
     after = decode_cursor(cursor, len(order))
-    bounds = []
     for column, value in zip(order, after, strict=True):
         if not isinstance(value, column.type.python_type):
             raise InvalidCursor()
-        bounds.append(bindparam(None, value, type_=column.type))
-    return tuple_(*order) > tuple_(*bounds)
+    return after
 
 
 def page_of(rows: list[T], *, limit: int, key: Callable[[T], Sequence[SortValue]]) -> Page[T]:

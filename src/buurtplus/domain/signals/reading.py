@@ -1,5 +1,6 @@
 """Reading signals, each as much as the reader may see (DESIGN.md section 2)."""
 
+import functools
 import uuid
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from buurtplus.core.actor import Actor, TeamRole
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.pagination import Page, after_cursor, page_of, paginate
+from buurtplus.core.pagination import Page, after_bound, bound_after, page_of, paginate
 from buurtplus.domain.categories.models import Category, Sensitivity
 from buurtplus.domain.categories.snapshots import categories_by_id
 from buurtplus.domain.signals.errors import (
@@ -148,44 +149,113 @@ def list_signals(
     Each way of seeing signals (as their reporter, as a team's coordinator, as the partner,
     as an admin: all) reads its next page from an index in page order; the page is the first
     `limit` of those few rows. Never a sort of every signal the actor may see."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    if filters.statuses:
-        conditions.append(col(Signal.status).in_(list(filters.statuses)))
+    teams = sorted(t for t, role in actor.team_roles.items() if role == TeamRole.coordinator)
+    values: dict[str, Any] = {"limit": limit + 1}
+    if actor.is_admin:
+        teams = []
+    else:
+        values["reporter_id"] = actor.user_id
+        values.update({f"team_{n}": team_id for n, team_id in enumerate(teams)})
+        if actor.partner_id is not None:
+            values["partner_id"] = actor.partner_id
+    values.update({f"status_{n}": status for n, status in enumerate(filters.statuses)})
     if filters.category is not None:
         category = session.exec(select(Category).where(Category.code == filters.category)).first()
-        conditions.append(col(Signal.category_id) == (category.id if category else None))
+        # No such category: `= NULL` matches no signal.
+        values["category_id"] = category.id if category else None
     if filters.team_id is not None:
-        conditions.append(col(Signal.team_id) == filters.team_id)
+        values["team_id"] = filters.team_id
     if filters.created_from is not None:
-        conditions.append(col(Signal.created_at) >= filters.created_from)
+        values["created_from"] = filters.created_from
     if filters.created_to is not None:
-        conditions.append(col(Signal.created_at) < filters.created_to)
+        values["created_to"] = filters.created_to
     if cursor is not None:
-        conditions.append(after_cursor(_ORDER, cursor))
-    pages = [
-        sa.select(col(Signal.id), col(Signal.created_at))
-        .where(way, *conditions)
-        .order_by(*_ORDER)
-        .limit(limit + 1)
-        .subquery()
-        for way in _ways_of_seeing(actor)
-    ]
-    # A signal seen two ways (a coordinator's own report) is one candidate: `IN` takes it once.
-    candidates = sa.union_all(*(sa.select(page.c.id) for page in pages)) if len(pages) > 1 else None
-    statement = (
-        sa.select(*_RECORD)
-        .where(
-            col(Signal.id).in_(candidates if candidates is not None else sa.select(pages[0].c.id))
+        values.update(bound_after(_ORDER, cursor))
+    statement = _page_statement(
+        _PageShape(
+            admin=actor.is_admin,
+            teams=len(teams),
+            partner="partner_id" in values,
+            statuses=len(filters.statuses),
+            category="category_id" in values,
+            team="team_id" in values,
+            created_from="created_from" in values,
+            created_to="created_to" in values,
+            after=cursor is not None,
         )
-        .order_by(*_ORDER)
-        .limit(limit + 1)
     )
     # On the session's connection: a Core select through the session takes the ORM's path.
-    rows = [_record(row) for row in session.connection().execute(statement).all()]
+    rows = [_record(row) for row in session.connection().execute(statement, values).all()]
     page = page_of(rows, limit=limit, key=lambda s: (s.created_at, s.id))
     categories = categories_by_id(session, {s.category_id for s in page.items})
     views = [_view(session, actor, s, categories[s.category_id], clock) for s in page.items]
     return Page(items=[v for v in views if v is not None], next_cursor=page.next_cursor)
+
+
+@dataclass(frozen=True)
+class _PageShape:
+    """What a page's statement depends on; the values (who, which teams, the filters' values,
+    the cursor's row) are bound when it runs."""
+
+    admin: bool
+    teams: int
+    partner: bool
+    statuses: int
+    category: bool
+    team: bool
+    created_from: bool
+    created_to: bool
+    after: bool
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: _PageShape) -> sa.Select[Any]:
+    """A page's statement, built once per shape: building one and its cache key cost as much
+    as running it (≈ 0.4 ms)."""
+
+    def bound(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
+        return sa.bindparam(name, type_=column.type, required=True)
+
+    c = _SIGNALS.c
+    conditions: list[sa.ColumnElement[bool]] = []
+    if shape.statuses:
+        conditions.append(
+            c.status.in_([bound(f"status_{n}", c.status) for n in range(shape.statuses)])
+        )
+    if shape.category:
+        conditions.append(c.category_id == bound("category_id", c.category_id))
+    if shape.team:
+        conditions.append(c.team_id == bound("team_id", c.team_id))
+    if shape.created_from:
+        conditions.append(c.created_at >= bound("created_from", c.created_at))
+    if shape.created_to:
+        conditions.append(c.created_at < bound("created_to", c.created_at))
+    if shape.after:
+        conditions.append(after_bound(_ORDER))
+    # One condition per way the actor sees signals; each matches an index in page order.
+    if shape.admin:
+        ways: list[sa.ColumnElement[bool]] = [sa.true()]
+    else:
+        ways = [c.reporter_id == bound("reporter_id", c.reporter_id)]
+        ways += [c.team_id == bound(f"team_{n}", c.team_id) for n in range(shape.teams)]
+        if shape.partner:
+            ways.append(c.partner_id == bound("partner_id", c.partner_id))
+    limit = sa.bindparam("limit", type_=sa.Integer(), required=True)
+    pages = [
+        sa.select(c.id, c.created_at)
+        .where(way, *conditions)
+        .order_by(*_ORDER)
+        .limit(limit)
+        .subquery()
+        for way in ways
+    ]
+    # A signal seen two ways (a coordinator's own report) is one candidate: `IN` takes it once.
+    candidates = (
+        sa.union_all(*(sa.select(page.c.id) for page in pages))
+        if len(pages) > 1
+        else sa.select(pages[0].c.id)
+    )
+    return sa.select(*_RECORD).where(c.id.in_(candidates)).order_by(*_ORDER).limit(limit)
 
 
 _SIGNALS = Signal.__table__  # type: ignore[attr-defined]
@@ -209,21 +279,6 @@ def _record(row: sa.Row[Any]) -> SignalRecord:
 
 
 _ORDER = (col(Signal.created_at), col(Signal.id))
-
-
-def _ways_of_seeing(actor: Actor) -> list[sa.ColumnElement[bool]]:
-    """One condition per way the actor sees signals; each matches an index in page order."""
-    if actor.is_admin:
-        return [sa.true()]
-    ways = [col(Signal.reporter_id) == actor.user_id]
-    ways += [
-        col(Signal.team_id) == team_id
-        for team_id, role in sorted(actor.team_roles.items())
-        if role == TeamRole.coordinator
-    ]
-    if actor.partner_id is not None:
-        ways.append(col(Signal.partner_id) == actor.partner_id)
-    return ways
 
 
 def signal_history(
