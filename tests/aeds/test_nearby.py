@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
-from sqlalchemy import event
 from sqlmodel import Session
 
+from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.aeds.geodesy import distance_m
 from buurtplus.domain.aeds.models import Aed
 from tests.aeds.conftest import AEDS, World
@@ -174,7 +174,9 @@ def test_availability_at_holidays_and_clock_changes(
     assert (result["state"], result["next_change"]) == (state, next_change)
 
 
-def test_search_reads_the_spatial_index(client: TestClient, make: Factory, world: World) -> None:
+def test_search_reads_the_spatial_index(
+    client: TestClient, make: Factory, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app: Any = client.app
     engine = app.state.engine
     rng = random.Random(5)
@@ -198,20 +200,19 @@ def test_search_reads_the_spatial_index(client: TestClient, make: Factory, world
             session.connection().exec_driver_sql("ANALYZE aeds")
             session.commit()
     statements: list[tuple[str, Any]] = []
+    # The box is read on the driver's cursor (a PlainQuery): record what it gives the driver.
+    searched = PlainQuery.all
 
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if "FROM aeds" in statement and "latitude BETWEEN" in statement:
-            statements.append((statement, parameters))
+    def capture(query: PlainQuery, connection: Any, **values: Any) -> list[Any]:
+        sql, parameters = query.driver_call(connection.dialect, **values)
+        if "FROM aeds" in sql and "latitude BETWEEN" in sql:
+            statements.append((sql, parameters))
+        return searched(query, connection, **values)
 
-    # On SQLite the search reads on the event loop's own connections.
-    reader = app.state.loop_engine or engine
-    event.listen(reader, "before_cursor_execute", capture)
-    try:
-        response = client.get(
-            NEARBY, headers=make.auth(world.admin), params={"lat": ORIGIN[0], "lon": ORIGIN[1]}
-        )
-    finally:
-        event.remove(reader, "before_cursor_execute", capture)
+    monkeypatch.setattr(PlainQuery, "all", capture)
+    response = client.get(
+        NEARBY, headers=make.auth(world.admin), params={"lat": ORIGIN[0], "lon": ORIGIN[1]}
+    )
     assert response.status_code == 200
     assert statements
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "

@@ -14,8 +14,9 @@ kinds, without the values), and a lost connection is invalidated as SQLAlchemy w
 
 For statements with plain bound values only: an expanding `IN`, a value rendered into the SQL
 or computed per execution is refused when the query is first run. A column whose conversion
-needs the driver's type code (`Float`, `Numeric` on PostgreSQL) is refused there too; NULL is
-returned as None without conversion.
+needs the driver's type code (`Numeric`, a computed `Float` on PostgreSQL) is refused there too;
+a table's `Float` column is read as the `double precision` it is created as. NULL is returned as
+None without conversion.
 """
 
 from collections import namedtuple
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Float, Numeric, Select
+from sqlalchemy import Column, Connection, Float, Numeric, Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
@@ -82,18 +83,23 @@ class PlainQuery:
             ),
         )
 
-    def all(self, connection: Connection, **values: Any) -> list[Any]:
-        """Every row, as named tuples of converted values."""
-        compiled = self._for(connection.dialect)
+    def driver_call(
+        self, dialect: Dialect, **values: Any
+    ) -> tuple[str, Sequence[Any] | dict[str, Any]]:
+        """The SQL and the converted values the driver's cursor is given for these values."""
+        compiled = self._for(dialect)
         bound = dict(compiled.own_values)
         for name, value in values.items():
             bound[name] = _converted(compiled.binds[name], value)
-        parameters: Sequence[Any] | dict[str, Any] = (
-            tuple(bound[name] for name in compiled.positional)
-            if compiled.positional is not None
-            else bound
-        )
+        if compiled.positional is not None:
+            return compiled.sql, tuple(bound[name] for name in compiled.positional)
+        return compiled.sql, bound
+
+    def all(self, connection: Connection, **values: Any) -> list[Any]:
+        """Every row, as named tuples of converted values."""
         dialect = connection.dialect
+        compiled = self._for(dialect)
+        _, parameters = self.driver_call(dialect, **values)
         raw = connection.connection
         cursor = raw.cursor()
         try:
@@ -133,17 +139,31 @@ class PlainQuery:
         return rows[0] if rows else None
 
 
+# PostgreSQL's type code of `double precision`: what a table's `Float` column is created as.
+_FLOAT8 = 701
+
+
 def _result_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column type's conversion of a driver's value; refused for a type that needs the
-    driver's type code to choose one (`Float` and `Numeric` on PostgreSQL)."""
+    """The column type's conversion of a driver's value. On PostgreSQL a number's conversion
+    depends on the driver's type code: a table's `Float` column is read as the
+    `double precision` it is created as; other numbers (`Numeric`, a computed `Float`) are
+    refused."""
     implementation = column.type.dialect_impl(dialect)
+    type_code = None
     if isinstance(column.type, Float | Numeric) and dialect.name == "postgresql":
-        raise ValueError(
-            f"{column.key}: a PlainQuery does not read {type(column.type).__name__} columns "
-            "on PostgreSQL (their conversion depends on the driver's type code)"
-        )
-    processor: Callable[[Any], Any] | None = implementation.result_processor(dialect, None)
+        if not (_is_table_column(column) and isinstance(column.type, Float)):
+            raise ValueError(
+                f"{column.key}: a PlainQuery does not read {type(column.type).__name__} values "
+                "on PostgreSQL other than a table's Float columns (a number's conversion "
+                "depends on the driver's type code)"
+            )
+        type_code = _FLOAT8
+    processor: Callable[[Any], Any] | None = implementation.result_processor(dialect, type_code)
     return processor
+
+
+def _is_table_column(column: Any) -> bool:
+    return isinstance(column, Column) and isinstance(column.table, Table)
 
 
 def _converted(convert: Callable[[Any], Any] | None, value: Any) -> Any:

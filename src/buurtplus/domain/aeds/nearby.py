@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import Executable, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from buurtplus.core.actor import Actor
+from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.aeds.areas import reach_of
 from buurtplus.domain.aeds.availability import Availability, availability_at
 from buurtplus.domain.aeds.geodesy import bounding_box, distance_m
@@ -45,9 +46,10 @@ class NearbyAed:
         return math.ceil(self.distance_m / WALKING_SPEED_M_PER_S)
 
 
-def _box(*, usable_only: bool) -> Executable:
+def _box(*, usable_only: bool) -> PlainQuery:
     """The AEDs in a bounding box that are not retired, as the columns a search decides on;
-    with `usable_only`, active and ready ones only. Built once: the search runs it often."""
+    with `usable_only`, active and ready ones only. Built once and run on the driver's cursor:
+    a search runs it several times."""
     statement = sa.select(
         col(Aed.id),
         col(Aed.latitude),
@@ -65,7 +67,7 @@ def _box(*, usable_only: bool) -> Executable:
     )
     if usable_only:
         statement = statement.where(col(Aed.status) == AedStatus.active, col(Aed.ready).is_(True))
-    return statement
+    return PlainQuery(statement)
 
 
 _BOX = {True: _box(usable_only=True), False: _box(usable_only=False)}
@@ -107,7 +109,7 @@ def aeds_near(
     while True:
         min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, searched)
         bounds = {"min_lat": min_lat, "max_lat": max_lat, "min_lon": min_lon, "max_lon": max_lon}
-        for row in connection.execute(box, bounds):
+        for row in box.all(connection, **bounds):
             if row.id in read:
                 continue
             read.add(row.id)
