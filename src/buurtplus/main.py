@@ -152,7 +152,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     # Each module's router is included in the app itself, under the API prefix: a router
     # nested in another is matched once per level on every request (FastAPI walks the levels
-    # again to find the route it matched).
+    # again to find the route it matched). Each turns away a path outside its routes' literal
+    # beginnings without trying their patterns (`api/module_router.py`).
     route_templates: dict[int, str] = {}  # by id(route)
     for module in (
         auth,
@@ -173,9 +174,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         aed_files,
         heart_safety,
     ):
-        app.include_router(
-            module.router, prefix=API_PREFIX, dependencies=[Depends(refuse_null_body)]
-        )
+        module.router.include_in(app, prefix=API_PREFIX, dependencies=[Depends(refuse_null_body)])
         route_templates.update(
             {id(route): API_PREFIX + route.path for route in module.router.routes}
         )

@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.aed_files import EXAMPLE_CSV, AedImportReport, ImportRowRead
 from buurtplus.domain.aeds import transfer
 from buurtplus.domain.aeds.formats import MEDIA_TYPES, FileFormat
 
-router = APIRouter(prefix="/aeds", tags=["aeds"])
+router = ModuleRouter(prefix="/aeds", tags=["aeds"])
 
 
 async def raw_body(request: Request) -> bytes:

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -18,6 +18,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.aeds import (
     AedCheckCreate,
     AedCheckPage,
@@ -45,7 +46,7 @@ from buurtplus.domain.aeds.errors import StaleAed
 from buurtplus.domain.aeds.service import AedFilter, AedView
 from buurtplus.domain.aeds.vocabulary import AedStatus
 
-router = APIRouter(prefix="/aeds", tags=["aeds"])
+router = ModuleRouter(prefix="/aeds", tags=["aeds"])
 
 # The default search radius: at most a few latitude bands of the index, so a short read.
 WALKING_DISTANCE_M = 2000

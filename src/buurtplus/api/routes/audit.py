@@ -1,16 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from buurtplus.api.deps import AdminActor, Cursor, Limit, SessionDep
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.audit import AuditEventPage, AuditEventRead
 from buurtplus.api.schemas.common import Moment
 from buurtplus.core.audit.service import list_events
 from buurtplus.core.pagination import DEFAULT_LIMIT
 
-router = APIRouter(prefix="/audit-events", tags=["audit"])
+router = ModuleRouter(prefix="/audit-events", tags=["audit"])
 
 
 @router.get(

@@ -4,18 +4,19 @@ from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from sqlmodel import Session
 
 from buurtplus.api.deps import ClockDep, ReadSessionDep, TokenIssuerDep, in_write_turn
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.auth import Token
 from buurtplus.core.errors import InvalidCredentials
 from buurtplus.domain.partners.service import authenticate_client, client_key
 from buurtplus.domain.users.service import authenticate, normalise_email
 from buurtplus.domain.users.throttle import LoginThrottle
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = ModuleRouter(prefix="/auth", tags=["auth"])
 
 FormText = Annotated[str | None, Form(max_length=500)]
 

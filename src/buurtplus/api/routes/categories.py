@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -14,6 +14,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.categories import (
     CategoryCreate,
     CategoryPage,
@@ -25,7 +26,7 @@ from buurtplus.domain.categories import service
 from buurtplus.domain.categories.errors import StaleCategory
 from buurtplus.domain.categories.models import Category
 
-router = APIRouter(prefix="/categories", tags=["categories"])
+router = ModuleRouter(prefix="/categories", tags=["categories"])
 
 CodePath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="Category code")]
 

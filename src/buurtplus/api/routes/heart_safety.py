@@ -3,10 +3,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.heart_safety import (
     HeartSafetyRead,
@@ -18,7 +19,7 @@ from buurtplus.domain.heart_safety.hours import HOURS_PER_WEEK, hour_of_week
 from buurtplus.domain.heart_safety.picture import render_svg
 from buurtplus.domain.teams.service import get_team
 
-router = APIRouter(prefix="/teams", tags=["heart-safety"])
+router = ModuleRouter(prefix="/teams", tags=["heart-safety"])
 
 SVG_MEDIA_TYPE = "image/svg+xml"
 BBox = Annotated[

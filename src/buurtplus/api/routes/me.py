@@ -1,10 +1,11 @@
 from datetime import datetime
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from pydantic import BaseModel, Field
 
 from buurtplus.api.deps import ClockDep, CurrentActor, SessionDep, audited_read, read_now
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.patrols import (
     FeedTokenCreated,
     FeedTokenRead,
@@ -31,7 +32,7 @@ from buurtplus.domain.patrols.observations import ObservationView
 from buurtplus.domain.privacy import export_personal_data
 from buurtplus.domain.teams.service import own_account
 
-router = APIRouter(prefix="/me", tags=["me"])
+router = ModuleRouter(prefix="/me", tags=["me"])
 
 
 def _require_person(actor: Actor) -> None:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -15,6 +15,7 @@ from buurtplus.api.deps import (
     audited_read,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.patrols import (
     ObservationCreate,
     ObservationPage,
@@ -28,7 +29,7 @@ from buurtplus.domain.patrols import observations, promotion
 from buurtplus.domain.patrols.observations import ObservationDraft
 from buurtplus.domain.patrols.promotion import Promotion
 
-router = APIRouter(tags=["patrols"])
+router = ModuleRouter(tags=["patrols"])
 
 
 @router.post(

@@ -1,6 +1,6 @@
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -14,6 +14,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.partners import (
     PartnerClientCreate,
     PartnerClientIssued,
@@ -29,7 +30,7 @@ from buurtplus.domain.partners import service
 from buurtplus.domain.partners.errors import StalePartner
 from buurtplus.domain.partners.models import Partner
 
-router = APIRouter(prefix="/partners", tags=["partners"])
+router = ModuleRouter(prefix="/partners", tags=["partners"])
 
 
 def _partner(response: Response, partner: Partner) -> PartnerRead:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -17,6 +17,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.patrols import (
     ParticipantCreate,
@@ -35,7 +36,7 @@ from buurtplus.domain.patrols.errors import StalePatrol
 from buurtplus.domain.patrols.planning import PatrolDraft, PatrolFilter, PatrolView
 from buurtplus.domain.patrols.workflow import PatrolAction, PatrolStatus
 
-router = APIRouter(tags=["patrols"])
+router = ModuleRouter(tags=["patrols"])
 
 
 def _answer(response: Response, view: PatrolView) -> PatrolRead:

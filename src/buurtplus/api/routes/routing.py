@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -17,6 +17,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.routing import (
     DecisionRead,
     GapRead,
@@ -38,7 +39,7 @@ from buurtplus.domain.routing.management import StaleRule
 from buurtplus.domain.routing.models import RoutingRule
 from buurtplus.domain.signals.dispatch import preview_facts
 
-router = APIRouter(prefix="/routing", tags=["routing"])
+router = ModuleRouter(prefix="/routing", tags=["routing"])
 
 
 def _rule(response: Response, rule: RoutingRule) -> RuleRead:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -15,6 +15,7 @@ from buurtplus.api.deps import (
     audited_read,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.signals import (
     CloseRequest,
     FeedbackCreate,
@@ -36,7 +37,7 @@ from buurtplus.domain.signals import steps
 from buurtplus.domain.signals.dispatch import reject_signal, route_by_hand
 from buurtplus.domain.signals.workflow import Outcome, SignalAction
 
-router = APIRouter(prefix="/signals", tags=["signals"])
+router = ModuleRouter(prefix="/signals", tags=["signals"])
 
 
 def _step(

@@ -4,7 +4,7 @@ import uuid
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import Header, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from buurtplus.api.contract import sends
@@ -21,6 +21,7 @@ from buurtplus.api.deps import (
     read_session_now,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.signals import (
     CategoryCode,
@@ -40,7 +41,7 @@ from buurtplus.domain.signals.intake import SignalDraft
 from buurtplus.domain.signals.reading import SignalFilter
 from buurtplus.domain.signals.workflow import SignalStatus
 
-router = APIRouter(prefix="/signals", tags=["signals"])
+router = ModuleRouter(prefix="/signals", tags=["signals"])
 
 IdempotencyKeyHeader = Annotated[
     str | None,

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from buurtplus.api.deps import (
     ClockDep,
@@ -15,6 +15,7 @@ from buurtplus.api.deps import (
     read_session_now,
 )
 from buurtplus.api.errors import Unauthenticated, problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.patrols import TeamStatsRead, team_stats_read
 from buurtplus.core.actor import Actor
@@ -22,7 +23,7 @@ from buurtplus.domain.patrols.calendar import patrols_calendar
 from buurtplus.domain.patrols.feed import actor_for_feed_token, team_schedule
 from buurtplus.domain.patrols.stats import team_figures
 
-router = APIRouter(tags=["patrols"])
+router = ModuleRouter(tags=["patrols"])
 
 # Team figures cover this much when `from` is left out.
 DEFAULT_STATS_PERIOD = timedelta(days=30)

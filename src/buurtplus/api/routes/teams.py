@@ -1,6 +1,6 @@
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -14,6 +14,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.teams import (
     TeamCreate,
     TeamMemberCreate,
@@ -32,7 +33,7 @@ from buurtplus.domain.teams.errors import StaleMember, StaleTeam
 from buurtplus.domain.teams.models import Team
 from buurtplus.domain.teams.service import Member, TeamDraft
 
-router = APIRouter(prefix="/teams", tags=["teams"])
+router = ModuleRouter(prefix="/teams", tags=["teams"])
 
 
 def _team(response: Response, team: Team) -> TeamRead:

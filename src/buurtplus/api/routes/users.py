@@ -1,6 +1,6 @@
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -14,6 +14,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.users import UserCreate, UserPage, UserRead, UserUpdate
 from buurtplus.core.pagination import DEFAULT_LIMIT
 from buurtplus.domain.departures import service as departures
@@ -22,7 +23,7 @@ from buurtplus.domain.users.errors import StaleUser
 from buurtplus.domain.users.models import User
 from buurtplus.domain.users.service import UserChanges
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = ModuleRouter(prefix="/users", tags=["users"])
 
 
 def _user(response: Response, user: User) -> UserRead:

@@ -2,7 +2,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
@@ -17,6 +17,7 @@ from buurtplus.api.deps import (
     version_from_if_match,
 )
 from buurtplus.api.errors import problems
+from buurtplus.api.module_router import ModuleRouter
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.webhooks import (
     DeliveryPage,
@@ -38,7 +39,7 @@ from buurtplus.domain.webhooks.endpoints import IssuedEndpoint
 from buurtplus.domain.webhooks.errors import StaleEndpoint
 from buurtplus.outbox.models import DeliveryStatus, EventType
 
-router = APIRouter(tags=["webhooks"])
+router = ModuleRouter(tags=["webhooks"])
 
 
 def get_address_guard(request: Request) -> AddressGuard:
