@@ -43,6 +43,9 @@ def check_opening_hours(expression: str) -> str:
     return expression
 
 
+# A pure function of the expression and the moment: a search asks it of a few common
+# expressions at one moment, and again of the AEDs it answers with.
+@lru_cache(maxsize=1024)
 def availability_at(opening_hours: str | None, at: datetime) -> AvailabilityAt:
     if opening_hours is None:
         return AvailabilityAt(Availability.uncertain, None, "no opening hours known")
