@@ -63,6 +63,28 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        """On SQLite, where a time is stored as text in UTC without its zone
+        (`2026-03-02 21:30:00.000000`), one `fromisoformat` of the text with `+00:00` added:
+        a page reads hundreds, and parsing and then giving each its zone took eight times as
+        long. Text in any other form is read as before."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or general is None:
+            return general
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                moment = parse(value + "+00:00")
+            except (TypeError, ValueError):
+                return general(value)
+            # A date alone takes no zone this way (`fromisoformat` leaves it naive).
+            return moment if moment.tzinfo is not None else general(value)
+
+        return process
+
 
 E = TypeVar("E", bound=StrEnum)
 
