@@ -90,3 +90,19 @@ def test_filters_apply_to_every_way_of_seeing(
     assert {i["status"] for i in routed} == {"routed"}
     assert set(_ids(routed)) == {str(i) for i in reported["team_a"] & reported["routed"]}
     assert _in_order(routed)
+
+
+def test_a_status_asked_for_many_times_is_one_filter_and_one_kept_statement(
+    client: TestClient, make: Factory, reported: dict
+) -> None:
+    """A statement is kept per shape of the list; repeating a status (as a client may, or to
+    fill the server's memory) must neither change the page nor make a shape of its own."""
+    from buurtplus.domain.signals import reading
+
+    headers = make.auth(reported["coordinator_a"])
+    once = walk(client, headers, limit=50, query="&status=routed")
+    kept = reading._page_statement.cache_info().currsize
+    for copies in range(2, 40):
+        again = walk(client, headers, limit=50, query="&status=routed" * copies)
+        assert _ids(again) == _ids(once)
+    assert reading._page_statement.cache_info().currsize == kept

@@ -71,6 +71,18 @@ def test_sqlite_text_in_other_forms_is_read_as_the_same_moment(engine: sa.Engine
     assert all(at.utcoffset() == timedelta(0) for at in read)
 
 
+@pytest.mark.parametrize(
+    "text", ["2026-03-02 21:30:05.123456 PST", "2026-03-02 21:30:05.123456CET", "yesterday"]
+)
+def test_sqlite_text_that_is_no_moment_is_refused(engine: sa.Engine, text: str) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL stores a moment as a timestamp, not as text")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO test_moments (n, at) VALUES (1, ?)", (text,))
+    with engine.connect() as connection, pytest.raises(ValueError, match="Invalid isoformat"):
+        connection.execute(_READ).all()
+
+
 def test_a_stored_enum_value_is_read_as_its_member_and_an_unknown_one_refused(
     engine: sa.Engine,
 ) -> None:

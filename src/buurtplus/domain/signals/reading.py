@@ -158,7 +158,10 @@ def list_signals(
         values.update({f"team_{n}": team_id for n, team_id in enumerate(teams)})
         if actor.partner_id is not None:
             values["partner_id"] = actor.partner_id
-    values.update({f"status_{n}": status for n, status in enumerate(filters.statuses)})
+    # Each status once: a statement is kept per number of statuses, and a status asked for
+    # twice must not make another.
+    statuses = sorted(set(filters.statuses))
+    values.update({f"status_{n}": status for n, status in enumerate(statuses)})
     if filters.category is not None:
         category = session.exec(select(Category).where(Category.code == filters.category)).first()
         # No such category: `= NULL` matches no signal.
@@ -176,7 +179,7 @@ def list_signals(
             admin=actor.is_admin,
             teams=len(teams),
             partner="partner_id" in values,
-            statuses=len(filters.statuses),
+            statuses=len(statuses),
             category="category_id" in values,
             team="team_id" in values,
             created_from="created_from" in values,
