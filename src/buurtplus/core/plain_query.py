@@ -39,6 +39,15 @@ class _Compiled:
     own_values: dict[str, Any]
     results: tuple[Callable[[Any], Any] | None, ...]
 
+    def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """The values converted with their columns' types, in the form the driver takes."""
+        bound = dict(self.own_values)
+        for name, value in values.items():
+            bound[name] = _converted(self.binds[name], value)
+        if self.positional is not None:
+            return tuple(bound[name] for name in self.positional)
+        return bound
+
 
 class PlainQuery:
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
@@ -88,18 +97,13 @@ class PlainQuery:
     ) -> tuple[str, Sequence[Any] | dict[str, Any]]:
         """The SQL and the converted values the driver's cursor is given for these values."""
         compiled = self._for(dialect)
-        bound = dict(compiled.own_values)
-        for name, value in values.items():
-            bound[name] = _converted(compiled.binds[name], value)
-        if compiled.positional is not None:
-            return compiled.sql, tuple(bound[name] for name in compiled.positional)
-        return compiled.sql, bound
+        return compiled.sql, compiled.parameters(values)
 
     def all(self, connection: Connection, **values: Any) -> list[Any]:
         """Every row, as named tuples of converted values."""
         dialect = connection.dialect
         compiled = self._for(dialect)
-        _, parameters = self.driver_call(dialect, **values)
+        parameters = compiled.parameters(values)
         raw = connection.connection
         cursor = raw.cursor()
         try:

@@ -51,6 +51,9 @@ class ConnectFailed(Exception):
 class AnswerMissing(Exception):
     """The receiver closed the connection before its answer's status line and headers."""
 
+    def __init__(self) -> None:
+        super().__init__("The receiver closed the connection without an answer.")
+
 
 def trusted_roots() -> ssl.SSLContext:
     """The CAs a partner's certificate is checked against: the files that SSL_CERT_FILE or
@@ -290,14 +293,14 @@ async def _exchange(
                 return event
             data = await reader.read(_READ_BYTES)
             if not data and connection.their_state is h11.SEND_RESPONSE:
-                raise AnswerMissing("The receiver closed the connection without an answer.")
+                raise AnswerMissing()
             connection.receive_data(data)
 
     event = await next_event()
     while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like
         event = await next_event()
     if not isinstance(event, h11.Response):  # h11 raises first; kept for the type checker
-        raise AnswerMissing("The receiver closed the connection without an answer.")
+        raise AnswerMissing()
     retry_after = next(
         (value.decode("latin-1") for name, value in event.headers if name == b"retry-after"),
         None,

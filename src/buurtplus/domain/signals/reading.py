@@ -149,11 +149,14 @@ def list_signals(
     Each way of seeing signals (as their reporter, as a team's coordinator, as the partner,
     as an admin: all) reads its next page from an index in page order; the page is the first
     `limit` of those few rows. Never a sort of every signal the actor may see."""
-    teams = sorted(t for t, role in actor.team_roles.items() if role == TeamRole.coordinator)
+    # An admin sees every signal in one way; anyone else as reporter, coordinator, partner.
+    teams = (
+        []
+        if actor.is_admin
+        else sorted(t for t, role in actor.team_roles.items() if role == TeamRole.coordinator)
+    )
     values: dict[str, Any] = {"limit": limit + 1}
-    if actor.is_admin:
-        teams = []
-    else:
+    if not actor.is_admin:
         values["reporter_id"] = actor.user_id
         values.update({f"team_{n}": team_id for n, team_id in enumerate(teams)})
         if actor.partner_id is not None:
