@@ -6,6 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from buurtplus.api.answers import check_answers
 from buurtplus.config import Settings
 from buurtplus.core.clock import FrozenClock
 from buurtplus.core.db import make_engine
@@ -19,6 +20,9 @@ from tests.fixtures.databases import (
     reset_tables,
 )
 from tests.fixtures.factories import Factory
+
+# Every answer written straight to JSON is also built by its model, and must be the same bytes.
+check_answers(True)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_base_url() else [])
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"

@@ -1,6 +1,9 @@
 """The shared column types read back what was stored: times in UTC with their zone, enums as
-their members, on both databases."""
+their members, UUIDs as UUIDs, on both databases."""
 
+import pickle
+import re
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -8,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from buurtplus.core.db import StrEnumType, UTCDateTime
+from buurtplus.core.db import HexUuid, StrEnumType, UTCDateTime, uuid_from_hex
 from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.signals.workflow import SignalStatus
 
@@ -19,8 +22,11 @@ _MOMENTS = sa.Table(
     sa.Column("n", sa.Integer, primary_key=True),
     sa.Column("at", UTCDateTime()),
     sa.Column("status", StrEnumType(SignalStatus, 20)),
+    sa.Column("ref", sa.Uuid()),
 )
-_READ = sa.select(_MOMENTS.c.n, _MOMENTS.c.at, _MOMENTS.c.status).order_by(_MOMENTS.c.n)
+_READ = sa.select(_MOMENTS.c.n, _MOMENTS.c.at, _MOMENTS.c.status, _MOMENTS.c.ref).order_by(
+    _MOMENTS.c.n
+)
 
 
 @pytest.fixture
@@ -94,3 +100,52 @@ def test_a_stored_enum_value_is_read_as_its_member_and_an_unknown_one_refused(
         connection.execute(sa.text("UPDATE test_moments SET status = 'no-such-status'"))
     with engine.connect() as connection, pytest.raises(ValueError, match="no-such-status"):
         connection.execute(_READ).all()
+
+
+def test_a_stored_uuid_is_read_back_as_the_same_uuid(engine: sa.Engine) -> None:
+    given = [uuid.uuid4(), uuid.UUID(int=0), uuid.UUID(int=2**128 - 1), None]
+    with engine.begin() as connection:
+        connection.execute(_MOMENTS.insert(), [{"n": n, "ref": ref} for n, ref in enumerate(given)])
+    with engine.connect() as connection:
+        by_sqlalchemy = [row.ref for row in connection.execute(_READ)]
+        on_the_driver = [row.ref for row in PlainQuery(_READ).all(connection)]
+    for read in (by_sqlalchemy, on_the_driver):
+        assert read == given
+        assert [str(ref) for ref in read] == [str(ref) for ref in given]
+        assert all(ref is None or type(ref) is uuid.UUID for ref in read)
+    # SQLite keeps the text and reads it with the quicker HexUuid; PostgreSQL has its own type.
+    read_as = type(engine.dialect.type_descriptor(_MOMENTS.c.ref.type))
+    assert (read_as is HexUuid) == (engine.dialect.name == "sqlite")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0123456789abcdef0123456789ABCDEF",
+        "00000000000000000000000000000000",
+        "ffffffffffffffffffffffffffffffff",
+        "+123456789abcdef0123456789abcdef",  # int() and UUID() both take a sign
+        " 123456789abcdef0123456789abcde ",
+        "0x23456789abcdef0123456789abcdef",
+        "12345678-1234-5678-1234-567812345678",
+        "{12345678-1234-5678-1234-567812345678}",
+        "-0000000000000000000000000000000",  # UUID() drops the dash and counts 31 digits
+        "-123456789abcdef0123456789abcdef",
+        "0123456789abcdef-123456789abcdef",
+        "0123456789abcdef0123456789abcdeg",
+        "0123456789abcdef0123456789abcde",
+        "",
+    ],
+)
+def test_uuid_from_hex_takes_and_refuses_what_uuid_does(text: str) -> None:
+    try:
+        expected = uuid.UUID(text)
+    except ValueError as refused:
+        with pytest.raises(ValueError, match=re.escape(str(refused))):
+            uuid_from_hex(text)
+        return
+    made = uuid_from_hex(text)
+    assert made == expected and hash(made) == hash(expected)
+    assert str(made) == str(expected) and made.version == expected.version
+    assert made.is_safe is uuid.SafeUUID.unknown
+    assert pickle.loads(pickle.dumps(made)) == expected  # noqa: S301 - our own bytes

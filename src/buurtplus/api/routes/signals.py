@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Header, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 
+from buurtplus.api.answers import json_answer
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
@@ -32,6 +33,7 @@ from buurtplus.api.schemas.signals import (
     SignalSubmitted,
     event_read,
     signal_etag,
+    signal_page_content,
     signal_read,
     submitted_answer,
 )
@@ -142,7 +144,7 @@ async def list_signals(
     created_to: Annotated[Moment | None, Query(description="To (exclusive)")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> SignalPage:
+) -> Response:
     """Scoped by need-to-know: an admin sees all; a coordinator the team's signals (of sensitive
     categories only category, buurt, status and dates: `detail_level: limited`); a member the
     signals they reported; a partner the signals routed to it. Reading sensitive content is
@@ -163,7 +165,7 @@ async def list_signals(
         # walk many rows of it to fill the page, so such a list reads in a thread.
         short=not (filters.statuses or filters.category),
     )
-    return SignalPage(items=[signal_read(v) for v in page.items], next_cursor=page.next_cursor)
+    return json_answer(SignalPage, signal_page_content(page.items, page.next_cursor))
 
 
 @router.get(

@@ -265,6 +265,11 @@ def signal_read(view: SignalReading) -> SignalRead:
     return SignalRead(**_signal_fields(view))
 
 
+def signal_page_content(items: list[SignalReading], next_cursor: str | None) -> dict[str, Any]:
+    """A `SignalPage` as plain values, for `json_answer`."""
+    return {"items": [_signal_fields(view) for view in items], "next_cursor": next_cursor}
+
+
 def signal_submitted(submission: Submission) -> SignalSubmitted:
     advice = submission.advice
     return SignalSubmitted(
@@ -273,28 +278,14 @@ def signal_submitted(submission: Submission) -> SignalSubmitted:
     )
 
 
-# What a limited view leaves out (null): the personal content of a signal.
-_PERSONAL_NONE = dict.fromkeys(
-    (
-        "urgency",
-        "emergency_called",
-        "reporter_id",
-        "description",
-        "location",
-        "address",
-        "postcode",
-        "partner_id",
-        "ack_deadline",
-        "routing_explanation",
-    )
-)
-
-
 def _signal_fields(view: SignalReading) -> dict[str, Any]:
-    """The answer's fields as plain values (nested ones as dicts, validated with the answer):
-    a page builds fifty of these, so each value is read once."""
+    """The answer's fields as plain values, in `SignalRead`'s order (nested ones as dicts,
+    validated with the answer, or written as they are by `json_answer`): a page builds fifty
+    of these, so each value is read once. A limited view gives its personal content as null."""
     s, c = view.signal, view.category
-    fields = {
+    full = view.full
+    latitude, longitude = s.latitude, s.longitude
+    return {
         "id": s.id,
         "team_id": s.team_id,
         "category": {
@@ -314,29 +305,24 @@ def _signal_fields(view: SignalReading) -> dict[str, Any]:
         "closed_at": s.closed_at,
         "allowed_transitions": view.actions,
         "version": s.version,
+        "urgency": Urgency(s.urgency) if full else None,
+        "emergency_called": s.emergency_called if full else None,
+        "reporter_id": s.reporter_id if full else None,
+        "description": s.description if full else None,
+        "location": (
+            {"latitude": latitude, "longitude": longitude}
+            if full and latitude is not None and longitude is not None
+            else None
+        ),
+        "address": s.address if full else None,
+        "postcode": s.postcode if full else None,
         "purged": s.purged_at is not None,
+        "partner_id": s.partner_id if full else None,
+        "ack_deadline": s.ack_deadline if full else None,
+        "routing_explanation": s.routing_explanation if full else None,
         "patrol_id": s.patrol_id,
         "observation_id": s.observation_id,
     }
-    if not view.full:
-        fields.update(_PERSONAL_NONE)
-        return fields
-    latitude, longitude = s.latitude, s.longitude
-    fields["urgency"] = Urgency(s.urgency)
-    fields["emergency_called"] = s.emergency_called
-    fields["reporter_id"] = s.reporter_id
-    fields["description"] = s.description
-    fields["location"] = (
-        {"latitude": latitude, "longitude": longitude}
-        if latitude is not None and longitude is not None
-        else None
-    )
-    fields["address"] = s.address
-    fields["postcode"] = s.postcode
-    fields["partner_id"] = s.partner_id
-    fields["ack_deadline"] = s.ack_deadline
-    fields["routing_explanation"] = s.routing_explanation
-    return fields
 
 
 def event_read(view: SignalReading, event: SignalEvent, actor: Actor) -> SignalEventRead:
