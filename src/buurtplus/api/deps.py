@@ -188,6 +188,26 @@ async def get_writer(request: Request) -> Writer:
     return writer
 
 
+def clock_of(request: Request) -> Clock:
+    """The app's clock, read in the route: for the routes asked most (intake, a page of
+    signals, nearby AEDs), where each dependency FastAPI solves (even one that only hands over
+    an app attribute) costs every request more than reading it."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def router_of(request: Request) -> Router:
+    """`get_router`, read in the route (see `clock_of`)."""
+    router: Router = request.app.state.router
+    return router
+
+
+def writer_of(request: Request) -> Writer:
+    """`get_writer`, read in the route (see `clock_of`)."""
+    writer: Writer = request.app.state.writer
+    return writer
+
+
 ClockDep = Annotated[Clock, Depends(get_clock)]
 WriterDep = Annotated[Writer, Depends(get_writer)]
 RouterDep = Annotated[Router, Depends(get_router)]

@@ -13,6 +13,7 @@ from buurtplus.api.deps import (
     RouterDep,
     SessionDep,
     SettingsDep,
+    clock_of,
     read_session_now,
     send_etag,
     version_from_if_match,
@@ -146,7 +147,6 @@ def create_aed(
 async def nearby_aeds(
     request: Request,
     actor: CurrentActor,
-    clock: ClockDep,
     lat: Annotated[float, Query(description="WGS84 latitude"), Latitude],
     lon: Annotated[float, Query(description="WGS84 longitude"), Longitude],
     limit: Annotated[int, Query(ge=1, le=50, description="Most AEDs to return")] = 5,
@@ -162,7 +162,7 @@ async def nearby_aeds(
     """Anyone signed in: the nearest available AEDs to a point, nearest first, with the geodesic
     distance, a walking time (a lower bound) and the availability at `at`. In a cardiac arrest
     call 112 first."""
-    moment = at or clock.now()
+    moment = at or clock_of(request).now()
     # In a cardiac arrest every second counts: a search within walking distance reads on the
     # event loop (SQLite), no hand-offs; a wider one may read thousands of rows, in a thread.
     found = await read_session_now(

@@ -105,12 +105,11 @@ def promote_observation(
     patrol_id: uuid.UUID,
     observation_id: uuid.UUID,
     active: RouterDep,
-    response: Response,
     actor: CurrentActor,
     session: SessionDep,
     clock: ClockDep,
     body: ObservationPromote | None = None,
-) -> SignalSubmitted:
+) -> Response:
     """The observation's author: a signal made of it through the ordinary intake (advice, routing,
     webhooks, audit), prefilled from the observation, linked both ways. No body needed when the
     observation's kind names a category. Answers as `POST /api/v1/signals`."""
@@ -123,4 +122,4 @@ def promote_observation(
         clock=clock,
         router=active,
     )
-    return submitted_answer(response, submission)
+    return submitted_answer(submission)

@@ -14,12 +14,13 @@ from buurtplus.api.deps import (
     CurrentActor,
     Cursor,
     Limit,
-    RouterDep,
     SessionDep,
-    WriterDep,
     audited_read,
     audited_read_now,
+    clock_of,
     read_session_now,
+    router_of,
+    writer_of,
 )
 from buurtplus.api.errors import problems
 from buurtplus.api.module_router import ModuleRouter
@@ -68,13 +69,9 @@ IdempotencyKeyHeader = Annotated[
 async def report_signal(
     request: Request,
     body: SignalCreate,
-    active: RouterDep,
-    response: Response,
     actor: CurrentActor,
-    writer: WriterDep,
-    clock: ClockDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> SignalSubmitted:
+) -> Response:
     """A volunteer or coordinator of the team (a one-team member may leave `team_id` out). Say
     where: at least one of `location`, `address`, `postcode` or `buurt_code`. The answer carries
     advice at once (acute urgency always says "call 112"). Social categories only for teams in
@@ -106,8 +103,8 @@ async def report_signal(
             actor=actor,
             draft=draft,
             idempotency_key=idempotency_key,
-            clock=clock,
-            router=active,
+            clock=clock_of(request),
+            router=router_of(request),
             session_ends_here=True,
         ),
     )
@@ -115,7 +112,7 @@ async def report_signal(
         submission = planned
     else:
         try:
-            await writer.submit(planned.rows)
+            await writer_of(request).submit(planned.rows)
         except IntegrityError as conflict:
             # A concurrent retry of the same report stored it first: answer with that one.
             submission = await read_session_now(
@@ -123,7 +120,7 @@ async def report_signal(
             )
         else:
             submission = planned.stored()
-    return submitted_answer(response, submission)
+    return submitted_answer(submission)
 
 
 @router.get(
@@ -136,7 +133,6 @@ async def report_signal(
 async def list_signals(
     request: Request,
     actor: CurrentActor,
-    clock: ClockDep,
     status_: Annotated[list[SignalStatus] | None, Query(alias="status")] = None,
     category: Annotated[CategoryCode | None, Query()] = None,
     team_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -156,6 +152,7 @@ async def list_signals(
         created_from=created_from,
         created_to=created_to,
     )
+    clock = clock_of(request)
     page = await audited_read_now(
         request,
         lambda session: reading.list_signals(

@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from buurtplus.api.answers import json_answer
 from buurtplus.api.deps import version_from_if_match
 from buurtplus.api.schemas.common import InputModel, Moment, Page
 from buurtplus.api.schemas.teams import BuurtCode
@@ -270,14 +271,6 @@ def signal_page_content(items: list[SignalReading], next_cursor: str | None) -> 
     return {"items": [_signal_fields(view) for view in items], "next_cursor": next_cursor}
 
 
-def signal_submitted(submission: Submission) -> SignalSubmitted:
-    advice = submission.advice
-    return SignalSubmitted(
-        **_signal_fields(submission.view),
-        advice=Advice(call_112=advice.call_112, nl=advice.nl, en=advice.en),
-    )
-
-
 def _signal_fields(view: SignalReading) -> dict[str, Any]:
     """The answer's fields as plain values, in `SignalRead`'s order (nested ones as dicts,
     validated with the answer, or written as they are by `json_answer`): a page builds fifty
@@ -338,13 +331,19 @@ def event_read(view: SignalReading, event: SignalEvent, actor: Actor) -> SignalE
     )
 
 
-def submitted_answer(response: Response, submission: Submission) -> SignalSubmitted:
-    """The answer to a report (the API's or a promoted observation's), with its headers."""
-    response.headers["ETag"] = signal_etag(submission.view)
-    response.headers["Location"] = f"/api/v1/signals/{submission.view.signal.id}"
+def submitted_answer(submission: Submission) -> Response:
+    """The answer to a report (the API's or a promoted observation's), with its headers,
+    written by `json_answer`: the report is the call a volunteer waits for."""
+    view, advice = submission.view, submission.advice
+    headers = {
+        "ETag": signal_etag(view),
+        "Location": f"/api/v1/signals/{view.signal.id}",
+    }
     if submission.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return signal_submitted(submission)
+        headers["Idempotent-Replayed"] = "true"
+    content = _signal_fields(view)
+    content["advice"] = {"call_112": advice.call_112, "nl": advice.nl, "en": advice.en}
+    return json_answer(SignalSubmitted, content, status_code=201, headers=headers)
 
 
 def signal_etag(view: SignalReading) -> str:

@@ -15,6 +15,7 @@ from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.models import AuditEvent
 from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
+from buurtplus.core.db import unsaved
 from buurtplus.core.idempotency import fingerprint
 from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
 from buurtplus.core.plain_query import PlainQuery
@@ -255,7 +256,8 @@ def plan_signal(
     if observed_at > now + CLOCK_SKEW:
         raise ObservedInFuture()
 
-    signal = Signal(
+    signal = unsaved(
+        Signal,
         id=draft.id or uuid.uuid4(),
         team_id=team.id,
         reporter_id=actor.user_id,
@@ -275,9 +277,6 @@ def plan_signal(
         request_hash=request_hash,
         created_at=now,
         updated_at=now,
-        # Given, not left to its default: pydantic inspects a default factory's signature on
-        # every call, which took more than building the rest of the signal.
-        declined_partner_ids=[],
     )
     rows = IntakeRows(signal_id=signal.id)
     rows.history.append(
