@@ -3,6 +3,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response, status
 
+from buurtplus.api.answers import json_answer
 from buurtplus.api.contract import sends
 from buurtplus.api.deps import (
     ClockDep,
@@ -28,15 +29,14 @@ from buurtplus.api.schemas.aeds import (
     AedMaintenanceItem,
     AedMaintenancePage,
     AedNearby,
-    AedNearbyItem,
     AedPage,
     AedRead,
     AedUpdate,
     Latitude,
     Longitude,
     aed_read,
-    availability_read,
     check_read,
+    nearby_content,
 )
 from buurtplus.api.schemas.common import Moment
 from buurtplus.api.schemas.teams import BuurtCode
@@ -158,7 +158,7 @@ async def nearby_aeds(
         bool,
         Query(description="Also AEDs that are not active, not ready or closed at that moment"),
     ] = False,
-) -> AedNearby:
+) -> Response:
     """Anyone signed in: the nearest available AEDs to a point, nearest first, with the geodesic
     distance, a walking time (a lower bound) and the availability at `at`. In a cardiac arrest
     call 112 first."""
@@ -179,20 +179,15 @@ async def nearby_aeds(
         ),
         short=radius_m <= WALKING_DISTANCE_M,
     )
-    return AedNearby(
-        at=moment,
-        latitude=lat,
-        longitude=lon,
-        walking_speed_kmh=nearby.WALKING_SPEED_M_PER_S * 3.6,
-        items=[
-            AedNearbyItem(
-                aed=aed_read(f.view),
-                distance_m=round(f.distance_m, 1),
-                walking_seconds=f.walking_seconds,
-                availability=availability_read(f.view.availability),
-            )
-            for f in found
-        ],
+    return json_answer(
+        AedNearby,
+        nearby_content(
+            at=moment,
+            latitude=lat,
+            longitude=lon,
+            walking_speed_kmh=nearby.WALKING_SPEED_M_PER_S * 3.6,
+            found=found,
+        ),
     )
 
 

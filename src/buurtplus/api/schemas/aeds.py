@@ -11,6 +11,7 @@ from buurtplus.api.schemas.teams import BuurtCode, Phone
 from buurtplus.core.actor import Actor
 from buurtplus.domain.aeds.availability import Availability, AvailabilityAt
 from buurtplus.domain.aeds.models import AedCheck
+from buurtplus.domain.aeds.nearby import NearbyAed
 from buurtplus.domain.aeds.service import AedView
 from buurtplus.domain.aeds.tags import NL_LATITUDE, NL_LONGITUDE
 from buurtplus.domain.aeds.vocabulary import Access, AedStatus, Visibility
@@ -316,49 +317,86 @@ class AedMaintenancePage(Page[AedMaintenanceItem]):
 
 
 def availability_read(at: AvailabilityAt) -> AvailabilityRead:
-    return AvailabilityRead(state=at.state, next_change=at.next_change, comment=at.comment)
+    return AvailabilityRead(**_availability_fields(at))
+
+
+def _availability_fields(at: AvailabilityAt) -> dict[str, Any]:
+    return {"state": at.state, "next_change": at.next_change, "comment": at.comment}
 
 
 def aed_read(view: AedView) -> AedRead:
+    return AedRead(**_aed_fields(view))
+
+
+def _aed_fields(view: AedView) -> dict[str, Any]:
+    """The answer's fields as plain values, in `AedRead`'s order (for the model, or written as
+    they are by `json_answer`)."""
     a = view.aed
-    return AedRead(
-        id=a.id,
-        latitude=a.latitude,
-        longitude=a.longitude,
-        addr_street=a.addr_street,
-        addr_housenumber=a.addr_housenumber,
-        addr_postcode=a.addr_postcode,
-        addr_city=a.addr_city,
-        buurt_code=a.buurt_code,
-        defibrillator_location=a.defibrillator_location,
-        indoor=a.indoor,
-        level=a.level,
-        access=a.access,
-        opening_hours=a.opening_hours,
-        availability=availability_read(view.availability),
-        cabinet_locked=a.cabinet_locked,
-        cabinet_code_set=a.cabinet_code is not None,
-        operator=a.operator,
-        contact_name=a.contact_name if view.sees_contact else None,
-        contact_phone=a.contact_phone if view.sees_contact else None,
-        manufacturer=a.manufacturer,
-        model=a.model,
-        pads_expiry=a.pads_expiry,
-        battery_expiry=a.battery_expiry,
-        status=AedStatus(a.status),
-        ready=a.ready,
-        not_ready_reasons=a.not_ready_reasons,
-        last_checked_at=a.last_checked_at,
-        source=a.source,
-        visibility=a.visibility,
-        maintainer_partner_id=a.maintainer_partner_id,
-        signal_id=a.signal_id,
-        retired_at=a.retired_at,
-        may_manage=view.manages,
-        version=a.version,
-        created_at=a.created_at,
-        updated_at=a.updated_at,
-    )
+    return {
+        "id": a.id,
+        "latitude": a.latitude,
+        "longitude": a.longitude,
+        "addr_street": a.addr_street,
+        "addr_housenumber": a.addr_housenumber,
+        "addr_postcode": a.addr_postcode,
+        "addr_city": a.addr_city,
+        "buurt_code": a.buurt_code,
+        "defibrillator_location": a.defibrillator_location,
+        "indoor": a.indoor,
+        "level": a.level,
+        "access": a.access,
+        "opening_hours": a.opening_hours,
+        "availability": _availability_fields(view.availability),
+        "cabinet_locked": a.cabinet_locked,
+        "cabinet_code_set": a.cabinet_code is not None,
+        "operator": a.operator,
+        "contact_name": a.contact_name if view.sees_contact else None,
+        "contact_phone": a.contact_phone if view.sees_contact else None,
+        "manufacturer": a.manufacturer,
+        "model": a.model,
+        "pads_expiry": a.pads_expiry,
+        "battery_expiry": a.battery_expiry,
+        "status": AedStatus(a.status),
+        "ready": a.ready,
+        "not_ready_reasons": a.not_ready_reasons,
+        "last_checked_at": a.last_checked_at,
+        "source": a.source,
+        "visibility": a.visibility,
+        "maintainer_partner_id": a.maintainer_partner_id,
+        "signal_id": a.signal_id,
+        "retired_at": a.retired_at,
+        "may_manage": view.manages,
+        "version": a.version,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+    }
+
+
+def nearby_content(
+    *,
+    at: datetime,
+    latitude: float,
+    longitude: float,
+    walking_speed_kmh: float,
+    found: list[NearbyAed],
+) -> dict[str, Any]:
+    """An `AedNearby` as plain values, for `json_answer` (`found`: the search's `NearbyAed`s):
+    asked many times a minute in a cardiac arrest."""
+    return {
+        "at": at,
+        "latitude": latitude,
+        "longitude": longitude,
+        "walking_speed_kmh": walking_speed_kmh,
+        "items": [
+            {
+                "aed": _aed_fields(f.view),
+                "distance_m": round(f.distance_m, 1),
+                "walking_seconds": f.walking_seconds,
+                "availability": _availability_fields(f.view.availability),
+            }
+            for f in found
+        ],
+    }
 
 
 def check_read(check: AedCheck, *, actor: Actor, manages: bool) -> AedCheckRead:

@@ -1,7 +1,7 @@
 """Reporting a signal: checked, stored once however often a phone retries, routed at once."""
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -77,7 +77,8 @@ class SignalDraft:
     observation_id: uuid.UUID | None = None
 
     def fingerprint(self) -> str:
-        fields = asdict(self)
+        # Its fields as they are (all plain values): `asdict` copied each deeply, 60 µs.
+        fields = dict(vars(self))
         # Left out when unset, so a report's fingerprint is what it was before patrols existed.
         for link in ("patrol_id", "observation_id"):
             if fields[link] is None:
