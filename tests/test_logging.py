@@ -2,7 +2,9 @@
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -54,3 +56,22 @@ def test_a_json_line_carries_the_exception(
     entry = json.loads(capsys.readouterr().err.strip())
     assert "ValueError: broken rule" in entry["exception"]
     assert entry["signal_id"] == "s"
+
+
+def test_a_json_line_writes_any_value_it_is_given(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """UUIDs, times and sets as text; an integer beyond 64 bits (which orjson refuses) too."""
+    configure_logging(level="info", as_json=True)
+    log = logging.getLogger("buurtplus.import")
+    given = {"signal_id": uuid.UUID(int=5), "at": datetime(2026, 3, 2, 9, 30, tzinfo=UTC)}
+    log.info("imported", extra={**given, "rows": 12, "codes": {"a"}})
+    log.info("imported", extra={**given, "rows": 2**70})
+
+    first, second = (json.loads(line) for line in capsys.readouterr().err.strip().splitlines())
+    for entry in (first, second):
+        assert entry["message"] == "imported"
+        assert entry["signal_id"] == "00000000-0000-0000-0000-000000000005"
+        assert entry["at"] == "2026-03-02T09:30:00+00:00"
+    assert (first["rows"], first["codes"]) == (12, "{'a'}")
+    assert second["rows"] == 2**70

