@@ -42,7 +42,7 @@ from buurtplus.api.schemas.aed_files import AedImportFile
 from buurtplus.background import BackgroundWork, address_guard
 from buurtplus.config import Settings, check_servable, get_settings, metrics_access
 from buurtplus.core.clock import Clock, SystemClock
-from buurtplus.core.db import make_engine, make_event_loop_engine
+from buurtplus.core.db import KeptConnection, PooledReads, make_engine, make_event_loop_engine
 from buurtplus.core.writer import Writer
 from buurtplus.domain.users.throttle import LoginThrottle
 from buurtplus.observability import configure_logging
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             # they record (or give back) still goes through the writer.
             await anyio.to_thread.run_sync(work.stop)
         app.state.writer.stop()
+        app.state.loop_reads.close()
         app.state.engine.dispose()
         if app.state.loop_engine is not None:
             app.state.loop_engine.dispose()
@@ -125,9 +126,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock
     app.state.engine = make_engine(settings.database_url)
     app.state.sqlite_writer_lock = None
-    # SQLite: short reads run on the event loop, on connections of their own (api/deps.py).
+    # SQLite: short reads run on the event loop, on a connection of their own kept open
+    # (api/deps.py); other reads take one from the pool in a thread.
     app.state.loop_engine = make_event_loop_engine(settings.database_url)
     app.state.reads_on_event_loop = app.state.engine.dialect.name == "sqlite"
+    app.state.loop_reads = (
+        KeptConnection(app.state.loop_engine)
+        if app.state.loop_engine is not None
+        else PooledReads(app.state.engine)
+    )
+    app.state.thread_reads = PooledReads(app.state.engine)
     app.state.writer = Writer(app.state.engine, after_commit=wakeup.wake_workers)
     app.state.router = load_router(settings.router, settings)
     app.state.address_guard = address_guard(settings)

@@ -13,7 +13,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
@@ -22,7 +22,7 @@ from buurtplus.config import Settings
 from buurtplus.core.actor import Actor
 from buurtplus.core.audit.service import AuditRows, take_pending_audit
 from buurtplus.core.clock import Clock
-from buurtplus.core.db import transaction
+from buurtplus.core.db import KeptConnection, PooledReads, transaction
 from buurtplus.core.pagination import MAX_LIMIT
 from buurtplus.core.writer import Writer
 from buurtplus.domain.routing.router import Router
@@ -47,6 +47,9 @@ async def get_token_issuer(request: Request) -> TokenIssuer:
     issuer: TokenIssuer = request.app.state.token_issuer
     return issuer
 
+
+# Where a read gets its connection (core/db.py): the event loop keeps one open on SQLite.
+Reads = KeptConnection | PooledReads
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -122,8 +125,8 @@ async def read_now(request: Request, work: Callable[[Connection], T]) -> T:
     many rows (a wide search, a filter no index serves) says `short=False` to the functions
     below: it runs in the threadpool everywhere, so it never holds up every other request."""
 
-    def run(engine: Engine) -> T:
-        with engine.connect() as connection:
+    def run(reads: Reads) -> T:
+        with reads.connection() as connection:
             return work(connection)
 
     return await _read_path(request, run, short=True)
@@ -134,8 +137,8 @@ async def read_session_now(
 ) -> T:
     """`read_now` with an ORM session in a read-only transaction, for reads that use models."""
 
-    def run(engine: Engine) -> T:
-        with transaction(engine, write=False) as session:
+    def run(reads: Reads) -> T:
+        with reads.session() as session:
             return work(session)
 
     return await _read_path(request, run, short=short)
@@ -147,8 +150,8 @@ async def audited_read_now(
     """`read_session_now` for a read of sensitive content: the audit events `work` adds are
     handed to the group-committing writer, which has stored them before this returns."""
 
-    def run(engine: Engine) -> tuple[T, AuditRows | None]:
-        with transaction(engine, write=False) as session:
+    def run(reads: Reads) -> tuple[T, AuditRows | None]:
+        with reads.session() as session:
             # Audit events wait in the session for the writer; a query must not flush them.
             session.autoflush = False
             return work(session), take_pending_audit(session)
@@ -160,11 +163,11 @@ async def audited_read_now(
     return result
 
 
-async def _read_path(request: Request, run: Callable[[Engine], T], *, short: bool) -> T:
+async def _read_path(request: Request, run: Callable[[Reads], T], *, short: bool) -> T:
     state = request.app.state
     if short and state.reads_on_event_loop:
-        return run(state.loop_engine or state.engine)
-    return await anyio.to_thread.run_sync(run, state.engine)
+        return run(state.loop_reads)
+    return await anyio.to_thread.run_sync(run, state.thread_reads)
 
 
 def get_read_session(request: Request) -> Iterator[Session]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -310,6 +311,71 @@ def _field_defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Ca
 @cache
 def _required_fields(model: type[SQLModel]) -> frozenset[str]:
     return frozenset(name for name, info in model.model_fields.items() if info.is_required())
+
+
+class PooledReads:
+    """Reads on connections taken from `engine`'s pool, one per read (any thread)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with transaction(self.engine, write=False) as session:
+            yield session
+
+    def close(self) -> None:
+        pass
+
+
+class KeptConnection:
+    """Reads on one connection of `engine`, kept open, for reads that run one after another
+    on one thread and never wait in between (the event loop's short reads on SQLite): taking
+    a connection from the pool and giving it back took more time than a read of a few rows.
+    Each read's transaction ends with it, so the next sees the latest commit and none holds
+    back SQLite's checkpoints; a connection that cannot end it is closed, the next read opens
+    another."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._open: Connection | None = None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        connection = self._open or self._connect()
+        try:
+            yield connection
+        finally:
+            try:
+                connection.rollback()
+            except Exception:
+                self.close()
+                raise
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read-only ORM session in a transaction of its own on the kept connection."""
+        with self.connection() as connection:
+            session = Session(bind=connection, expire_on_commit=False)
+            try:
+                yield session
+                session.commit()
+            finally:
+                session.close()
+
+    def _connect(self) -> Connection:
+        self._open = self.engine.connect()
+        return self._open
+
+    def close(self) -> None:
+        connection, self._open = self._open, None
+        if connection is not None:
+            connection.close()
 
 
 def flush_or_raise(
