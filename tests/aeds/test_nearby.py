@@ -15,7 +15,7 @@ from sqlmodel import Session
 from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.aeds.geodesy import distance_m
 from buurtplus.domain.aeds.models import Aed
-from tests.aeds.conftest import AEDS, World
+from tests.aeds.conftest import AEDS, DAPPERBUURT, World, square
 from tests.fixtures.factories import Factory
 
 GEOD = Geod(ellps="WGS84")
@@ -224,3 +224,30 @@ def test_search_reads_the_spatial_index(
             )
             assert "ix_aeds_latitude_longitude" in plan, plan
             assert "SCAN aeds" not in plan and "Seq Scan" not in plan, plan
+
+
+def test_a_team_whose_area_changes_sees_the_responders_aeds_of_its_new_area(
+    client: TestClient, make: Factory, world: World
+) -> None:
+    """A team's area is worked out once per version of the team: a change is seen at once."""
+    member, coordinator = make.auth(world.member_b), make.auth(world.coordinator_b)
+    params = {"lat": 52.3610, "lon": 4.9230, "limit": 5, "radius_m": 500}
+    team_url = f"/api/v1/teams/{world.team_b.id}"
+
+    def seen() -> set[str]:
+        items = client.get(NEARBY, headers=member, params=params).json()["items"]
+        return {item["aed"]["id"] for item in items}
+
+    def move_area(area: dict[str, Any]) -> None:
+        etag = client.get(team_url, headers=coordinator).headers["ETag"]
+        answer = client.patch(
+            team_url, json={"area": area}, headers={**coordinator, "If-Match": etag}
+        )
+        assert answer.status_code == 200, answer.text
+
+    public, responders = str(world.public_aed.id), str(world.responders_aed.id)
+    assert seen() == {public}
+    move_area(square(4.920, 52.358, 4.945, 52.368))  # now holds the responders AED
+    assert seen() == {public, responders}
+    move_area(DAPPERBUURT)
+    assert seen() == {public}

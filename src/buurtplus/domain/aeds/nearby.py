@@ -17,10 +17,12 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from buurtplus.core.actor import Actor
 from buurtplus.core.plain_query import PlainQuery
@@ -71,7 +73,15 @@ def _box(*, usable_only: bool) -> PlainQuery:
 
 
 _BOX = {True: _box(usable_only=True), False: _box(usable_only=False)}
-_BY_IDS = select(Aed).where(col(Aed.id).in_(bindparam("ids", expanding=True)))
+
+
+@lru_cache(maxsize=64)
+def _by_ids(count: int) -> SelectOfScalar[Aed]:
+    """The AEDs of `count` ids (`id_0` …), one statement per count: an expanding `IN` is
+    compiled again on every run, which took as long as loading the AEDs."""
+    id_type = Aed.__table__.c.id.type  # type: ignore[attr-defined]
+    ids = [bindparam(f"id_{n}", type_=id_type) for n in range(count)]
+    return select(Aed).where(col(Aed.id).in_(ids))
 
 
 def aeds_near(
@@ -129,7 +139,8 @@ def aeds_near(
         # Nothing usable yet (a village, the countryside): a wider step, so the search does
         # not read the same inner rows four times over on its way out.
         searched = min(searched * (2 if chosen else 4), radius_m)
-    aeds: list[Aed] = list(session.exec(_BY_IDS, params={"ids": list(chosen)})) if chosen else []
+    ids = {f"id_{n}": aed_id for n, aed_id in enumerate(chosen)}
+    aeds: list[Aed] = list(session.exec(_by_ids(len(ids)), params=ids)) if ids else []
     found = [NearbyAed(view_of(reach, aed, at), chosen[aed.id]) for aed in aeds]
     # Read a moment after the rows decided on (on PostgreSQL each statement sees the latest
     # commit): one retired or switched off meanwhile is left out, not answered.
