@@ -6,8 +6,8 @@ import json
 import logging
 import sys
 from contextvars import ContextVar
+from typing import Any
 
-from pythonjsonlogger.core import LogData
 from pythonjsonlogger.json import JsonEncoder
 from pythonjsonlogger.orjson import OrjsonFormatter
 
@@ -24,7 +24,7 @@ class _LineFormatter(OrjsonFormatter):
     """A value orjson cannot write (an integer beyond 64 bits) is written by the standard
     library's encoder instead: the line is never lost."""
 
-    def jsonify_log_record(self, log_data: LogData) -> str:
+    def jsonify_log_record(self, log_data: dict[str, Any]) -> str:
         try:
             return super().jsonify_log_record(log_data)
         except TypeError:

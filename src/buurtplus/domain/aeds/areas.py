@@ -104,9 +104,8 @@ _TEAM_PLACE = PlainQuery(
         col(Team.id) == bindparam("team_id")
     )
 )
-# (team id, version) -> its area; cleared when full (a municipality has a few hundred teams).
-_AREAS: dict[tuple[uuid.UUID, int], TeamArea] = {}
-_AREAS_KEPT = 1024
+# Team id -> (version, area): the area of the version last seen, replaced when it changes.
+_AREAS: dict[uuid.UUID, tuple[int, TeamArea]] = {}
 
 
 def team_areas(session: Session, team_ids: Iterable[uuid.UUID]) -> list[TeamArea]:
@@ -119,15 +118,15 @@ def team_areas(session: Session, team_ids: Iterable[uuid.UUID]) -> list[TeamArea
         current = _TEAM_VERSION.first(connection, team_id=team_id)
         if current is None:
             continue
-        key = (team_id, current.version)
-        area = _AREAS.get(key)
-        if area is None:
-            row = _TEAM_PLACE.first(connection, team_id=team_id)
-            if row is None:
-                continue
-            if len(_AREAS) >= _AREAS_KEPT:
-                _AREAS.clear()
-            area = _AREAS[key] = team_area(row)
+        known = _AREAS.get(team_id)
+        if known is not None and known[0] == current.version:
+            areas.append(known[1])
+            continue
+        row = _TEAM_PLACE.first(connection, team_id=team_id)
+        if row is None:
+            continue
+        area = team_area(row)
+        _AREAS[team_id] = (current.version, area)
         areas.append(area)
     return areas
 

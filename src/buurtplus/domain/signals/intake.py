@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -78,12 +79,15 @@ class SignalDraft:
 
     def fingerprint(self) -> str:
         # Its fields as they are (all plain values): `asdict` copied each deeply, 60 µs.
-        fields = dict(vars(self))
+        fields = {name: getattr(self, name) for name in _DRAFT_FIELDS}
         # Left out when unset, so a report's fingerprint is what it was before patrols existed.
         for link in ("patrol_id", "observation_id"):
             if fields[link] is None:
                 del fields[link]
         return fingerprint(fields)
+
+
+_DRAFT_FIELDS = tuple(f.name for f in dataclass_fields(SignalDraft))
 
 
 @dataclass(frozen=True)
