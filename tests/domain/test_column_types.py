@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from buurtplus.core.db import HexUuid, StrEnumType, UTCDateTime, uuid_from_hex
 from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.signals.workflow import SignalStatus
+from tests.fixtures.databases import scratch_tables
 
 _METADATA = sa.MetaData()
 _MOMENTS = sa.Table(
@@ -31,10 +32,8 @@ _READ = sa.select(_MOMENTS.c.n, _MOMENTS.c.at, _MOMENTS.c.status, _MOMENTS.c.ref
 
 @pytest.fixture
 def engine(app: FastAPI) -> Iterator[sa.Engine]:
-    engine: sa.Engine = app.state.engine
-    _METADATA.create_all(engine)
-    yield engine
-    _METADATA.drop_all(engine)
+    with scratch_tables(app, _METADATA) as engine:
+        yield engine
 
 
 def test_a_moment_is_read_back_in_utc_with_its_zone(engine: sa.Engine) -> None:

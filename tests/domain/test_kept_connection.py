@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
 from buurtplus.core.db import KeptConnection
+from tests.fixtures.databases import scratch_tables
 
 _METADATA = sa.MetaData()
 _NOTES = sa.Table("test_kept_notes", _METADATA, sa.Column("n", sa.Integer, primary_key=True))
@@ -18,10 +19,8 @@ _COUNT = sa.select(sa.func.count()).select_from(_NOTES)
 
 @pytest.fixture
 def engine(app: FastAPI) -> Iterator[sa.Engine]:
-    engine: sa.Engine = app.state.engine
-    _METADATA.create_all(engine)
-    yield engine
-    _METADATA.drop_all(engine)
+    with scratch_tables(app, _METADATA) as engine:
+        yield engine
 
 
 @pytest.fixture
