@@ -39,8 +39,7 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
+    return clock_of(request)
 
 
 async def get_token_issuer(request: Request) -> TokenIssuer:
@@ -180,33 +179,30 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_router(request: Request) -> Router:
-    """The router in force (BUURTPLUS_ROUTER), loaded once at start."""
-    router: Router = request.app.state.router
-    return router
+    return router_of(request)
 
 
 async def get_writer(request: Request) -> Writer:
-    """The group-committing writer (core/writer.py) of this process."""
-    writer: Writer = request.app.state.writer
-    return writer
+    return writer_of(request)
 
 
+# The same, called in the route: for the routes asked most (intake, a page of signals, nearby
+# AEDs), where each dependency FastAPI solves (even one that only hands over an app attribute)
+# costs every request more than reading it.
 def clock_of(request: Request) -> Clock:
-    """The app's clock, read in the route: for the routes asked most (intake, a page of
-    signals, nearby AEDs), where each dependency FastAPI solves (even one that only hands over
-    an app attribute) costs every request more than reading it."""
+    """The app's clock."""
     clock: Clock = request.app.state.clock
     return clock
 
 
 def router_of(request: Request) -> Router:
-    """`get_router`, read in the route (see `clock_of`)."""
+    """The router in force (BUURTPLUS_ROUTER), loaded once at start."""
     router: Router = request.app.state.router
     return router
 
 
 def writer_of(request: Request) -> Writer:
-    """`get_writer`, read in the route (see `clock_of`)."""
+    """The group-committing writer (core/writer.py) of this process."""
     writer: Writer = request.app.state.writer
     return writer
 

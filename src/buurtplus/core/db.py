@@ -271,10 +271,10 @@ def unsaved(model: type[M], **values: Any) -> M:
     150 µs, more than checking and routing the report around it. The object is an ordinary
     transient one: read, change, add to a session and flush it as any other. Like SQLModel's
     constructor it validates nothing; an unknown name is refused."""
-    defaults, factories = _field_defaults(model)
-    unknown = values.keys() - defaults.keys() - factories.keys() - _required_fields(model)
+    unknown = values.keys() - model.model_fields.keys()
     if unknown:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    defaults, factories = _field_defaults(model)
     made: M = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
     state = made.__dict__
     state.update(defaults)
@@ -306,11 +306,6 @@ def _field_defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Ca
             # Each object its own copy of a default list or dict, as pydantic gives.
             factories[name] = partial(deepcopy, info.default)
     return defaults, factories
-
-
-@cache
-def _required_fields(model: type[SQLModel]) -> frozenset[str]:
-    return frozenset(name for name, info in model.model_fields.items() if info.is_required())
 
 
 class PooledReads:
