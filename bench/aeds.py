@@ -96,7 +96,7 @@ def run(aeds: int = 100_000, queries: int = 5000, database_url: str | None = Non
         with transaction(engine, write=False) as session:
             while done < queries and time.perf_counter() < deadline:
                 results = aeds_near(
-                    session,
+                    session.connection(),
                     actor=actor,
                     latitude=rng.uniform(*LAT),
                     longitude=rng.uniform(*LON),

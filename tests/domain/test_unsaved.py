@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import inspect
 
 from buurtplus.core.db import transaction, unsaved
+from buurtplus.domain.aeds.models import Aed
 from buurtplus.domain.signals.models import Signal
 from buurtplus.domain.signals.workflow import SignalStatus
 from tests.fixtures.factories import Factory
@@ -78,3 +79,10 @@ def test_changed_added_and_stored_as_any_new_object(app: FastAPI, stored: Signal
             name: getattr(made, name) for name in Signal.model_fields
         }
         assert read.status == SignalStatus.unroutable and read.version == 1
+
+
+def test_a_field_may_be_called_model() -> None:
+    # An AED's `model` (the device's type) is one of its fields.
+    aed = unsaved(Aed, latitude=52.36, longitude=4.92, access="yes", model="Philips HS1")
+    assert aed.model == "Philips HS1"
+    assert aed.ready is True

@@ -114,7 +114,7 @@ def get_session(
             request.app.state.writer.run(rows)
 
 
-async def read_now(request: Request, work: Callable[[Connection], T]) -> T:
+async def read_now(request: Request, work: Callable[[Connection], T], *, short: bool = True) -> T:
     """Run a short read (`work`: a few rows by index) on a connection of its own, outside any
     request transaction.
 
@@ -128,7 +128,7 @@ async def read_now(request: Request, work: Callable[[Connection], T]) -> T:
         with reads.connection() as connection:
             return work(connection)
 
-    return await _read_path(request, run, short=True)
+    return await _read_path(request, run, short=short)
 
 
 async def read_session_now(

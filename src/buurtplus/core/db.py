@@ -264,7 +264,7 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
 M = TypeVar("M", bound=SQLModel)
 
 
-def unsaved(model: type[M], **values: Any) -> M:
+def unsaved(model: type[M], /, **values: Any) -> M:
     """`model(**values)` for a table model, built the way SQLAlchemy loads a row: the values
     and the fields' defaults put in place at once. SQLModel's constructor sets each field
     through the ORM's instrumentation, one at a time; for a signal (thirty fields) that took

@@ -15,7 +15,7 @@ from buurtplus.api.deps import (
     SessionDep,
     SettingsDep,
     clock_of,
-    read_session_now,
+    read_now,
     send_etag,
     version_from_if_match,
 )
@@ -165,10 +165,10 @@ async def nearby_aeds(
     moment = at or clock_of(request).now()
     # In a cardiac arrest every second counts: a search within walking distance reads on the
     # event loop (SQLite), no hand-offs; a wider one may read thousands of rows, in a thread.
-    found = await read_session_now(
+    found = await read_now(
         request,
-        lambda session: nearby.aeds_near(
-            session,
+        lambda connection: nearby.aeds_near(
+            connection,
             actor=actor,
             latitude=lat,
             longitude=lon,

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from shapely import prepared
 from shapely.geometry import Point, shape
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
 from buurtplus.core.actor import Actor, TeamRole
@@ -108,11 +108,10 @@ _TEAM_PLACE = PlainQuery(
 _AREAS: dict[uuid.UUID, tuple[int, TeamArea]] = {}
 
 
-def team_areas(session: Session, team_ids: Iterable[uuid.UUID]) -> list[TeamArea]:
+def team_areas(connection: Connection, team_ids: Iterable[uuid.UUID]) -> list[TeamArea]:
     """The areas of these teams (a volunteer's one or two), in the order of their ids. Each
     is worked out once per version of its team: reading and preparing the polygon and the
     buurt codes took more than the rest of a nearby search's reads of them."""
-    connection = session.connection()
     areas = []
     for team_id in sorted(team_ids):
         current = _TEAM_VERSION.first(connection, team_id=team_id)
@@ -172,7 +171,13 @@ class Reach:
 
 
 def reach_of(session: Session, actor: Actor) -> Reach:
-    areas = {area.team_id: area for area in team_areas(session, actor.team_roles)}
+    """What `actor` may do with AEDs, read in `session`'s transaction."""
+    return reach_on(session.connection(), actor)
+
+
+def reach_on(connection: Connection, actor: Actor) -> Reach:
+    """`reach_of` on a connection (a read without an ORM session)."""
+    areas = {area.team_id: area for area in team_areas(connection, actor.team_roles)}
     managed = [
         areas[team_id]
         for team_id, role in actor.team_roles.items()

@@ -2,7 +2,7 @@
 Europe/Amsterdam time with Dutch public holidays (opening-hours-py)."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -43,15 +43,45 @@ def check_opening_hours(expression: str) -> str:
     return expression
 
 
-# A pure function of the expression and the moment: a search asks it of a few common
-# expressions at one moment, and again of the AEDs it answers with.
-@lru_cache(maxsize=1024)
+# How long an answer without a next change (24/7, no hours known) is taken as it is before
+# it is worked out again.
+_NO_CHANGE_KEPT = timedelta(hours=1)
+_STEADY_KEPT = 4096
+# Expression -> (since, until, answer): the answer worked out at `since`, which holds for every
+# moment from then until its next change. A nearby search asks it of every AED it considers,
+# at the moment of the search: without this every search worked each one out again.
+_STEADY: dict[str, tuple[datetime, datetime, "AvailabilityAt"]] = {}
+
+
 def availability_at(opening_hours: str | None, at: datetime) -> AvailabilityAt:
+    """The availability at `at` (an aware moment), and when it next changes."""
     if opening_hours is None:
-        return AvailabilityAt(Availability.uncertain, None, "no opening hours known")
+        return _UNKNOWN
+    steady = _STEADY.get(opening_hours)
+    if steady is not None and steady[0] <= at < steady[1]:
+        return steady[2]
+    answer = _evaluated(opening_hours, at)
+    if len(_STEADY) >= _STEADY_KEPT:
+        _STEADY.clear()
+    _STEADY[opening_hours] = (at, answer.next_change or at + _NO_CHANGE_KEPT, answer)
+    return answer
+
+
+_UNKNOWN = AvailabilityAt(Availability.uncertain, None, "no opening hours known")
+
+
+# A pure function of the expression and the moment: asked again for moments before the one
+# kept above (a search `at` a moment in the past).
+@lru_cache(maxsize=1024)
+def _evaluated(opening_hours: str, at: datetime) -> AvailabilityAt:
     rules = parse_opening_hours(opening_hours)
     local = at.astimezone(AMSTERDAM)  # the parser wants a ZoneInfo zone
-    state, comment = rules.state(local)
+    # opening-hours-py 2.1 reads the last minute of summer time (02:59 before the clocks go
+    # back) as closed, even for 24/7. The hour after it shows the same times of the clock
+    # again, and those it reads right: the state is asked of them.
+    again = local.replace(fold=1)
+    asked = again if again.utcoffset() != local.utcoffset() else local
+    state, comment = rules.state(asked)
     change = rules.next_change(local)
     next_change = change.astimezone(UTC) if change is not None else None
     if state == State.OPEN and not comment:

@@ -20,13 +20,13 @@ from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlalchemy import Connection, bindparam
+from sqlmodel import col
 
 from buurtplus.core.actor import Actor
+from buurtplus.core.db import unsaved
 from buurtplus.core.plain_query import PlainQuery
-from buurtplus.domain.aeds.areas import reach_of
+from buurtplus.domain.aeds.areas import reach_on
 from buurtplus.domain.aeds.availability import Availability, availability_at
 from buurtplus.domain.aeds.geodesy import bounding_box, distance_m
 from buurtplus.domain.aeds.models import Aed
@@ -76,16 +76,17 @@ _BOX = {True: _box(usable_only=True), False: _box(usable_only=False)}
 
 
 @lru_cache(maxsize=64)
-def _by_ids(count: int) -> SelectOfScalar[Aed]:
-    """The AEDs of `count` ids (`id_0` …), one statement per count: an expanding `IN` is
-    compiled again on every run, which took as long as loading the AEDs."""
-    id_type = Aed.__table__.c.id.type  # type: ignore[attr-defined]
-    ids = [bindparam(f"id_{n}", type_=id_type) for n in range(count)]
-    return select(Aed).where(col(Aed.id).in_(ids))
+def _by_ids(count: int) -> PlainQuery:
+    """Every column of the AEDs of `count` ids (`id_0` …), one statement per count (an
+    expanding `IN` is compiled again on every run), on the driver's cursor: loading the few
+    AEDs answered through the ORM took longer than the search that chose them."""
+    table = Aed.__table__  # type: ignore[attr-defined]
+    ids = [bindparam(f"id_{n}", type_=table.c.id.type) for n in range(count)]
+    return PlainQuery(sa.select(*table.c).where(table.c.id.in_(ids)))
 
 
 def aeds_near(
-    session: Session,
+    connection: Connection,
     *,
     actor: Actor,
     latitude: float,
@@ -97,8 +98,7 @@ def aeds_near(
 ) -> list[NearbyAed]:
     """Up to `limit` AEDs within `radius_m`, nearest first. By default only those that are
     active, ready and not closed at `at` (open, or uncertain: open only with a comment)."""
-    reach = reach_of(session, actor)
-    connection = session.connection()
+    reach = reach_on(connection, actor)
     box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
     # Each AED read once; of those the actor may read within the radius, the distance (with
@@ -140,7 +140,9 @@ def aeds_near(
         # not read the same inner rows four times over on its way out.
         searched = min(searched * (2 if chosen else 4), radius_m)
     ids = {f"id_{n}": aed_id for n, aed_id in enumerate(chosen)}
-    aeds: list[Aed] = list(session.exec(_by_ids(len(ids)), params=ids)) if ids else []
+    rows = _by_ids(len(ids)).all(connection, **ids) if ids else []
+    # Built as the ORM loads them, not attached to a session: the answer only reads them.
+    aeds = [unsaved(Aed, **row._asdict()) for row in rows]
     found = [NearbyAed(view_of(reach, aed, at), chosen[aed.id]) for aed in aeds]
     # Read a moment after the rows decided on (on PostgreSQL each statement sees the latest
     # commit): one retired or switched off meanwhile is left out, not answered.
