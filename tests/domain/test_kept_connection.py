@@ -98,3 +98,20 @@ def test_after_a_broken_connection_the_next_read_works(
         connection.execute(_COUNT)
     _add(engine, 1)
     assert _count(kept) == 1
+
+
+def test_a_read_begun_on_the_driver_still_ends_and_a_refused_begin_raises_as_sqlalchemy_does(
+    engine: sa.Engine, kept: KeptConnection
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's BEGIN")
+    with kept.session() as session:
+        assert session.connection().connection.driver_connection.in_transaction
+        assert session.execute(_COUNT).scalar_one() == 0
+    _add(engine, 1)
+    assert _count(kept) == 1
+    with engine.connect() as connection:
+        # The driver already in a transaction refuses a second BEGIN.
+        connection.connection.driver_connection.execute("BEGIN")
+        with pytest.raises(DBAPIError, match="within a transaction"):
+            connection.begin()
