@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from buurtplus.background import purge_personal_content
 from buurtplus.core.actor import UserRole
@@ -78,8 +78,8 @@ def test_purge_removes_personal_content_after_the_retention_period(
     feedback = client.get(f"{SIGNALS}/{signal.id}/feedback", headers=admin).json()["items"]
     assert feedback[0]["message"] is None
     with Session(engine) as session:
-        assert all(e.note is None for e in session.query(SignalEvent).all())
-        assert session.query(Feedback).count() == 1
+        assert all(e.note is None for e in session.exec(select(SignalEvent)))
+        assert len(session.exec(select(Feedback)).all()) == 1
 
 
 def test_open_signals_are_never_purged(
