@@ -24,7 +24,8 @@ from buurtplus.migrate import upgrade
 
 HOURS = [
     "24/7",
-    "24/7",
+    # As common in OSM as 24/7; it took a second to evaluate before hours were normalised.
+    "Mo-Su 00:00-24:00",
     "Mo-Sa 08:00-22:00; Su 12:00-18:00; PH off",
     "Mo-Fr 07:30-17:00; PH off",
     "Mo-Fr 08:00-18:00; Sa 10:00-16:00",
