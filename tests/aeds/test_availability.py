@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from buurtplus.core.opening_hours import parse_opening_hours
 from buurtplus.domain.aeds import availability
 from buurtplus.domain.aeds.availability import Availability, availability_at
 
@@ -22,6 +21,12 @@ EXPRESSIONS = [
     '"op afspraak"',
     "off",
     "Dec 24-Dec 26 off; 24/7",
+    # Limits in the hour the clocks repeat, and fallback rules: opening-hours-py's next change
+    # is not to be trusted there.
+    "Mo-Su 20:00-02:00",
+    "Su 02:00-03:00",
+    'Mo-Fr 08:00-17:00; Sa 08:00-12:00 || "anders op afspraak"',
+    'Mo-Fr 08:00-17:00 || "op afspraak"',
 ]
 # Around the end of summer time (25 October 2026) and over Christmas and New Year.
 STRETCHES = [
@@ -91,9 +96,15 @@ def test_open_around_the_clock_is_open_while_the_clocks_change() -> None:
             assert afresh("Mo-Su 00:00-24:00", moment).state == Availability.open, moment
 
 
-def test_hours_are_evaluated_in_their_normal_form() -> None:
-    # Not normalised, `Mo-Su 00:00-24:00` searched every day up to the year 9999 for its next
-    # change: a second of the event loop per AED.
-    assert str(parse_opening_hours("Mo-Su 00:00-24:00")) == "24/7"
-    assert str(parse_opening_hours('Mo-Su 00:00-24:00 "bel aan"')) == '24/7 "bel aan"'
-    assert str(parse_opening_hours("Mo-Su 08:00-20:00; PH off")) == "08:00-20:00; PH closed"
+def test_hours_that_never_change_again_answer_as_they_are() -> None:
+    # Unbounded, opening-hours-py searched every day up to the year 9999 for their next change:
+    # a second of the event loop for each answer.
+    at = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    assert availability_at("Mo-Su 00:00-24:00", at) == afresh("24/7", at)
+    assert afresh("Mo-Su 00:00-24:00", at).state == Availability.open
+    past = afresh("2025 Jun-Aug Mo-Fr 08:00-18:00", at)
+    assert (past.state, past.next_change) == (Availability.closed, None)
+    # Read as written, not rewritten: opening-hours-py's normal form of this one is open on
+    # Sunday ("bel aan") where the hours say closed.
+    sunday_noon = datetime(2026, 12, 6, 11, tzinfo=UTC)
+    assert afresh('Su off; Mo-Sa 20:00-03:00 || "bel aan"', sunday_noon).state == "closed"

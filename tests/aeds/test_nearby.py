@@ -13,6 +13,7 @@ from pyproj import Geod
 from sqlmodel import Session
 
 from buurtplus.core.plain_query import PlainQuery
+from buurtplus.domain.aeds import nearby
 from buurtplus.domain.aeds.geodesy import distance_m
 from buurtplus.domain.aeds.models import Aed
 from tests.aeds.conftest import AEDS, DAPPERBUURT, World, square
@@ -251,3 +252,33 @@ def test_a_team_whose_area_changes_sees_the_responders_aeds_of_its_new_area(
     assert seen() == {public, responders}
     move_area(DAPPERBUURT)
     assert seen() == {public}
+
+
+def test_an_aed_hidden_while_it_is_searched_is_not_answered(
+    client: TestClient, make: Factory, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The AEDs answered are read a moment after the box that chose them: one made `responders`
+    in between is left out for a reader outside its team's area."""
+    app: Any = client.app
+    loner = make.auth(world.loner)
+    params = {"lat": 52.3610, "lon": 4.9230, "limit": 5, "radius_m": 500}
+    public = str(world.public_aed.id)
+
+    def seen() -> set[str]:
+        items = client.get(NEARBY, headers=loner, params=params).json()["items"]
+        return {item["aed"]["id"] for item in items}
+
+    assert public in seen()
+    chosen_by = nearby._by_ids
+
+    def hidden_meanwhile(count: int) -> Any:
+        with Session(app.state.engine) as session:
+            aed = session.get(Aed, world.public_aed.id)
+            assert aed is not None
+            aed.visibility = "responders"
+            session.add(aed)
+            session.commit()
+        return chosen_by(count)
+
+    monkeypatch.setattr(nearby, "_by_ids", hidden_meanwhile)
+    assert public not in seen()

@@ -8,14 +8,18 @@ from opening_hours import OpeningHours
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
+# How far ahead opening-hours-py looks for the next change. Unbounded, an expression that never
+# changes again (`Mo-Su 00:00-24:00`, as common in OSM as `24/7`, or hours of a year gone by)
+# was searched day by day up to the year 9999: a second of the event loop for each answer.
+LOOK_AHEAD_DAYS = 400
+
+
 def parse_opening_hours(expression: str) -> OpeningHours:
     """Raise ValueError, with the parser's reason, unless `expression` is a valid OSM
-    opening_hours value.
-
-    Evaluated in its normalised form, which means the same: asked when it next changes,
-    `Mo-Su 00:00-24:00` (common in OSM) took a second, searching every day up to the year
-    9999; as the `24/7` it normalises to, it answers at once."""
+    opening_hours value. A next change more than `LOOK_AHEAD_DAYS` ahead is not looked for."""
     try:
-        return OpeningHours(expression, timezone=AMSTERDAM, country="NL").normalize()
+        return OpeningHours(
+            expression, timezone=AMSTERDAM, country="NL", max_interval_days=LOOK_AHEAD_DAYS
+        )
     except Exception as exc:  # the parser raises its own error types
         raise ValueError(str(exc).strip()) from exc

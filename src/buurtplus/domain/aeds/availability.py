@@ -47,9 +47,10 @@ def check_opening_hours(expression: str) -> str:
 # it is worked out again.
 _NO_CHANGE_KEPT = timedelta(hours=1)
 _STEADY_KEPT = 4096
-# Expression -> (since, until, answer): the answer worked out at `since`, which holds for every
-# moment from then until its next change. A nearby search asks it of every AED it considers,
-# at the moment of the search: without this every search worked each one out again.
+# Expression -> (since, until, answer): the answer worked out at `since`, taken for every moment
+# from then until its next change, and never past the local midnight after it. A nearby search
+# asks it of every AED it considers, at the moment of the search: without this every search
+# worked each one out again.
 _STEADY: dict[str, tuple[datetime, datetime, "AvailabilityAt"]] = {}
 
 
@@ -61,10 +62,27 @@ def availability_at(opening_hours: str | None, at: datetime) -> AvailabilityAt:
     if steady is not None and steady[0] <= at < steady[1]:
         return steady[2]
     answer = _evaluated(opening_hours, at)
-    if len(_STEADY) >= _STEADY_KEPT:
-        _STEADY.clear()
-    _STEADY[opening_hours] = (at, answer.next_change or at + _NO_CHANGE_KEPT, answer)
+    until = _kept_until(at, answer)
+    if until is not None:
+        if len(_STEADY) >= _STEADY_KEPT:
+            _STEADY.clear()
+        _STEADY[opening_hours] = (at, until, answer)
     return answer
+
+
+def _kept_until(at: datetime, answer: AvailabilityAt) -> datetime | None:
+    """Until when `answer`, worked out at `at`, is taken as it is; None for not at all.
+
+    Where opening-hours-py's next change is not to be trusted, nothing is kept: on the day the
+    clocks change it gives a change in the repeated hour an hour late, and with a fallback
+    rule (`||`) it may give none where the state changes at midnight."""
+    local = at.astimezone(AMSTERDAM)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    next_midnight = midnight + timedelta(days=1)  # the local midnight, whatever the offset
+    if midnight.utcoffset() != next_midnight.utcoffset():
+        return None
+    until = answer.next_change or at + _NO_CHANGE_KEPT
+    return min(until, next_midnight.astimezone(UTC))
 
 
 _UNKNOWN = AvailabilityAt(Availability.uncertain, None, "no opening hours known")

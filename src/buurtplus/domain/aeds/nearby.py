@@ -144,10 +144,10 @@ def aeds_near(
     # Built as the ORM loads them, not attached to a session: the answer only reads them.
     aeds = [unsaved(Aed, **row._asdict()) for row in rows]
     found = [NearbyAed(view_of(reach, aed, at), chosen[aed.id]) for aed in aeds]
-    # Read a moment after the rows decided on (on PostgreSQL each statement sees the latest
-    # commit): one retired or switched off meanwhile is left out, not answered.
+    # Read a moment after the rows decided on (each statement sees the latest commit): one
+    # retired, switched off or hidden from this reader meanwhile is left out, not answered.
     return sorted(
-        (f for f in found if _still_answered(f, include_unavailable)),
+        (f for f in found if reach.reads(f.view.aed) and _still_answered(f, include_unavailable)),
         key=lambda f: (f.distance_m, str(f.view.aed.id)),
     )
 
