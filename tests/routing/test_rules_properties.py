@@ -145,3 +145,11 @@ def test_a_partner_that_declined_is_never_chosen(
     if decision is not None:
         assert decision.partner_id not in declined
         assert decision.fallback_partner_id not in declined
+
+
+def test_a_window_open_around_the_clock_is_open_while_the_clocks_go_back() -> None:
+    # opening-hours-py reads 02:59 before the clocks go back as closed, even for 24/7.
+    rule = CompiledRule.compile(make_rule("always", 0, [], [], [], [], [], [], "24/7", PARTNERS[0]))
+    start = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
+    for seconds in range(0, 2 * 3600, 15):
+        assert rule.is_open(start + timedelta(seconds=seconds)), start + timedelta(seconds=seconds)

@@ -1,9 +1,10 @@
 """Opening hours and time windows as OpenStreetMap writes them, read in Dutch time with the
 Dutch public holidays (opening-hours-py): routing rules, AEDs and heart-safety hours share it."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from opening_hours import OpeningHours
+from opening_hours import OpeningHours, State
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -23,3 +24,15 @@ def parse_opening_hours(expression: str) -> OpeningHours:
         )
     except Exception as exc:  # the parser raises its own error types
         raise ValueError(str(exc).strip()) from exc
+
+
+def state_at(hours: OpeningHours, at: datetime) -> tuple[State, str]:
+    """The state and comment of `hours` at the moment `at` (aware), in Dutch time.
+
+    opening-hours-py 2.1 reads the last minute of summer time (02:59 before the clocks go back)
+    as closed, even for 24/7. The hour after it shows the same times of the clock again, and
+    those it reads right: the state is asked of them."""
+    local = at.astimezone(AMSTERDAM)  # the parser wants a ZoneInfo zone
+    again = local.replace(fold=1)
+    state, comment = hours.state(again if again.utcoffset() != local.utcoffset() else local)
+    return state, comment

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from opening_hours import OpeningHours, State
 
-from buurtplus.core.opening_hours import AMSTERDAM
+from buurtplus.core.opening_hours import AMSTERDAM, state_at
 from buurtplus.core.opening_hours import parse_opening_hours as parse_osm_hours
 from buurtplus.domain.aeds.errors import InvalidOpeningHours
 
@@ -93,14 +93,8 @@ _UNKNOWN = AvailabilityAt(Availability.uncertain, None, "no opening hours known"
 @lru_cache(maxsize=1024)
 def _evaluated(opening_hours: str, at: datetime) -> AvailabilityAt:
     rules = parse_opening_hours(opening_hours)
-    local = at.astimezone(AMSTERDAM)  # the parser wants a ZoneInfo zone
-    # opening-hours-py 2.1 reads the last minute of summer time (02:59 before the clocks go
-    # back) as closed, even for 24/7. The hour after it shows the same times of the clock
-    # again, and those it reads right: the state is asked of them.
-    again = local.replace(fold=1)
-    asked = again if again.utcoffset() != local.utcoffset() else local
-    state, comment = rules.state(asked)
-    change = rules.next_change(local)
+    state, comment = state_at(rules, at)
+    change = rules.next_change(at.astimezone(AMSTERDAM))  # the parser wants a ZoneInfo zone
     next_change = change.astimezone(UTC) if change is not None else None
     if state == State.OPEN and not comment:
         return AvailabilityAt(Availability.open, next_change, None)

@@ -26,7 +26,7 @@ from sqlmodel import col
 from buurtplus.core.actor import Actor
 from buurtplus.core.db import unsaved
 from buurtplus.core.plain_query import PlainQuery
-from buurtplus.domain.aeds.areas import reach_on
+from buurtplus.domain.aeds.areas import Reach, reach_on
 from buurtplus.domain.aeds.availability import Availability, availability_at
 from buurtplus.domain.aeds.geodesy import bounding_box, distance_m
 from buurtplus.domain.aeds.models import Aed
@@ -147,14 +147,14 @@ def aeds_near(
     # Read a moment after the rows decided on (each statement sees the latest commit): one
     # retired, switched off or hidden from this reader meanwhile is left out, not answered.
     return sorted(
-        (f for f in found if reach.reads(f.view.aed) and _still_answered(f, include_unavailable)),
+        (f for f in found if _still_answered(f, reach, include_unavailable)),
         key=lambda f: (f.distance_m, str(f.view.aed.id)),
     )
 
 
-def _still_answered(found: NearbyAed, include_unavailable: bool) -> bool:
+def _still_answered(found: NearbyAed, reach: Reach, include_unavailable: bool) -> bool:
     aed = found.view.aed
-    if aed.retired_at is not None:
+    if aed.retired_at is not None or not reach.reads(aed):
         return False
     return include_unavailable or (
         aed.status == AedStatus.active

@@ -9,7 +9,7 @@ from opening_hours import OpeningHours, State
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from buurtplus.core.opening_hours import AMSTERDAM, parse_opening_hours
+from buurtplus.core.opening_hours import AMSTERDAM, parse_opening_hours, state_at
 from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.routing.models import RoutingRule
 from buurtplus.domain.routing.router import Decision, RuleCheck, SignalFacts, WhatIf
@@ -103,9 +103,8 @@ class CompiledRule:
 
     def is_open(self, at: datetime) -> bool:
         assert self.window is not None
-        local = at.astimezone(AMSTERDAM)  # the parser wants a ZoneInfo zone
         # A comment ("by appointment") or an unknown state is no promise someone is there.
-        state, comment = self.window.state(local)
+        state, comment = state_at(self.window, at)
         return state == State.OPEN and not comment
 
     def sort_key(self) -> tuple[tuple[int, ...], int, str, str]:
