@@ -2,6 +2,7 @@
 (bench/floor.py) measured in the same run. Load comes from wrk in its own process: Python
 clients would share the server's cores and measure themselves."""
 
+import functools
 import os
 import random
 import re
@@ -90,42 +91,65 @@ class Result:
 
 @dataclass(frozen=True)
 class Cores:
-    """The cores the server runs on and those of the load (wrk and the partner's receiver)."""
+    """The CPUs the server runs on and those of the load (wrk and the partner's receiver)."""
 
-    server: str
-    load: str
+    server: frozenset[int]
+    load: frozenset[int]
+
+    def usable(self) -> int:
+        return len(self.server | self.load)
 
 
+def _listed(cpus: frozenset[int]) -> str:
+    return ",".join(map(str, sorted(cpus)))
+
+
+@functools.cache
 def split_cores() -> Cores | None:
-    """On a machine of two cores or more (with taskset), the load on the last core and the
-    server on the others, as clients and partners are on machines of their own. Sharing the
-    cores, the scheduler at times ran wrk behind the server's event loop and each request on
-    its connections waited: a page's p99 of 0.45 s and a maximum of 0.9 s while the server
-    answered every request within 7 ms at a steady rate (docs/performance.md)."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2 or shutil.which("taskset") is None:
+    """With two usable CPUs or more (Linux, taskset allowed to pin), the load on the last and
+    the server on the others, as clients and partners are on machines of their own. Sharing the
+    CPUs, the scheduler at times ran wrk behind the server's event loop and each request on its
+    connections waited: a page's p99 of 0.45 s and a maximum of 0.9 s while the server answered
+    every request within 27 ms at a steady rate (docs/performance.md, "This round"). These are
+    logical CPUs: on a machine with hyper-threads the last may share a core with the server's."""
+    if not hasattr(os, "sched_getaffinity") or shutil.which("taskset") is None:
         return None
-    return Cores(server=",".join(map(str, cores[:-1])), load=str(cores[-1]))
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    cores = Cores(server=frozenset(cpus[:-1]), load=frozenset(cpus[-1:]))
+    # A container may refuse to pin: then nothing is.
+    if subprocess.run(on_cores(["true"], cores.load), capture_output=True).returncode != 0:
+        return None
+    return cores
 
 
-CORES = split_cores()
-SERVER_CORES = CORES.server if CORES else None
-LOAD_CORES = CORES.load if CORES else None
+def server_cores() -> frozenset[int] | None:
+    cores = split_cores()
+    return cores.server if cores else None
 
 
-def on_cores(command: list[str], cores: str | None) -> list[str]:
-    """`command` run on `cores` (a taskset list), or as it is when there is no split."""
-    return ["taskset", "-c", cores, *command] if cores else command
+def load_cores() -> frozenset[int] | None:
+    cores = split_cores()
+    return cores.load if cores else None
+
+
+def on_cores(command: list[str], cpus: frozenset[int] | None) -> list[str]:
+    """`command` run on `cpus`, or as it is when there is no split."""
+    return ["taskset", "-c", _listed(cpus), *command] if cpus else command
 
 
 @contextmanager
 def threads_on_load_cores() -> Iterator[None]:
-    """Threads started inside (the partner's receiver) run on the load's cores."""
-    if LOAD_CORES is None:
+    """Threads that the calling thread starts inside run on the load's CPUs (on Linux a new
+    thread takes its creator's CPUs), and the threads those start too: the partner's receiver
+    and its request threads. The calling thread runs there until the block ends."""
+    cpus = load_cores()
+    if cpus is None:
         yield
         return
     before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {int(LOAD_CORES)})
+    os.sched_setaffinity(0, cpus)
     try:
         yield
     finally:
@@ -149,7 +173,7 @@ def run_wrk(
     lua: str,
     token: str = "",
     seconds: int = DURATION_S,
-    cores: str | None = None,
+    cores: frozenset[int] | None = None,
 ) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua.replace("TOKEN", token))
@@ -214,7 +238,7 @@ def measure_floor() -> Result:
                 "warning",
                 "--no-access-log",
             ],
-            SERVER_CORES,
+            server_cores(),
         ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -225,7 +249,7 @@ def measure_floor() -> Result:
             "floor: bare FastAPI echo (POST)",
             f"http://127.0.0.1:{port}/echo",
             ECHO_LUA,
-            cores=LOAD_CORES,
+            cores=load_cores(),
         )
     finally:
         server.terminate()
@@ -257,7 +281,7 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
         server = subprocess.Popen(
             on_cores(
                 [sys.executable, "-m", "buurtplus", "serve", "--port", str(port)],
-                SERVER_CORES,
+                server_cores(),
             ),
             env=env,
             stdout=subprocess.DEVNULL,
@@ -275,10 +299,10 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
 
             member, coordinator = token("member@demo.local"), token("coordinator@demo.local")
             results = [
-                run_wrk("GET /healthz", f"{base}/healthz", "", cores=LOAD_CORES),
-                run_wrk("GET /api/v1/me", f"{base}/api/v1/me", GET_LUA, member, cores=LOAD_CORES),
+                run_wrk("GET /healthz", f"{base}/healthz", "", cores=load_cores()),
+                run_wrk("GET /api/v1/me", f"{base}/api/v1/me", GET_LUA, member, cores=load_cores()),
                 run_wrk(
-                    "POST /api/v1/signals (intake)", base, INTAKE_LUA, member, cores=LOAD_CORES
+                    "POST /api/v1/signals (intake)", base, INTAKE_LUA, member, cores=load_cores()
                 ),
             ]
             # The reports' deliveries go out before the next path is measured, so each path
@@ -290,7 +314,7 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
                     f"{base}/api/v1/signals?limit=50",
                     GET_LUA,
                     coordinator,
-                    cores=LOAD_CORES,
+                    cores=load_cores(),
                 )
             )
             load_aeds(url, NEARBY_AEDS)
@@ -300,7 +324,7 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
                     base,
                     NEARBY_LUA,
                     member,
-                    cores=LOAD_CORES,
+                    cores=load_cores(),
                 )
             )
             rss_kb = int(
@@ -441,15 +465,18 @@ def run(database_url: str | None = None) -> list[Row]:
 
 
 def load_description() -> str:
-    cores = (
-        f"the server on core(s) {CORES.server}, wrk and the partner's receiver on core {CORES.load}"
-        if CORES
-        else "server and load sharing the cores"
+    """How the HTTP paths and their floor were loaded. The database server, the delivery
+    benchmark and the PostgreSQL scaling run are not pinned (two server processes need every
+    CPU)."""
+    cores = split_cores()
+    where = (
+        f"of {cores.usable()} usable CPUs the server on {_listed(cores.server)}, wrk and the "
+        f"partner's receiver on {_listed(cores.load)} (the database server, the delivery "
+        "benchmark and the scaling run not pinned)"
+        if cores
+        else "server and load sharing the CPUs"
     )
-    return (
-        f"wrk, 1 thread, {CONNECTIONS} connections, {DURATION_S} s per path; "
-        f"{os.cpu_count()} cores: {cores}"
-    )
+    return f"wrk, 1 thread, {CONNECTIONS} connections, {DURATION_S} s per path; {where}"
 
 
 def write_performance_doc(report: str, *, databases: list[str]) -> None:
