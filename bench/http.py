@@ -107,11 +107,10 @@ def _listed(cpus: frozenset[int]) -> str:
 @functools.cache
 def split_cores() -> Cores | None:
     """With two usable CPUs or more (Linux, taskset allowed to pin), the load on the last and
-    the server on the others, as clients and partners are on machines of their own. Sharing the
-    CPUs, the scheduler at times ran wrk behind the server's event loop and each request on its
-    connections waited: a page's p99 of 0.45 s and a maximum of 0.9 s while the server answered
-    every request within 27 ms at a steady rate (docs/performance.md, "This round"). These are
-    logical CPUs: on a machine with hyper-threads the last may share a core with the server's."""
+    the server on the others, as clients and partners are on machines of their own: the load
+    does not take the server's CPU time, and the floor and the paths are measured alike. These
+    are logical CPUs: on a machine with hyper-threads the last may share a core with the
+    server's."""
     if not hasattr(os, "sched_getaffinity") or shutil.which("taskset") is None:
         return None
     cpus = sorted(os.sched_getaffinity(0))
