@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from buurtplus.core import db
 from buurtplus.core.db import HexUuid, StrEnumType, UTCDateTime, uuid_from_hex
 from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.signals.workflow import SignalStatus
@@ -115,6 +116,25 @@ def test_a_stored_uuid_is_read_back_as_the_same_uuid(engine: sa.Engine) -> None:
     # SQLite keeps the text and reads it with the quicker HexUuid; PostgreSQL has its own type.
     read_as = type(engine.dialect.type_descriptor(_MOMENTS.c.ref.type))
     assert (read_as is HexUuid) == (engine.dialect.name == "sqlite")
+
+
+def test_ids_read_many_times_over_are_each_read_right(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ids met again and again are made once (core.db keeps them, up to a bound); with a bound of
+    # three, ten ids read in turn, each twice per read, are still each the id stored.
+    monkeypatch.setattr(db, "KNOWN_UUIDS_KEPT", 3)
+    given = [uuid.uuid4() for _ in range(10)]
+    with engine.begin() as connection:
+        connection.execute(_MOMENTS.insert(), [{"n": n, "ref": given[n % 10]} for n in range(20)])
+    with engine.connect() as connection:
+        for _ in range(3):
+            by_sqlalchemy = [row.ref for row in connection.execute(_READ)]
+            on_the_driver = [row.ref for row in PlainQuery(_READ).all(connection)]
+            for read in (by_sqlalchemy, on_the_driver):
+                assert read == given + given
+                assert [str(ref) for ref in read] == [str(ref) for ref in given + given]
+    assert len(db._KNOWN_UUIDS) <= 3
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,13 @@ def uuid_from_hex(text: str) -> uuid.UUID:
     return uuid.UUID(text)
 
 
+# The ids a read meets again and again (a page's team, its categories, reporters and partners)
+# made once: a UUID cannot be changed, so one object serves every row with its text. The rest
+# (each signal's own id) pass through; the whole is dropped when full.
+_KNOWN_UUIDS: dict[str, uuid.UUID] = {}
+KNOWN_UUIDS_KEPT = 4096
+
+
 class HexUuid(Uuid[uuid.UUID]):
     """`Uuid` read with `uuid_from_hex` where it is stored as text (SQLite's engines use it
     in its place: `_configure_sqlite`)."""
@@ -126,9 +133,17 @@ class HexUuid(Uuid[uuid.UUID]):
             )
             return general
 
+        known = _KNOWN_UUIDS
+
         def process(value: Any) -> uuid.UUID | None:
             if isinstance(value, str):
-                return uuid_from_hex(value)
+                made = known.get(value)
+                if made is None:
+                    made = uuid_from_hex(value)
+                    if len(known) >= KNOWN_UUIDS_KEPT:
+                        known.clear()
+                    known[value] = made
+                return made
             return None if value is None else uuid.UUID(value)
 
         return process
