@@ -18,7 +18,7 @@ from buurtplus.api.deps import version_from_if_match
 from buurtplus.api.schemas.common import InputModel, Moment, Page
 from buurtplus.api.schemas.teams import BuurtCode
 from buurtplus.core.actor import Actor
-from buurtplus.domain.categories.models import CategoryGroup, Sensitivity
+from buurtplus.domain.categories.models import Category, CategoryGroup, Sensitivity
 from buurtplus.domain.signals.errors import StaleSignal
 from buurtplus.domain.signals.intake import Submission
 from buurtplus.domain.signals.models import SignalEvent
@@ -267,27 +267,40 @@ def signal_read(view: SignalReading) -> SignalRead:
 
 
 def signal_page_content(items: list[SignalReading], next_cursor: str | None) -> dict[str, Any]:
-    """A `SignalPage` as plain values, for `json_answer`."""
-    return {"items": [_signal_fields(view) for view in items], "next_cursor": next_cursor}
+    """A `SignalPage` as plain values, for `json_answer`. Each category's fields are made once:
+    fifty signals have a handful of categories."""
+    categories: dict[uuid.UUID, dict[str, Any]] = {}
+    fields = []
+    for view in items:
+        category = categories.get(view.signal.category_id)
+        if category is None:
+            category = categories[view.signal.category_id] = _category_fields(view.category)
+        fields.append(_signal_fields(view, category))
+    return {"items": fields, "next_cursor": next_cursor}
 
 
-def _signal_fields(view: SignalReading) -> dict[str, Any]:
+def _category_fields(c: Category) -> dict[str, Any]:
+    return {
+        "code": c.code,
+        "label_nl": c.label_nl,
+        "label_en": c.label_en,
+        "group": c.group,
+        "sensitivity": c.sensitivity,
+    }
+
+
+def _signal_fields(view: SignalReading, category: dict[str, Any] | None = None) -> dict[str, Any]:
     """The answer's fields as plain values, in `SignalRead`'s order (nested ones as dicts,
     validated with the answer, or written as they are by `json_answer`): a page builds fifty
-    of these, so each value is read once. A limited view gives its personal content as null."""
-    s, c = view.signal, view.category
+    of these, so each value is read once. A limited view gives its personal content as null.
+    `category`: the category's fields, made already."""
+    s = view.signal
     full = view.full
     latitude, longitude = s.latitude, s.longitude
     return {
         "id": s.id,
         "team_id": s.team_id,
-        "category": {
-            "code": c.code,
-            "label_nl": c.label_nl,
-            "label_en": c.label_en,
-            "group": c.group,
-            "sensitivity": c.sensitivity,
-        },
+        "category": category or _category_fields(view.category),
         "detail_level": view.level,
         "status": s.status,
         "outcome": s.outcome,
