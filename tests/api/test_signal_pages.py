@@ -101,8 +101,8 @@ def test_a_status_asked_for_many_times_is_one_filter_and_one_kept_statement(
 
     headers = make.auth(reported["coordinator_a"])
     once = walk(client, headers, limit=50, query="&status=routed")
-    kept = reading._page_statement.cache_info().currsize
+    kept = reading._page_query.cache_info().currsize
     for copies in range(2, 40):
         again = walk(client, headers, limit=50, query="&status=routed" * copies)
         assert _ids(again) == _ids(once)
-    assert reading._page_statement.cache_info().currsize == kept
+    assert reading._page_query.cache_info().currsize == kept
