@@ -83,6 +83,30 @@ def test_nearest_first_with_distance_and_walking_time(
     assert len(near) == 5
 
 
+def test_aeds_at_one_spot_are_answered_in_the_order_of_their_ids(
+    client: TestClient, make: Factory, world: World
+) -> None:
+    # A building's AEDs side by side: the same distance, so the id (as written) decides, on
+    # every page of the answer alike; the limit takes the first of them in that order.
+    for aed_id in (world.public_aed.id, world.responders_aed.id):
+        client.delete(f"{AEDS}/{aed_id}", headers=make.auth(world.admin))
+    lat, lon = offset(45, 250)
+    side_by_side = [str(make.aed(latitude=lat, longitude=lon).id) for _ in range(12)]
+    nearer = str(make.aed(latitude=offset(45, 100)[0], longitude=offset(45, 100)[1]).id)
+
+    def answered(limit: int) -> list[str]:
+        response = client.get(
+            NEARBY,
+            headers=make.auth(world.member_a),
+            params={"lat": ORIGIN[0], "lon": ORIGIN[1], "limit": limit, "radius_m": 1000},
+        )
+        assert response.status_code == 200, response.text
+        return [item["aed"]["id"] for item in response.json()["items"]]
+
+    assert answered(13) == [nearer, *sorted(side_by_side)]
+    assert answered(5) == [nearer, *sorted(side_by_side)[:4]]
+
+
 def test_only_usable_aeds_unless_asked(client: TestClient, make: Factory, world: World) -> None:
     lat, lon = offset(10, 50)
     make.aed(latitude=lat, longitude=lon, status="defective")

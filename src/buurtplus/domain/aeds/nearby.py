@@ -102,10 +102,10 @@ def aeds_near(
     box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
     # Each AED read once; of those the actor may read within the radius, the distance (with
-    # the id as text, the tie-break) and opening hours. Whether one is closed at `at` is
+    # the id, the tie-break: ids sort as their text does) and opening hours. Whether one is closed at `at` is
     # asked only of the nearest, in order, until enough are open: the rest never answer.
     read: set[uuid.UUID] = set()
-    candidates: dict[uuid.UUID, tuple[float, str, str | None]] = {}
+    candidates: dict[uuid.UUID, tuple[float, uuid.UUID, str | None]] = {}
     closed: dict[uuid.UUID, bool] = {}
 
     def is_closed(aed_id: uuid.UUID) -> bool:
@@ -125,7 +125,7 @@ def aeds_near(
             read.add(row.id)
             distance = distance_m(latitude, longitude, row.latitude, row.longitude)
             if distance <= radius_m and reach.reads(row):
-                candidates[row.id] = (distance, str(row.id), row.opening_hours)
+                candidates[row.id] = (distance, row.id, row.opening_hours)
         # Everything within `searched` metres is in; enough of those means we are done.
         chosen: dict[uuid.UUID, float] = {}
         for aed_id in sorted(candidates, key=candidates.__getitem__):
@@ -148,7 +148,7 @@ def aeds_near(
     # retired, switched off or hidden from this reader meanwhile is left out, not answered.
     return sorted(
         (f for f in found if _still_answered(f, reach, include_unavailable)),
-        key=lambda f: (f.distance_m, str(f.view.aed.id)),
+        key=lambda f: (f.distance_m, f.view.aed.id),
     )
 
 
