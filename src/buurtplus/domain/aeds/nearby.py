@@ -102,8 +102,9 @@ def aeds_near(
     box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
     # Each AED read once; of those the actor may read within the radius, the distance (with
-    # the id, the tie-break: ids sort as their text does) and opening hours. Whether one is closed at `at` is
-    # asked only of the nearest, in order, until enough are open: the rest never answer.
+    # the id, the tie-break: ids sort as their text does) and opening hours. Whether one is
+    # closed at `at` is asked only of the nearest, in order, until enough are open: the rest
+    # never answer.
     read: set[uuid.UUID] = set()
     candidates: dict[uuid.UUID, tuple[float, uuid.UUID, str | None]] = {}
     closed: dict[uuid.UUID, bool] = {}
