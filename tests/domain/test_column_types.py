@@ -124,6 +124,7 @@ def test_ids_read_many_times_over_are_each_read_right(
     # Ids met again and again are made once (core.db keeps them, up to a bound); with a bound of
     # three, ten ids read in turn, each twice per read, are still each the id stored.
     monkeypatch.setattr(db, "KNOWN_UUIDS_KEPT", 3)
+    db._KNOWN_UUIDS.clear()  # what earlier tests read (it is the process's)
     given = [uuid.uuid4() for _ in range(10)]
     with engine.begin() as connection:
         connection.execute(_MOMENTS.insert(), [{"n": n, "ref": given[n % 10]} for n in range(20)])

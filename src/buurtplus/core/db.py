@@ -116,8 +116,8 @@ def uuid_from_hex(text: str) -> uuid.UUID:
 
 
 # The ids a read meets again and again (a page's team, its categories, reporters and partners)
-# made once: a UUID cannot be changed, so one object serves every row with its text. The rest
-# (each signal's own id) pass through; the whole is dropped when full.
+# made once: a UUID cannot be changed, so one object serves every row with its text. Every id
+# read is kept (a page's own signal ids too), and the whole is dropped when full.
 _KNOWN_UUIDS: dict[str, uuid.UUID] = {}
 KNOWN_UUIDS_KEPT = 4096
 
