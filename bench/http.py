@@ -261,6 +261,7 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
     deliveries fail and are retried, and the retries take the interpreter from the paths
     measured.)"""
     arrivals = Arrivals()
+    load = load_cores()
     with threads_on_load_cores():
         receiver = start_receiver(arrivals)
     with tempfile.TemporaryDirectory() as tmp:
@@ -298,11 +299,9 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
 
             member, coordinator = token("member@demo.local"), token("coordinator@demo.local")
             results = [
-                run_wrk("GET /healthz", f"{base}/healthz", "", cores=load_cores()),
-                run_wrk("GET /api/v1/me", f"{base}/api/v1/me", GET_LUA, member, cores=load_cores()),
-                run_wrk(
-                    "POST /api/v1/signals (intake)", base, INTAKE_LUA, member, cores=load_cores()
-                ),
+                run_wrk("GET /healthz", f"{base}/healthz", "", cores=load),
+                run_wrk("GET /api/v1/me", f"{base}/api/v1/me", GET_LUA, member, cores=load),
+                run_wrk("POST /api/v1/signals (intake)", base, INTAKE_LUA, member, cores=load),
             ]
             # The reports' deliveries go out before the next path is measured, so each path
             # is measured on its own (the worker idle, as between incidents).
@@ -313,7 +312,7 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
                     f"{base}/api/v1/signals?limit=50",
                     GET_LUA,
                     coordinator,
-                    cores=load_cores(),
+                    cores=load,
                 )
             )
             load_aeds(url, NEARBY_AEDS)
@@ -323,7 +322,7 @@ def measure_service(database_url: str | None) -> tuple[list[Result], int]:
                     base,
                     NEARBY_LUA,
                     member,
-                    cores=load_cores(),
+                    cores=load,
                 )
             )
             rss_kb = int(
