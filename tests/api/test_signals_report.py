@@ -60,6 +60,7 @@ def test_a_member_reports_and_gets_the_signal_and_advice(
     assert response.status_code == 201
     body = response.json()
     assert response.headers["location"] == f"/api/v1/signals/{body['id']}"
+    assert uuid.UUID(body["id"]).version == 7  # time-ordered (core/ids.py)
     assert response.headers["etag"] == '"2"'  # stored, then routed in the same transaction
     assert body["status"] == "unroutable"  # no routing rules in this test
     assert body["routing_explanation"].startswith("No routing rule matched")

@@ -25,6 +25,7 @@ from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import UTCDateTime, transaction
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_ENDPOINTS_SWITCHED_OFF, count_on_commit
 from buurtplus.core.writer import GroupWriter
 from buurtplus.delivery.schedule import RETRY_SCHEDULE, judge
@@ -221,7 +222,7 @@ def record_attempts(
             _INSERT_ATTEMPT,
             [
                 {
-                    "id": uuid.uuid4(),
+                    "id": time_ordered_id(),
                     "delivery_id": claim.delivery_id,
                     "attempted_at": now,
                     "duration_ms": result.duration_ms,

@@ -13,6 +13,7 @@ from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
 from buurtplus.core.clock import Clock
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.outbox import wakeup
 from buurtplus.outbox.models import (
     Delivery,
@@ -71,7 +72,7 @@ def store_events(connection: Connection, events: list[NewEvent]) -> int:
         return 0
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": time_ordered_id(),
             "partner_id": event.partner_id,
             "type": event.type,
             "signal_id": event.signal_id,
@@ -86,7 +87,7 @@ def store_events(connection: Connection, events: list[NewEvent]) -> int:
     ).all()
     deliveries = [
         {
-            "id": uuid.uuid4(),
+            "id": time_ordered_id(),
             "event_seq": seq,
             "endpoint_id": endpoint.id,
             "partner_id": event.partner_id,

@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Column, FetchedValue, ForeignKey, Index, Inte
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime, version_column
+from buurtplus.core.ids import time_ordered_id
 
 # Integer keys that are a rowid alias on SQLite and 64-bit on PostgreSQL.
 _BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -77,7 +78,7 @@ class WebhookEvent(SQLModel, table=True):
     seq: int | None = Field(
         default=None, sa_column=Column(_BigId, primary_key=True, autoincrement=True)
     )
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, unique=True)
     partner_id: uuid.UUID = Field(foreign_key="partners.id", ondelete="CASCADE")
     type: EventType = Field(sa_type=StrEnumType(EventType, 40))
     signal_id: uuid.UUID | None = Field(default=None, index=True)
@@ -98,7 +99,7 @@ class Delivery(SQLModel, table=True):
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     event_seq: int = Field(
         sa_column=Column(
             _BigId,
@@ -131,7 +132,7 @@ class DeliveryAttempt(SQLModel, table=True):
 
     __tablename__ = "webhook_attempts"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     delivery_id: uuid.UUID = Field(
         foreign_key="webhook_deliveries.id", ondelete="CASCADE", index=True
     )

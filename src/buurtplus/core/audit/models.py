@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, UTCDateTime
+from buurtplus.core.ids import time_ordered_id
 
 
 class AuditEvent(SQLModel, table=True):
@@ -20,7 +21,7 @@ class AuditEvent(SQLModel, table=True):
             BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
         ),
     )
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # None for the system itself (a job, the router).
     actor_id: uuid.UUID | None = Field(default=None, index=True)

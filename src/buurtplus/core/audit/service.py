@@ -9,6 +9,7 @@ from buurtplus.core.actor import Actor
 from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.models import AuditEvent
 from buurtplus.core.clock import Clock
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.core.pagination import Page, paginate
 
 
@@ -36,7 +37,7 @@ def audit_row(
 ) -> dict[str, Any]:
     """The columns of one audit event, for `audit` and for writes that insert rows directly."""
     return {
-        "id": uuid.uuid4(),
+        "id": time_ordered_id(),
         "created_at": at,
         "actor_id": actor.user_id if actor else None,
         "action": action.value,

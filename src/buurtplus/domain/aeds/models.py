@@ -5,6 +5,7 @@ from sqlalchemy import Column, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.domain.aeds.vocabulary import Access, AedStatus, Visibility
 
 # Every UPDATE of an AED says WHERE version = <the version read>, and raises it by one.
@@ -21,7 +22,7 @@ class Aed(SQLModel, table=True):
     # the same index (both databases have it; see domain/aeds/nearby.py).
     __table_args__ = (Index("ix_aeds_latitude_longitude", "latitude", "longitude"),)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     latitude: float
     longitude: float
     addr_street: str | None = Field(default=None, sa_type=String(200))
@@ -78,7 +79,7 @@ class AedCheck(SQLModel, table=True):
 
     __tablename__ = "aed_checks"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     aed_id: uuid.UUID = Field(foreign_key="aeds.id", ondelete="CASCADE", index=True)
     patrol_id: uuid.UUID | None = Field(
         default=None, foreign_key="patrols.id", ondelete="SET NULL", index=True

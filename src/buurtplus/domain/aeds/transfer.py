@@ -16,6 +16,7 @@ from buurtplus.core.audit.actions import AuditAction
 from buurtplus.core.audit.service import audit
 from buurtplus.core.clock import Clock
 from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.domain.aeds.areas import Reach, reach_of
 from buurtplus.domain.aeds.formats import (
     WRITERS,
@@ -158,7 +159,7 @@ class _Importer:
             **DEFAULTS,
             **fields,
             "not_ready_reasons": [],
-            "id": own_id or uuid.uuid4(),
+            "id": own_id or time_ordered_id(),
             "source_id": None if own_id else raw.source,
             "version": 1,
             "created_at": self.now,

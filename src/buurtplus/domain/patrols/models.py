@@ -6,6 +6,7 @@ from sqlalchemy import Column, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.domain.patrols.workflow import ObservationKind, PatrolStatus
 
 # Every UPDATE of a patrol says WHERE version = <the version read>, and raises it by one.
@@ -56,7 +57,7 @@ class PatrolObservation(SQLModel, table=True):
     # A phone that retries sends the same client id: stored once per patrol.
     __table_args__ = (UniqueConstraint("patrol_id", "client_id"),)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     patrol_id: uuid.UUID = Field(foreign_key="patrols.id", ondelete="CASCADE", index=True)
     author_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)
     client_id: uuid.UUID | None = Field(default=None)

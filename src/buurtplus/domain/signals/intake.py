@@ -18,6 +18,7 @@ from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import unsaved
 from buurtplus.core.idempotency import fingerprint
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
 from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.categories.models import Category
@@ -263,7 +264,7 @@ def plan_signal(
 
     signal = unsaved(
         Signal,
-        id=draft.id or uuid.uuid4(),
+        id=draft.id or time_ordered_id(),
         team_id=team.id,
         reporter_id=actor.user_id,
         category_id=category.id,

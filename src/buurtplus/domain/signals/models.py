@@ -5,6 +5,7 @@ from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.domain.signals.workflow import Outcome, SignalStatus, Urgency
 
 # Every UPDATE of a signal says WHERE version = <the version read>, and raises it by one.
@@ -21,7 +22,7 @@ class Signal(SQLModel, table=True):
         Index("ix_signals_partner_id_created_at_id", "partner_id", "created_at", "id"),
     )
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     team_id: uuid.UUID = Field(foreign_key="teams.id", ondelete="RESTRICT")
     reporter_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
     category_id: uuid.UUID = Field(foreign_key="categories.id", ondelete="RESTRICT", index=True)
@@ -78,7 +79,7 @@ class SignalEvent(SQLModel, table=True):
     __tablename__ = "signal_events"
     __table_args__ = (UniqueConstraint("signal_id", "version"),)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     signal_id: uuid.UUID = Field(foreign_key="signals.id", ondelete="CASCADE", index=True)
     # The signal's version after this step: orders the history, one step per version.
     version: int
@@ -98,7 +99,7 @@ class Feedback(SQLModel, table=True):
 
     __tablename__ = "signal_feedback"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)
     signal_id: uuid.UUID = Field(foreign_key="signals.id", ondelete="CASCADE", index=True)
     author_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
     # The partner organisation the author wrote for (None: an admin): another partner that

@@ -14,6 +14,7 @@ from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import flush_or_raise
 from buurtplus.core.errors import PermissionDenied
+from buurtplus.core.ids import time_ordered_id
 from buurtplus.domain.signals.errors import (
     OutcomeRequired,
     StaleSignal,
@@ -62,7 +63,7 @@ def history_row(
 ) -> dict[str, Any]:
     """The columns of the history event of a step that brings `signal` to `version`."""
     return {
-        "id": uuid.uuid4(),
+        "id": time_ordered_id(),
         "signal_id": signal.id,
         "version": version,
         "created_at": at,
