@@ -177,3 +177,52 @@ def test_submit_waits_on_the_event_loop_and_a_cancelled_caller_still_gets_its_ro
     assert outcomes[7] == "held"
     # Six notes, and the abandoned caller's: handed in is stored.
     assert _count(clean_database) == 7
+
+
+def test_while_jobs_keep_coming_a_group_waits_for_more_and_a_lone_job_does_not_wait(
+    clean_database: str,
+) -> None:
+    engine = make_engine(clean_database)
+    # Long steps, so what is handed in during one is surely in time.
+    writer = Writer(engine, gather_s=60.0, gather_step_s=1.0)
+    try:
+        # A lone job is committed at once, not after the gathering's 60 seconds.
+        lone = threading.Thread(target=writer.run, args=(Note(uuid.uuid4()),))
+        lone.start()
+        lone.join(30)
+        assert not lone.is_alive()
+        assert writer.commits == 1
+
+        # Two jobs queued while the writer is held: one group of two, so jobs are coming.
+        gate, holding = threading.Event(), threading.Event()
+
+        def hold(connection: Connection) -> None:
+            holding.set()
+            gate.wait(30)
+
+        held = threading.Thread(target=writer.run, args=(hold,))
+        held.start()
+        assert holding.wait(30)
+        pair = [threading.Thread(target=writer.run, args=(Note(uuid.uuid4()),)) for _ in range(2)]
+        for thread in pair:
+            thread.start()
+        while writer.waiting() < 2:
+            threading.Event().wait(0.01)
+        gate.set()
+        for thread in [held, *pair]:
+            thread.join(30)
+        assert (writer.commits, writer.jobs) == (3, 4)
+
+        # The next job waits for more: one handed in while it waits shares its commit, and
+        # the group is committed once a step passes with nothing new.
+        first = writer._hand_in(Note(uuid.uuid4()))  # queued when this returns
+        while writer.waiting():  # taken: the writer waits for more
+            threading.Event().wait(0.01)
+        second = writer._hand_in(Note(uuid.uuid4()))
+        first.result(30)
+        second.result(30)
+        assert (writer.commits, writer.jobs) == (4, 6)
+        assert _count(clean_database) == 5
+    finally:
+        writer.stop()
+        engine.dispose()
