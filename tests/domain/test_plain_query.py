@@ -1,7 +1,7 @@
 """Reads on the driver's cursor give what SQLAlchemy's own execution gives, on both databases."""
 
 from datetime import UTC
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -167,3 +167,31 @@ def test_json_columns_are_read_as_sqlalchemy_reads_them(app: FastAPI, make: Fact
             assert PlainQuery(statement).first(connection, team_id=each.id) == tuple(expected)
         row = PlainQuery(statement).first(connection, team_id=team.id)
     assert row == (area, ["BU0363AA01", "BU0363AA02"])
+
+
+def test_rows_can_be_of_a_named_tuple_class_with_properties_of_its_own(
+    app: FastAPI, make: Factory
+) -> None:
+    class Account(NamedTuple):
+        id: Any
+        email: str
+
+        @property
+        def domain(self) -> str:
+            return self.email.split("@")[1]
+
+    user = make.user(email="someone@example.org")
+    statement = sa.select(col(User.id), col(User.email)).where(
+        col(User.id) == sa.bindparam("user_id")
+    )
+    with app.state.engine.connect() as connection:
+        row = PlainQuery(statement, row=Account).first(connection, user_id=user.id)
+    assert isinstance(row, Account)
+    assert (row.id, row.email, row.domain) == (user.id, "someone@example.org", "example.org")
+
+    class Other(NamedTuple):
+        email: str
+        id: Any
+
+    with pytest.raises(ValueError, match="id, email"):
+        PlainQuery(statement, row=Other)

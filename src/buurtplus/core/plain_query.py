@@ -51,12 +51,17 @@ class _Compiled:
 
 
 class PlainQuery:
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]], *, row: Any = None) -> None:
+        """`row`: the named tuple class of the rows (its fields the columns' keys, in order),
+        for rows with properties of their own; by default one made here."""
         self._statement = statement
         # Named by the columns' keys; one without a usable name (an unlabelled count, a key
         # taken twice) is named by its position (`_0`, `_1`, ...).
         keys = [str(column.key) for column in statement.selected_columns]
-        row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+        if row is None:
+            row = namedtuple("Row", keys, rename=True)  # type: ignore[misc, no-redef]
+        elif list(row._fields) != keys:
+            raise ValueError(f"{row.__name__} has not the fields {', '.join(keys)}")
         self._row: Callable[[Iterable[Any]], Any] = row._make
         self._compiled: dict[tuple[str, str, str], _Compiled] = {}
 

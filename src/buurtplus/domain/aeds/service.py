@@ -76,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
 class AedView:
     """An AED as one actor may see it: the contact person only for those who look after it."""
 
+    # Nearby's answers hold an `AedRow` here instead (domain/aeds/nearby.py): the same fields
+    # and properties, read only.
     aed: Aed
     manages: bool
     sees_contact: bool
