@@ -60,8 +60,6 @@ def _box(*, usable_only: bool) -> PlainQuery:
         col(Aed.visibility),
         col(Aed.maintainer_partner_id),
         col(Aed.opening_hours),
-        col(Aed.status),
-        col(Aed.ready),
     ).where(
         col(Aed.latitude).between(bindparam("min_lat"), bindparam("max_lat")),
         col(Aed.longitude).between(bindparam("min_lon"), bindparam("max_lon")),
