@@ -247,7 +247,12 @@ def test_search_reads_the_spatial_index(
                 str(row[-1]) if engine.dialect.name == "sqlite" else str(row[0])
                 for row in connection.exec_driver_sql(explain + statement, parameters)
             )
-            assert "ix_aeds_latitude_longitude" in plan, plan
+            # SQLite always takes the cell index; PostgreSQL's planner may judge a small box
+            # cheaper on the (latitude, longitude) one.
+            used = ("ix_aeds_latitude_cell",)
+            if engine.dialect.name == "postgresql":
+                used += ("ix_aeds_latitude_longitude",)
+            assert any(index in plan for index in used), plan
             assert "SCAN aeds" not in plan and "Seq Scan" not in plan, plan
 
 

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Integer, String, Text
+from sqlalchemy import Column, Index, Integer, String, Text, cast, literal_column
 from sqlmodel import Field, SQLModel
 
 from buurtplus.core.db import JSONType, StrEnumType, UTCDateTime
@@ -72,6 +72,27 @@ class Aed(SQLModel, table=True):
     @property
     def source(self) -> str:
         return self.source_id or "manual"
+
+
+# Nearby's index: the latitude in cells of a hundredth of a degree (about 1.1 km), then the
+# longitude and the latitude. A search box is one short range of longitudes in each of its few
+# cells, checked on latitude inside the index; the (latitude, longitude) index reads every AED
+# in the box's band of latitude across the whole country. The cell is the database's own
+# cast (SQLite truncates, PostgreSQL rounds): `latitude_cells` allows for either.
+LATITUDE_CELLS_PER_DEGREE = 100
+_AED_COLUMNS = Aed.__table__.c  # type: ignore[attr-defined]
+LATITUDE_CELL = cast(
+    _AED_COLUMNS.latitude * literal_column(str(LATITUDE_CELLS_PER_DEGREE)), Integer
+)
+Index("ix_aeds_latitude_cell", LATITUDE_CELL, _AED_COLUMNS.longitude, _AED_COLUMNS.latitude)
+
+
+def latitude_cells(min_latitude: float, max_latitude: float) -> range:
+    """Every cell an AED between these latitudes can be in, truncated or rounded."""
+    return range(
+        int(min_latitude * LATITUDE_CELLS_PER_DEGREE) - 1,
+        int(max_latitude * LATITUDE_CELLS_PER_DEGREE) + 2,
+    )
 
 
 class AedCheck(SQLModel, table=True):

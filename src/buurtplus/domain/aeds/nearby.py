@@ -1,12 +1,13 @@
 """The nearest AEDs to a point.
 
-The search reads a bounding box through the (latitude, longitude) index, growing the box from
-250 m (twice as wide each time, four times while nothing usable was found) until it holds
-enough AEDs within its inscribed circle (or reaches the radius asked for): each query is an
-index range scan, never a full scan. SQLite's plan reads `SEARCH aeds USING INDEX
-ix_aeds_latitude_longitude (latitude>? AND latitude<?)`; PostgreSQL does an index or bitmap
-index scan on the same index (tests/aeds/test_nearby.py checks both). Distances are geodesic
-(Vincenty on WGS84).
+The search reads a bounding box through the latitude-cell index (domain/aeds/models.py),
+growing the box from 250 m (twice as wide each time, four times while nothing usable was found)
+until it holds enough AEDs within its inscribed circle (or reaches the radius asked for): each
+query is a short index range scan per cell, never a full scan. SQLite's plan reads `SEARCH aeds
+USING INDEX ix_aeds_latitude_cell (<expr>=? AND longitude>? AND longitude<?)`; PostgreSQL does
+an index or bitmap index scan on it or, where its planner judges a box small enough, on the
+(latitude, longitude) index (tests/aeds/test_nearby.py checks both).
+Distances are geodesic (Vincenty on WGS84).
 
 A search reads a few columns per AED in the box (where it is, who may see it, whether it can be
 used) and loads whole AEDs only for the few it answers with: in a cardiac arrest it is asked
@@ -29,7 +30,7 @@ from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.aeds.areas import Reach, reach_on
 from buurtplus.domain.aeds.availability import Availability, availability_at
 from buurtplus.domain.aeds.geodesy import bounding_box, distance_m
-from buurtplus.domain.aeds.models import Aed
+from buurtplus.domain.aeds.models import LATITUDE_CELL, Aed, latitude_cells
 from buurtplus.domain.aeds.service import AedView, view_of
 from buurtplus.domain.aeds.vocabulary import AedStatus
 
@@ -48,10 +49,11 @@ class NearbyAed:
         return math.ceil(self.distance_m / WALKING_SPEED_M_PER_S)
 
 
-def _box(*, usable_only: bool) -> PlainQuery:
-    """The AEDs in a bounding box that are not retired, as the columns a search decides on;
-    with `usable_only`, active and ready ones only. Built once and run on the driver's cursor:
-    a search runs it several times."""
+@lru_cache(maxsize=128)
+def _box(*, usable_only: bool, cells: int) -> PlainQuery:
+    """The AEDs in a bounding box of `cells` latitude cells (`cell_0` …) that are not retired,
+    as the columns a search decides on; with `usable_only`, active and ready ones only. Built
+    once per shape and run on the driver's cursor: a search runs it several times."""
     statement = sa.select(
         col(Aed.id),
         col(Aed.latitude),
@@ -61,16 +63,14 @@ def _box(*, usable_only: bool) -> PlainQuery:
         col(Aed.maintainer_partner_id),
         col(Aed.opening_hours),
     ).where(
-        col(Aed.latitude).between(bindparam("min_lat"), bindparam("max_lat")),
+        LATITUDE_CELL.in_([bindparam(f"cell_{n}", type_=sa.Integer) for n in range(cells)]),
         col(Aed.longitude).between(bindparam("min_lon"), bindparam("max_lon")),
+        col(Aed.latitude).between(bindparam("min_lat"), bindparam("max_lat")),
         col(Aed.retired_at).is_(None),
     )
     if usable_only:
         statement = statement.where(col(Aed.status) == AedStatus.active, col(Aed.ready).is_(True))
     return PlainQuery(statement)
-
-
-_BOX = {True: _box(usable_only=True), False: _box(usable_only=False)}
 
 
 _AEDS = Aed.__table__  # type: ignore[attr-defined]
@@ -107,7 +107,6 @@ def aeds_near(
     """Up to `limit` AEDs within `radius_m`, nearest first. By default only those that are
     active, ready and not closed at `at` (open, or uncertain: open only with a comment)."""
     reach = reach_on(connection, actor)
-    box = _BOX[not include_unavailable]
     searched = min(FIRST_RADIUS_M, radius_m)
     # Each AED read once; of those the actor may read within the radius, the distance (with
     # the id, the tie-break: ids sort as their text does) and opening hours. Whether one is
@@ -128,6 +127,9 @@ def aeds_near(
     while True:
         min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, searched)
         bounds = {"min_lat": min_lat, "max_lat": max_lat, "min_lon": min_lon, "max_lon": max_lon}
+        cells = latitude_cells(min_lat, max_lat)
+        bounds.update((f"cell_{n}", cell) for n, cell in enumerate(cells))
+        box = _box(usable_only=not include_unavailable, cells=len(cells))
         for row in box.all(connection, **bounds):
             if row.id in read:
                 continue
