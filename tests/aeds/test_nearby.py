@@ -83,6 +83,33 @@ def test_nearest_first_with_distance_and_walking_time(
     assert len(near) == 5
 
 
+@pytest.mark.parametrize(
+    ("lat", "lon", "field"),
+    [(90.5, 4.9, "query.lat"), (21474837.0, 0.0, "query.lat"), (52.3, -181, "query.lon")],
+)
+def test_a_point_off_the_globe_is_refused_naming_the_coordinate(
+    client: TestClient, make: Factory, world: World, lat: float, lon: float, field: str
+) -> None:
+    response = client.get(
+        NEARBY, headers=make.auth(world.member_a), params={"lat": lat, "lon": lon}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:buurtplus:problem:validation-error"
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+def test_a_point_outside_the_netherlands_is_searched_and_finds_what_is_near(
+    client: TestClient, make: Factory, world: World
+) -> None:
+    """Across the border (Antwerp, 40 km from the nearest AED here): no AEDs, not an error."""
+    response = client.get(
+        NEARBY, headers=make.auth(world.member_a), params={"lat": 51.2194, "lon": 4.4025}
+    )
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+
 def test_aeds_at_one_spot_are_answered_in_the_order_of_their_ids(
     client: TestClient, make: Factory, world: World
 ) -> None:

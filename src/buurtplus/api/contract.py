@@ -25,7 +25,7 @@ from buurtplus.api.problem_types import RAISES
 
 # Semantic versioning of the contract, not of the package: raise the minor version for every
 # compatible change, the major one for a breaking change (`buurtplus.api.contract_check`).
-CONTRACT_VERSION = "3.0.1"
+CONTRACT_VERSION = "3.1.0"
 
 DESCRIPTION = """\
 Buurtpreventie Plus: the API behind volunteer neighbourhood-prevention teams, and the webhooks

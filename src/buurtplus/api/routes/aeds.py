@@ -32,8 +32,6 @@ from buurtplus.api.schemas.aeds import (
     AedPage,
     AedRead,
     AedUpdate,
-    Latitude,
-    Longitude,
     aed_read,
     check_read,
     nearby_content,
@@ -147,8 +145,10 @@ def create_aed(
 async def nearby_aeds(
     request: Request,
     actor: CurrentActor,
-    lat: Annotated[float, Query(description="WGS84 latitude"), Latitude],
-    lon: Annotated[float, Query(description="WGS84 longitude"), Longitude],
+    lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="WGS84 latitude")],
+    lon: Annotated[
+        float, Query(ge=-180, le=180, allow_inf_nan=False, description="WGS84 longitude")
+    ],
     limit: Annotated[int, Query(ge=1, le=50, description="Most AEDs to return")] = 5,
     radius_m: Annotated[
         float, Query(gt=0, le=20_000, allow_inf_nan=False, description="Search radius, metres")
