@@ -15,7 +15,7 @@ from sqlmodel import Session
 from buurtplus.core.plain_query import PlainQuery
 from buurtplus.domain.aeds import nearby
 from buurtplus.domain.aeds.geodesy import distance_m
-from buurtplus.domain.aeds.models import Aed
+from buurtplus.domain.aeds.models import LATITUDE_CELLS_PER_DEGREE, Aed, latitude_cells
 from tests.aeds.conftest import AEDS, DAPPERBUURT, World, square
 from tests.fixtures.factories import Factory
 
@@ -274,8 +274,8 @@ def test_search_reads_the_spatial_index(
                 str(row[-1]) if engine.dialect.name == "sqlite" else str(row[0])
                 for row in connection.exec_driver_sql(explain + statement, parameters)
             )
-            # SQLite always takes the cell index; PostgreSQL's planner may judge a small box
-            # cheaper on the (latitude, longitude) one.
+            # Without statistics SQLite takes the cell index; PostgreSQL's planner, with them,
+            # may judge a small box cheaper on the (latitude, longitude) one.
             used = ("ix_aeds_latitude_cell",)
             if engine.dialect.name == "postgresql":
                 used += ("ix_aeds_latitude_longitude",)
@@ -338,3 +338,57 @@ def test_an_aed_hidden_while_it_is_searched_is_not_answered(
 
     monkeypatch.setattr(nearby, "_by_ids", hidden_meanwhile)
     assert public not in seen()
+
+
+def test_a_boxs_cells_hold_every_latitude_in_it_truncated_or_rounded() -> None:
+    """SQLite's cast truncates a latitude's hundredfold, PostgreSQL's rounds (half to even):
+    whichever the database does, every latitude in the box is in one of the cells asked."""
+    rng = random.Random(11)
+    edges = [k / 100 + offset for k in range(-9000, 9001, 37) for offset in (0, 0.005, -1e-12)]
+    for _ in range(20_000):
+        low = rng.choice(edges) if rng.random() < 0.5 else rng.uniform(-90, 90)
+        high = min(90.0, low + rng.choice([0.0, 1e-9, 0.0045, 0.0181, 0.0362, 0.181]))
+        cells = latitude_cells(low, high)
+        for latitude in (low, high, (low + high) / 2, math.nextafter(high, low)):
+            hundredfold = latitude * LATITUDE_CELLS_PER_DEGREE
+            assert math.trunc(hundredfold) in cells
+            assert round(hundredfold) in cells
+
+
+def test_the_cell_box_reads_what_the_latitude_box_read_at_cell_edges(app: Any) -> None:
+    """AEDs at and next to the cells' edges (where truncating and rounding part), read with
+    boxes whose edges are AEDs' own latitudes: the cell query finds exactly the AEDs in the box,
+    on either database."""
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    latitudes = sorted(
+        {
+            k / 100 + offset
+            for k in range(5230, 5241)
+            for offset in (0, 1e-9, -1e-9, 0.0049999, 0.005, 0.0050001, 0.0099999)
+        }
+    )
+    with Session(app.state.engine) as session:
+        session.add_all(
+            Aed(
+                latitude=latitude,
+                longitude=4.9 + n % 5 * 0.001,
+                access="yes",
+                status="active",
+                visibility="public",
+                created_at=now,
+                updated_at=now,
+            )
+            for n, latitude in enumerate(latitudes)
+        )
+        session.commit()
+    rng = random.Random(4)
+    with app.state.engine.connect() as connection:
+        for _ in range(300):
+            low, high = sorted(rng.sample(latitudes, 2))
+            cells = latitude_cells(low, high)
+            values = {"min_lat": low, "max_lat": high, "min_lon": 4.8, "max_lon": 5.0}
+            values.update((f"cell_{n}", cell) for n, cell in enumerate(cells))
+            found = nearby._box(usable_only=False, cells=len(cells)).all(connection, **values)
+            assert sorted(row.latitude for row in found) == [
+                latitude for latitude in latitudes if low <= latitude <= high
+            ]

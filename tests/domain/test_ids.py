@@ -27,7 +27,7 @@ def test_ids_made_later_sort_after_earlier_ones_as_uuids_and_as_text() -> None:
     assert max(str(e) for e in earlier) < min(str(x) for x in later)
 
 
-def test_ids_made_in_one_millisecond_differ_in_their_random_part() -> None:
+def test_ids_differ_in_every_one_of_their_random_bits() -> None:
     made = [time_ordered_id() for _ in range(10_000)]
     assert len(set(made)) == len(made)
     # 74 random bits: every one of them varies.

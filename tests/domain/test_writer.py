@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from buurtplus.core import writer as writer_module
 from buurtplus.core.audit.models import AuditEvent
 from buurtplus.core.db import make_engine
 from buurtplus.core.writer import Writer, WriterStopped
@@ -132,6 +134,7 @@ def test_a_stopped_writer_stores_what_it_took_and_refuses_more(clean_database: s
 
     with pytest.raises(WriterStopped):
         writer.run(Note(uuid.uuid4()))
+    writer._engine.dispose()
     engine.dispose()
     assert _count(clean_database) == 1
 
@@ -179,50 +182,105 @@ def test_submit_waits_on_the_event_loop_and_a_cancelled_caller_still_gets_its_ro
     assert _count(clean_database) == 7
 
 
-def test_while_jobs_keep_coming_a_group_waits_for_more_and_a_lone_job_does_not_wait(
-    clean_database: str,
+class Naps:
+    """The writer's clock with its sleeps counted (and a flag raised while it sleeps)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.sleeping = threading.Event()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self.count += 1
+        self.sleeping.set()
+        time.sleep(seconds)
+
+
+def _busy_writer(clean_database: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Writer, Naps]:
+    """A writer whose last group had two jobs (jobs are coming), with long gathering steps."""
+    naps = Naps()
+    monkeypatch.setattr(writer_module, "time", naps)
+    writer = Writer(make_engine(clean_database), gather_s=60.0, gather_step_s=1.0)
+    gate, holding = threading.Event(), threading.Event()
+
+    def hold(connection: Connection) -> None:
+        holding.set()
+        gate.wait(30)
+
+    held = writer._hand_in(hold)
+    assert holding.wait(30)
+    pair = [writer._hand_in(Note(uuid.uuid4())) for _ in range(2)]
+    gate.set()
+    for future in [held, *pair]:
+        future.result(30)
+    assert (writer.commits, writer.jobs) == (2, 3)
+    return writer, naps
+
+
+def test_a_lone_job_is_committed_without_waiting(
+    clean_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    naps = Naps()
+    monkeypatch.setattr(writer_module, "time", naps)
     engine = make_engine(clean_database)
-    # Long steps, so what is handed in during one is surely in time.
     writer = Writer(engine, gather_s=60.0, gather_step_s=1.0)
     try:
-        # A lone job is committed at once, not after the gathering's 60 seconds.
-        lone = threading.Thread(target=writer.run, args=(Note(uuid.uuid4()),))
-        lone.start()
-        lone.join(30)
-        assert not lone.is_alive()
-        assert writer.commits == 1
-
-        # Two jobs queued while the writer is held: one group of two, so jobs are coming.
-        gate, holding = threading.Event(), threading.Event()
-
-        def hold(connection: Connection) -> None:
-            holding.set()
-            gate.wait(30)
-
-        held = threading.Thread(target=writer.run, args=(hold,))
-        held.start()
-        assert holding.wait(30)
-        pair = [threading.Thread(target=writer.run, args=(Note(uuid.uuid4()),)) for _ in range(2)]
-        for thread in pair:
-            thread.start()
-        while writer.waiting() < 2:
-            threading.Event().wait(0.01)
-        gate.set()
-        for thread in [held, *pair]:
-            thread.join(30)
-        assert (writer.commits, writer.jobs) == (3, 4)
-
-        # The next job waits for more: one handed in while it waits shares its commit, and
-        # the group is committed once a step passes with nothing new.
-        first = writer._hand_in(Note(uuid.uuid4()))  # queued when this returns
-        while writer.waiting():  # taken: the writer waits for more
-            threading.Event().wait(0.01)
-        second = writer._hand_in(Note(uuid.uuid4()))
-        first.result(30)
-        second.result(30)
-        assert (writer.commits, writer.jobs) == (4, 6)
-        assert _count(clean_database) == 5
+        for _ in range(3):
+            writer.run(Note(uuid.uuid4()))
+        assert (writer.commits, naps.count) == (3, 0)
     finally:
         writer.stop()
         engine.dispose()
+
+
+def test_while_jobs_keep_coming_a_group_waits_for_more(
+    clean_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, naps = _busy_writer(clean_database, monkeypatch)
+    try:
+        # The next job waits for more: one handed in while it waits shares its commit, and
+        # the group is committed once a step passes with nothing new.
+        first = writer._hand_in(Note(uuid.uuid4()))
+        assert naps.sleeping.wait(30)
+        second = writer._hand_in(Note(uuid.uuid4()))
+        first.result(30)
+        second.result(30)
+        assert (writer.commits, writer.jobs) == (3, 5)
+        assert naps.count == 2  # the step that brought the second, and one that brought none
+        assert _count(clean_database) == 4
+    finally:
+        writer.stop()
+        writer._engine.dispose()
+
+
+def test_after_a_quiet_spell_a_job_is_committed_without_waiting(
+    clean_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, naps = _busy_writer(clean_database, monkeypatch)
+    try:
+        writer._gather_s = 0.05  # quiet for longer than a group would gather
+        time.sleep(0.2)
+        writer.run(Note(uuid.uuid4()))
+        assert (writer.commits, naps.count) == (3, 0)
+    finally:
+        writer.stop()
+        writer._engine.dispose()
+
+
+def test_a_stop_while_a_group_waits_for_more_stores_it_and_ends_the_writer(
+    clean_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, naps = _busy_writer(clean_database, monkeypatch)
+    thread = writer._thread
+    assert thread is not None
+    waiting = writer._hand_in(Note(uuid.uuid4()))
+    assert naps.sleeping.wait(30)
+    writer.stop(timeout=30)
+    assert not thread.is_alive()  # ended after its step, not after the 60 s of gathering
+    waiting.result(0)
+    assert _count(clean_database) == 3
+    with pytest.raises(WriterStopped):
+        writer.run(Note(uuid.uuid4()))
+    writer._engine.dispose()

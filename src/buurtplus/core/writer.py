@@ -17,7 +17,7 @@ together, a few multi-row inserts for the whole group; only if that fails is eac
 group stored in its own savepoint, so the one at fault fails alone.
 
 Under load a group waits a few milliseconds for more jobs while they keep coming (at most
-GATHER_S); a job that comes alone is committed at once.
+GATHER_S); a job that comes alone, or after a quiet spell, is committed at once.
 """
 
 import asyncio
@@ -158,6 +158,7 @@ class Writer:
     def _loop(self) -> None:
         stopping = False
         busy = False
+        committed = 0.0  # when the last group committed (monotonic)
         while not stopping:
             first = self._queue.get()
             group: list[_Pending] = []
@@ -166,24 +167,25 @@ class Writer:
             else:
                 group.append(first)
             # Whatever queued while the last group committed goes in this one. While jobs keep
-            # coming (the last group had several), the group then waits a moment for more: a
-            # commit costs as much as storing several reports, and a writer that commits what
-            # it has at once took two or three reports per commit under load and spent nearly
-            # as much time as the requests themselves (docs/performance.md). A job that comes
-            # alone (the last group had only itself) is stored at once.
+            # coming (the last group had several and committed moments ago), the group then
+            # waits a moment for more: a commit costs as much as storing several reports, and
+            # a writer that commits what it has at once took 2.7 jobs per commit under intake
+            # load and spent nearly as much time as the requests (docs/performance.md). A job
+            # that comes alone, or after a quiet spell, is stored at once.
             stopping = self._take_waiting(group) or stopping
-            if busy and not stopping:
+            if busy and not stopping and time.monotonic() - committed < self._gather_s:
                 stopping = self._gather(group)
             if group:
                 busy = len(group) > 1
                 self._commit_group(group)
+                committed = time.monotonic()
 
     def _gather(self, group: list[_Pending]) -> bool:
         """Wait for more jobs while they keep coming, up to `gather_s`; whether the stop came."""
         until = time.monotonic() + self._gather_s
-        while len(group) < self._max_group and time.monotonic() < until:
+        while len(group) < self._max_group and (left := until - time.monotonic()) > 0:
             had = len(group)
-            time.sleep(self._gather_step_s)
+            time.sleep(min(self._gather_step_s, left))
             if self._take_waiting(group):
                 return True
             if len(group) == had:

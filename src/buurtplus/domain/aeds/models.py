@@ -18,8 +18,8 @@ class Aed(SQLModel, table=True):
     `addr_street`)."""
 
     __tablename__ = "aeds"
-    # The spatial index: a bounding box is a range on latitude, filtered on longitude inside
-    # the same index (both databases have it; see domain/aeds/nearby.py).
+    # A bounding box as a range on latitude, filtered on longitude inside the same index (the
+    # coverage of an area, the registry's map); nearby has an index of its own (below).
     __table_args__ = (Index("ix_aeds_latitude_longitude", "latitude", "longitude"),)
 
     id: uuid.UUID = Field(default_factory=time_ordered_id, primary_key=True)

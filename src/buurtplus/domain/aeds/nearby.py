@@ -4,10 +4,10 @@ The search reads a bounding box through the latitude-cell index (domain/aeds/mod
 growing the box from 250 m (twice as wide each time, four times while nothing usable was found)
 until it holds enough AEDs within its inscribed circle (or reaches the radius asked for): each
 query is a short index range scan per cell, never a full scan. SQLite's plan reads `SEARCH aeds
-USING INDEX ix_aeds_latitude_cell (<expr>=? AND longitude>? AND longitude<?)`; PostgreSQL does
-an index or bitmap index scan on it or, where its planner judges a box small enough, on the
-(latitude, longitude) index (tests/aeds/test_nearby.py checks both).
-Distances are geodesic (Vincenty on WGS84).
+USING INDEX ix_aeds_latitude_cell (<expr>=? AND longitude>? AND longitude<?)` (with `ANALYZE`'s
+statistics it may take the (latitude, longitude) index for a box of many kilometres);
+PostgreSQL scans either index as its planner judges a box (tests/aeds/test_nearby.py checks
+both). Distances are geodesic (Vincenty on WGS84).
 
 A search reads a few columns per AED in the box (where it is, who may see it, whether it can be
 used) and loads whole AEDs only for the few it answers with: in a cardiac arrest it is asked
@@ -77,11 +77,15 @@ _AEDS = Aed.__table__  # type: ignore[attr-defined]
 
 
 class AedRow(namedtuple("AedRow", [column.key for column in _AEDS.c])):  # type: ignore[misc]
-    """Every column of an AED as it is read, with the properties of `Aed`: what an answer
-    reads of the AEDs it names. Building ORM objects of them took a tenth of a search."""
+    """Every column of an AED as it is read, with the properties of `Aed` (below): what an
+    answer reads of the AEDs it names. Building ORM objects of them took a tenth of a search."""
 
     __slots__ = ()
-    source = Aed.source
+
+
+for _name, _property in vars(Aed).items():
+    if isinstance(_property, property):
+        setattr(AedRow, _name, _property)
 
 
 @lru_cache(maxsize=64)
@@ -106,6 +110,8 @@ def aeds_near(
 ) -> list[NearbyAed]:
     """Up to `limit` AEDs within `radius_m`, nearest first. By default only those that are
     active, ready and not closed at `at` (open, or uncertain: open only with a comment)."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # NaN too
+        raise ValueError(f"no point on the globe: {latitude}, {longitude}")
     reach = reach_on(connection, actor)
     searched = min(FIRST_RADIUS_M, radius_m)
     # Each AED read once; of those the actor may read within the radius, the distance (with
