@@ -4,6 +4,7 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,7 +135,6 @@ def test_a_stopped_writer_stores_what_it_took_and_refuses_more(clean_database: s
 
     with pytest.raises(WriterStopped):
         writer.run(Note(uuid.uuid4()))
-    writer._engine.dispose()
     engine.dispose()
     assert _count(clean_database) == 1
 
@@ -198,7 +198,10 @@ class Naps:
         time.sleep(seconds)
 
 
-def _busy_writer(clean_database: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Writer, Naps]:
+@pytest.fixture
+def busy_writer(
+    clean_database: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Writer, Naps]]:
     """A writer whose last group had two jobs (jobs are coming), with long gathering steps."""
     naps = Naps()
     monkeypatch.setattr(writer_module, "time", naps)
@@ -216,7 +219,9 @@ def _busy_writer(clean_database: str, monkeypatch: pytest.MonkeyPatch) -> tuple[
     for future in [held, *pair]:
         future.result(30)
     assert (writer.commits, writer.jobs) == (2, 3)
-    return writer, naps
+    yield writer, naps
+    writer.stop()
+    writer._engine.dispose()
 
 
 def test_a_lone_job_is_committed_without_waiting(
@@ -236,43 +241,35 @@ def test_a_lone_job_is_committed_without_waiting(
 
 
 def test_while_jobs_keep_coming_a_group_waits_for_more(
-    clean_database: str, monkeypatch: pytest.MonkeyPatch
+    clean_database: str, busy_writer: tuple[Writer, Naps]
 ) -> None:
-    writer, naps = _busy_writer(clean_database, monkeypatch)
-    try:
-        # The next job waits for more: one handed in while it waits shares its commit, and
-        # the group is committed once a step passes with nothing new.
-        first = writer._hand_in(Note(uuid.uuid4()))
-        assert naps.sleeping.wait(30)
-        second = writer._hand_in(Note(uuid.uuid4()))
-        first.result(30)
-        second.result(30)
-        assert (writer.commits, writer.jobs) == (3, 5)
-        assert naps.count == 2  # the step that brought the second, and one that brought none
-        assert _count(clean_database) == 4
-    finally:
-        writer.stop()
-        writer._engine.dispose()
+    writer, naps = busy_writer
+    # The next job waits for more: one handed in while it waits shares its commit, and the
+    # group is committed once a step passes with nothing new.
+    first = writer._hand_in(Note(uuid.uuid4()))
+    assert naps.sleeping.wait(30)
+    second = writer._hand_in(Note(uuid.uuid4()))
+    first.result(30)
+    second.result(30)
+    assert (writer.commits, writer.jobs) == (3, 5)
+    assert naps.count == 2  # the step that brought the second, and one that brought none
+    assert _count(clean_database) == 4
 
 
 def test_after_a_quiet_spell_a_job_is_committed_without_waiting(
-    clean_database: str, monkeypatch: pytest.MonkeyPatch
+    busy_writer: tuple[Writer, Naps],
 ) -> None:
-    writer, naps = _busy_writer(clean_database, monkeypatch)
-    try:
-        writer._gather_s = 0.05  # quiet for longer than a group would gather
-        time.sleep(0.2)
-        writer.run(Note(uuid.uuid4()))
-        assert (writer.commits, naps.count) == (3, 0)
-    finally:
-        writer.stop()
-        writer._engine.dispose()
+    writer, naps = busy_writer
+    writer._gather_s = 0.05  # quiet for longer than a group would gather
+    time.sleep(0.2)
+    writer.run(Note(uuid.uuid4()))
+    assert (writer.commits, naps.count) == (3, 0)
 
 
 def test_a_stop_while_a_group_waits_for_more_stores_it_and_ends_the_writer(
-    clean_database: str, monkeypatch: pytest.MonkeyPatch
+    clean_database: str, busy_writer: tuple[Writer, Naps]
 ) -> None:
-    writer, naps = _busy_writer(clean_database, monkeypatch)
+    writer, naps = busy_writer
     thread = writer._thread
     assert thread is not None
     waiting = writer._hand_in(Note(uuid.uuid4()))
@@ -283,4 +280,3 @@ def test_a_stop_while_a_group_waits_for_more_stores_it_and_ends_the_writer(
     assert _count(clean_database) == 3
     with pytest.raises(WriterStopped):
         writer.run(Note(uuid.uuid4()))
-    writer._engine.dispose()
