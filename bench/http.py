@@ -231,6 +231,9 @@ def measure_floor() -> Result:
                 "-m",
                 "uvicorn",
                 "bench.floor:app",
+                # The service's event loop (buurtplus serve).
+                "--loop",
+                "asyncio",
                 "--port",
                 str(port),
                 "--log-level",
