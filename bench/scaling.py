@@ -34,15 +34,23 @@ def postgres_url(database_url: str | None) -> str | None:
 
 
 def machine_ticks() -> tuple[int, int] | None:
-    """The whole machine's CPU time so far, (busy, all) in clock ticks, from /proc/stat (None
-    where there is none)."""
+    """The CPU time so far of the CPUs this process may run on (the servers, PostgreSQL and wrk
+    share them), (busy, all) in clock ticks, from /proc/stat; None where there is none. Time
+    the hypervisor gave to others (steal) counts as busy: it was not there to use."""
     try:
-        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        lines = Path("/proc/stat").read_text().splitlines()
     except OSError:
         return None
-    # user nice system idle iowait irq softirq steal
-    ticks = [int(field) for field in first[1:9]]
-    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+    usable = {f"cpu{n}" for n in os.sched_getaffinity(0)}
+    busy = every = 0
+    for line in lines:
+        name, *fields = line.split()
+        if name in usable:
+            # user nice system idle iowait irq softirq steal (guest is within user)
+            ticks = [int(field) for field in fields[:8]]
+            busy += sum(ticks) - ticks[3] - ticks[4]
+            every += sum(ticks)
+    return (busy, every) if every else None
 
 
 def busy_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
@@ -135,11 +143,13 @@ def run(database_url: str | None = None, seconds: int = DURATION_S) -> list[Row]
 
 
 def ceiling_note(busy: float | None) -> str:
-    """What a second process could add at most, were each report to cost the machine as much
-    CPU time as with one: the share of the machine that one process left idle."""
-    if busy is None or busy >= 1:
+    """An estimate of the most two processes could carry against one, from how busy one kept
+    the machine: one over that share, which holds if each report costs the machine as much CPU
+    time with two processes as with one (work that does not grow with the reports, such as
+    another program's, makes the true ceiling higher)."""
+    if busy is None or not 0 < busy < 1:
         return ""
-    return f"at most {1 / busy:.2f} times with the CPU time one process left idle"
+    return f"estimated ceiling {1 / busy:.2f} times, from the CPU time one process left idle"
 
 
 if __name__ == "__main__":

@@ -14,8 +14,15 @@ def test_busy_share_is_the_busy_part_of_the_time_between_two_readings() -> None:
 
 
 def test_the_ceiling_is_what_the_idle_cpu_time_would_carry_at_the_same_cost() -> None:
-    assert ceiling_note(0.8) == "at most 1.25 times with the CPU time one process left idle"
-    assert ceiling_note(0.5) == "at most 2.00 times with the CPU time one process left idle"
+    assert ceiling_note(0.8) == (
+        "estimated ceiling 1.25 times, from the CPU time one process left idle"
+    )
+    assert ceiling_note(0.5) == (
+        "estimated ceiling 2.00 times, from the CPU time one process left idle"
+    )
+    # Nothing to say of a machine that was idle throughout, or busy throughout, or unread.
+    assert ceiling_note(0.0) == ""
+    assert ceiling_note(1.0) == ""
     assert ceiling_note(None) == ""
 
 

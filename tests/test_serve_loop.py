@@ -1,5 +1,5 @@
-"""`buurtplus serve` runs uvicorn on asyncio's own event loop: under load uvloop kept some
-answers waiting hundreds of milliseconds while it served others (docs/performance.md)."""
+"""`buurtplus serve` runs uvicorn on asyncio's own event loop: under load, with uvloop some
+answers waited hundreds of milliseconds while the rest took tens (docs/performance.md)."""
 
 import argparse
 from pathlib import Path
@@ -20,9 +20,12 @@ def test_the_server_runs_on_asyncios_own_event_loop(
     # What a real server process does at start, not for a test process.
     monkeypatch.setattr(main, "settle_long_lived_objects", lambda: None)
     monkeypatch.setattr(observability, "configure_logging", lambda **_: None)
-    settings = make_settings(f"sqlite:///{tmp_path / 'serve.db'}", demo=True)
-    args = argparse.Namespace(workers=None, host=None, port=None)
+    one = make_settings(f"sqlite:///{tmp_path / 'serve.db'}", demo=True)
+    # Several processes need PostgreSQL; none is reached here, only named.
+    several = make_settings("postgresql+psycopg://postgres@127.0.0.1:5432/unused", demo=True)
 
-    assert cli.cmd_serve(args, settings) == 0
+    assert cli.cmd_serve(argparse.Namespace(workers=None, host=None, port=None), one) == 0
+    assert cli.cmd_serve(argparse.Namespace(workers=2, host=None, port=None), several) == 0
 
-    assert [options["loop"] for options in served] == ["asyncio"]
+    assert [options.get("workers") for options in served] == [None, 2]
+    assert [options["loop"] for options in served] == ["asyncio", "asyncio"]

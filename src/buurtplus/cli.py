@@ -62,11 +62,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # On SIGTERM: no new connections, the requests in flight finish (for up to this long),
         # then the in-process worker and jobs stop (see BackgroundWork.stop).
         "timeout_graceful_shutdown": settings.shutdown_seconds,
-        # asyncio's own event loop, not uvloop: under load uvloop sends an answer that is
-        # ready only in a later turn of its loop, after reading more requests, so some waited
+        # asyncio's own event loop, not uvloop: under load, with uvloop some answers waited
         # several hundred milliseconds while the rest took tens (a page of signals at 550
         # requests per second: p99 340-400 ms with uvloop, 62-91 ms without, at the same
-        # throughput; docs/performance.md).
+        # throughput; why was not traced; docs/performance.md).
         "loop": "asyncio",
     }
     if workers > 1:
