@@ -22,6 +22,7 @@ import httpx
 from bench.__main__ import cli, demo_env, free_port
 from bench.delivery import Arrivals, start_receiver
 from bench.report import Budget, Row, table
+from buurtplus.cli import EVENT_LOOP
 
 DURATION_S = 8
 CONNECTIONS = 32
@@ -233,7 +234,7 @@ def measure_floor() -> Result:
                 "bench.floor:app",
                 # The service's event loop (buurtplus serve).
                 "--loop",
-                "asyncio",
+                EVENT_LOOP,
                 "--port",
                 str(port),
                 "--log-level",

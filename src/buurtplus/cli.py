@@ -26,6 +26,13 @@ def openapi_document() -> str:
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
 
 
+# uvicorn's event loop: asyncio's own, not uvloop. Under load, with uvloop some answers waited
+# several hundred milliseconds while the rest took tens (a page of signals at 550 requests per
+# second: p99 340-400 ms with uvloop, 62-91 ms without, at the same throughput; why was not
+# traced; docs/performance.md). The benchmark's floor runs on the same loop.
+EVENT_LOOP = "asyncio"
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -62,11 +69,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # On SIGTERM: no new connections, the requests in flight finish (for up to this long),
         # then the in-process worker and jobs stop (see BackgroundWork.stop).
         "timeout_graceful_shutdown": settings.shutdown_seconds,
-        # asyncio's own event loop, not uvloop: under load, with uvloop some answers waited
-        # several hundred milliseconds while the rest took tens (a page of signals at 550
-        # requests per second: p99 340-400 ms with uvloop, 62-91 ms without, at the same
-        # throughput; why was not traced; docs/performance.md).
-        "loop": "asyncio",
+        "loop": EVENT_LOOP,
     }
     if workers > 1:
         # Each process builds its own app from the same environment (and its own in-process
