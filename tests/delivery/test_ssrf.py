@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from buurtplus.config import Settings
 from buurtplus.core.clock import FrozenClock
-from buurtplus.delivery.sender import WebhookSender, open_stream, trusted_roots
+from buurtplus.delivery.sender import WebhookSender, open_connection, trusted_roots
 from buurtplus.delivery.ssrf import AddressGuard, AddressRefused, parse_allow_list
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
@@ -156,10 +156,15 @@ class Dialled:
         self.calls: list[tuple[str, int, bool, str | None]] = []
 
     async def __call__(
-        self, address: str, port: int, tls: ssl.SSLContext | None, server_hostname: str | None
-    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self,
+        protocol: Callable[[], asyncio.Protocol],
+        address: str,
+        port: int,
+        tls: ssl.SSLContext | None,
+        server_hostname: str | None,
+    ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
         self.calls.append((address, port, tls is not None, server_hostname))
-        return await asyncio.open_connection("127.0.0.1", self.port)
+        return await open_connection(protocol, "127.0.0.1", self.port or 80, None, None)
 
 
 def public_sender(
@@ -317,7 +322,7 @@ def test_a_retry_after_date_is_measured_on_the_injected_clock(receiver: Receiver
 
 
 def test_whatever_goes_wrong_in_sending_is_a_failed_attempt_not_a_crash() -> None:
-    async def broken(*_: Any) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def broken(*_: Any) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
         raise RuntimeError("something unforeseen")
 
     sender = WebhookSender(
@@ -457,7 +462,6 @@ def test_headers_about_the_connection_are_the_senders_own() -> None:
             "webhook-id: msg_1",
             "user-agent: buurtpreventie-plus-webhooks/1",
             "content-length: 8",
-            "connection: close",
         ]
     )
     assert request.endswith(b'\r\n\r\n{"a": 1}')
@@ -562,10 +566,14 @@ def tls_sender(
     port = urlsplit(receiver.url).port
 
     async def to_loopback(
-        address: str, _: int, tls: ssl.SSLContext | None, server_hostname: str | None
-    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        protocol: Callable[[], asyncio.Protocol],
+        address: str,
+        _: int,
+        tls: ssl.SSLContext | None,
+        server_hostname: str | None,
+    ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
         assert address == "93.184.215.14"
-        return await open_stream("127.0.0.1", port or 443, tls, server_hostname)
+        return await open_connection(protocol, "127.0.0.1", port or 443, tls, server_hostname)
 
     context = tls
     if context is None:

@@ -551,6 +551,12 @@ class DeliveryWorker:
             pass
 
     def _run(self) -> None:
+        try:
+            self._claim_and_deliver()
+        finally:
+            self._sender.close()  # this thread's connections
+
+    def _claim_and_deliver(self) -> None:
         looked = False
         while not self._stop.is_set():
             claims: list[Claim] = []
@@ -565,7 +571,8 @@ class DeliveryWorker:
             if claims:
                 self._deliver_held(claims)
             else:
-                self._wake.wait(self._poll)
+                if not self._wake.wait(self._poll):
+                    self._sender.close_stale()  # nothing to send for a while
                 self._rearm()
 
     def _deliver_held(self, claims: list[Claim]) -> None:
