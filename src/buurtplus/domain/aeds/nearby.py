@@ -7,7 +7,7 @@ query is a short index range scan per cell, never a full scan. SQLite's plan rea
 USING INDEX ix_aeds_latitude_cell (<expr>=? AND longitude>? AND longitude<?)` (with `ANALYZE`'s
 statistics it may take the (latitude, longitude) index for a box of many kilometres);
 PostgreSQL scans either index as its planner judges a box (tests/aeds/test_nearby.py checks
-both). Distances are geodesic (Vincenty on WGS84).
+both). Distances are geodesic (WGS84, pyproj's `Geod`).
 
 A search reads a few columns per AED in the box (where it is, who may see it, whether it can be
 used) and loads whole AEDs only for the few it answers with: in a cardiac arrest it is asked
