@@ -3,6 +3,7 @@ for the next request to the same receiver."""
 
 import asyncio
 import ipaddress
+import logging
 import os
 import re
 import select
@@ -28,6 +29,8 @@ from buurtplus.delivery.ssrf import (
     system_resolver,
 )
 
+log = logging.getLogger("buurtplus.delivery")
+
 RESPONSE_EXCERPT_BYTES = 1024
 USER_AGENT = "Buurtpreventie-Plus-Webhooks/1"
 # More than any wait the schedule believes (see schedule.RETRY_AFTER_CAP); keeps sums finite.
@@ -40,8 +43,12 @@ MAX_ANSWER_BODY_BYTES = 64 * 1024
 # How long a connection waits idle for the next request to the same receiver: less than the
 # five seconds after which common web servers close an idle connection.
 KEEP_IDLE_SECONDS = 4.0
-# Idle connections kept per receiver in one sending thread: as many as it sends at once.
+# Idle connections kept per receiver in one sending thread: as many as it sends at once; and
+# in all, per sending thread (the longest idle are closed first).
 MAX_IDLE_PER_RECEIVER = 8
+MAX_IDLE_PER_THREAD = 64
+# Chunk framing and trailers around a body: read past MAX_ANSWER_BODY_BYTES up to this much.
+_FRAMING_BYTES = 8 * 1024
 # Characters a request target keeps as they are; anything else is percent-encoded.
 _PATH_SAFE = "/%!$&'()*+,;=:@-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
@@ -56,8 +63,8 @@ Connector = Callable[
     [Callable[[], asyncio.Protocol], str, int, ssl.SSLContext | None, str | None],
     Awaitable[tuple[asyncio.BaseTransport, asyncio.Protocol]],
 ]
-# Whom a connection reaches: https or not, the partner's host name, the port, the address the
-# guard checked. A connection serves only requests to the same four.
+# Whom a connection reaches: https or not, the URL's host name, the port, the address the guard
+# checked. A connection serves only requests to the same four.
 _Receiver = tuple[bool, str, int, str]
 
 
@@ -140,6 +147,7 @@ class _Connection(asyncio.Protocol):
         self._status = 0
         self._retry_after: str | None = None
         self._head_bytes = 0
+        self._after_head = 0
         self._body_bytes = 0
         self._head_read = False
         self._received = False
@@ -152,9 +160,11 @@ class _Connection(asyncio.Protocol):
         assert self._transport is not None
         self._answer = asyncio.get_running_loop().create_future()
         self._parser = httptools.HttpResponseParser(self)
+        # Lines ending in a bare LF, as h11 (the sender's parser before) took them.
+        self._parser.set_dangerous_leniencies(lenient_optional_cr_before_lf=True)
         self._excerpt = bytearray() if excerpt else None
         self._status, self._retry_after = 0, None
-        self._head_bytes = self._body_bytes = 0
+        self._head_bytes = self._after_head = self._body_bytes = 0
         self._head_read = self._received = False
         self._transport.write(request)
         return self._answer
@@ -168,7 +178,12 @@ class _Connection(asyncio.Protocol):
         if self._transport.is_closing() or now - self.idle_since > KEEP_IDLE_SECONDS:
             return False
         sock = self._transport.get_extra_info("socket")
-        return sock is None or not select.select([sock], [], [], 0)[0]
+        if sock is None:
+            return True
+        # poll, not select: select refuses a descriptor numbered 1024 or more.
+        readable = select.poll()
+        readable.register(sock.fileno(), select.POLLIN)
+        return not readable.poll(0)
 
     def abort(self) -> None:
         self.closed = True
@@ -205,6 +220,11 @@ class _Connection(asyncio.Protocol):
         self._received = True
         try:
             if self._head_read:
+                # A body, its chunks' framing and trailers: not read without end either.
+                self._after_head += len(data)
+                if self._after_head > MAX_ANSWER_BODY_BYTES + _FRAMING_BYTES:
+                    self._settle(reusable=False)
+                    return
                 self._parser.feed_data(data)
                 return
             # The head is read up to its limit, so an endless one is never held in memory.
@@ -214,8 +234,9 @@ class _Connection(asyncio.Protocol):
             if not self._head_read and len(data) >= room:
                 raise RemoteProtocolError("The answer's head is longer than 100 KiB.")
             if len(data) > room:
+                self._after_head += len(data) - room
                 self._parser.feed_data(data[room:])
-        except httptools.HttpParserError as exc:
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             self._fail(RemoteProtocolError(f"The answer is not HTTP: {exc}"))
         except RemoteProtocolError as exc:
             self._fail(exc)
@@ -260,13 +281,16 @@ class _Idle:
     receiver."""
 
     def __init__(self) -> None:
+        # Per receiver, the longest idle first.
         self._by_receiver: dict[_Receiver, list[_Connection]] = {}
+        self._count = 0
 
     def take(self, receiver: _Receiver) -> _Connection | None:
         waiting = self._by_receiver.get(receiver)
         now = time.monotonic()
         while waiting:
             connection = waiting.pop()
+            self._count -= 1
             if connection.usable(now):
                 return connection
             connection.abort()
@@ -275,10 +299,23 @@ class _Idle:
     def keep(self, receiver: _Receiver, connection: _Connection) -> None:
         waiting = self._by_receiver.setdefault(receiver, [])
         connection.idle_since = time.monotonic()
-        if len(waiting) < MAX_IDLE_PER_RECEIVER and connection.usable(connection.idle_since):
-            waiting.append(connection)
-        else:
+        if len(waiting) >= MAX_IDLE_PER_RECEIVER or not connection.usable(connection.idle_since):
             connection.abort()
+            return
+        waiting.append(connection)
+        self._count += 1
+        if self._count > MAX_IDLE_PER_THREAD:
+            self._close_longest_idle()
+
+    def _close_longest_idle(self) -> None:
+        receiver, waiting = min(
+            self._by_receiver.items(), key=lambda item: item[1][0].idle_since if item[1] else 0
+        )
+        if waiting:
+            waiting.pop(0).abort()
+            self._count -= 1
+        if not waiting:
+            del self._by_receiver[receiver]
 
     def close(self, *, only_stale: bool) -> None:
         """Close the connections idle for too long or closed by their receiver (`only_stale`),
@@ -289,6 +326,7 @@ class _Idle:
             for connection in waiting:
                 if connection not in kept:
                     connection.abort()
+            self._count -= len(waiting) - len(kept)
             if kept:
                 self._by_receiver[receiver] = kept
             else:
@@ -315,9 +353,12 @@ class WebhookSender:
     client cost three times the CPU of the whole exchange, and this sender needs none of its
     redirects, proxies or decoding. A connection is kept (KEEP_IDLE_SECONDS) for the next
     request to the same receiver: the same https-or-not, host name, port and checked address,
-    so a connection never carries another partner's request, nor one to an address the guard
-    did not check this time. A kept connection that the receiver closes just as a request
-    goes out, before any answer, is replaced once by a new one for that request.
+    so a connection never carries a request for another host name (partners on one host share
+    it, as they share the server), nor one to an address the guard did not check this time. A
+    kept connection that the receiver closes just as a request goes out, before any byte of an
+    answer, is replaced once by a new one for that request. (Before a kept connection is used,
+    one its receiver closed while it was idle is seen and let go; the retry covers a close on
+    its way.)
 
     One attempt has one deadline for everything (name lookup, connect, TLS, send, answer), so
     a receiver that answers a byte at a time ends there too.
@@ -491,9 +532,13 @@ async def _exchange(
     except BaseException:
         connection.abort()
         raise
-    if answer.reusable:
+    if not answer.reusable:
+        connection.abort()
+        return answer
+    try:
         idle.keep(receiver, connection)
-    else:
+    except Exception:  # the answer stands; the connection is not kept
+        log.exception("keeping a connection failed")
         connection.abort()
     return answer
 

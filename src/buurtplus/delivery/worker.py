@@ -571,8 +571,8 @@ class DeliveryWorker:
             if claims:
                 self._deliver_held(claims)
             else:
-                if not self._wake.wait(self._poll):
-                    self._sender.close_stale()  # nothing to send for a while
+                self._sender.close_stale()  # nothing to send now
+                self._wake.wait(self._poll)
                 self._rearm()
 
     def _deliver_held(self, claims: list[Claim]) -> None:
