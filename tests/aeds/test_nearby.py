@@ -412,7 +412,125 @@ def test_the_cell_box_reads_what_the_latitude_box_read_at_cell_edges(app: Any) -
             cells = latitude_cells(low, high)
             values = {"min_lat": low, "max_lat": high, "min_lon": 4.8, "max_lon": 5.0}
             values.update((f"cell_{n}", cell) for n, cell in enumerate(cells))
+            north, east = nearby.flat_scale(low)
+            values.update(lat=low, lon=4.9, north2=north**2, east2=east**2, rows=10_000)
             found = nearby._box(usable_only=False, cells=len(cells)).all(connection, **values)
             assert sorted(row.latitude for row in found) == [
                 latitude for latitude in latitudes if low <= latitude <= high
             ]
+
+
+def test_the_first_page_answers_as_the_whole_box_would(
+    client: TestClient, make: Factory, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city's worth of AEDs around the origin, many closed, hidden, not ready or at one
+    spot: every search answers exactly what reading the whole box at once answers, whether
+    its first page settled it or the whole box had to be read after all."""
+    app: Any = client.app
+    rng = random.Random(9)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    hours = ["24/7", "Mo-Fr 08:00-09:00", 'Mo-Fr 08:00-17:00 "bel aan"', "Sa 10:00-11:00"]
+    with Session(app.state.engine) as session:
+        session.add_all(
+            Aed(
+                latitude=ORIGIN[0] + rng.gauss(0, 0.004),
+                longitude=ORIGIN[1] + rng.gauss(0, 0.006),
+                access="yes",
+                status=rng.choice(["active", "active", "active", "inactive"]),
+                ready=rng.random() < 0.9,
+                visibility=rng.choice(["public", "public", "responders"]),
+                maintainer_partner_id=world.maintainer.id if rng.random() < 0.2 else None,
+                opening_hours=rng.choice(hours),
+                created_at=now,
+                updated_at=now,
+            )
+            for _ in range(400)
+        )
+        session.add_all(
+            Aed(
+                latitude=ORIGIN[0] + 0.001,
+                longitude=ORIGIN[1],
+                access="yes",
+                status="active",
+                visibility="public",
+                opening_hours="24/7",
+                created_at=now,
+                updated_at=now,
+            )
+            for _ in range(12)
+        )
+        session.commit()
+
+    def answers(params: dict[str, Any], person: Any) -> list[tuple[str, float]]:
+        response = client.get(NEARBY, headers=make.auth(person), params=params)
+        assert response.status_code == 200, response.text
+        return [(i["aed"]["id"], i["distance_m"]) for i in response.json()["items"]]
+
+    searches = [
+        (
+            {
+                "lat": ORIGIN[0] + rng.uniform(-0.01, 0.01),
+                "lon": ORIGIN[1] + rng.uniform(-0.015, 0.015),
+                "limit": rng.choice([1, 3, 5, 20, 50]),
+                "radius_m": rng.choice([150, 600, 2000, 5000]),
+                "at": rng.choice(["2026-03-02T08:30:00+01:00", "2026-03-07T22:00:00+01:00"]),
+                "include_unavailable": rng.random() < 0.2,
+            },
+            rng.choice([world.admin, world.member_a, world.maintainer_user]),
+        )
+        for _ in range(120)
+    ]
+    boxes: list[int] = []
+    searched = PlainQuery.all
+
+    def count(query: PlainQuery, connection: Any, **values: Any) -> list[Any]:
+        if "rows" in values:
+            boxes.append(values["rows"])
+        return searched(query, connection, **values)
+
+    monkeypatch.setattr(PlainQuery, "all", count)
+    paged = [answers(params, person) for params, person in searches]
+    read_on = boxes.count(nearby._EVERY_ROW)
+    monkeypatch.setattr(nearby, "PAGE_PER_AED", 100_000)
+    whole = [answers(params, person) for params, person in searches]
+    assert paged == whole
+    # Both ways were taken: searches settled by their first page, and ones that read on.
+    assert 10 <= read_on <= len(searches) - 10, read_on
+
+
+def test_an_aed_farther_on_the_flat_map_but_nearer_on_the_globe_is_not_missed(
+    client: TestClient, make: Factory, world: World
+) -> None:
+    """The page is ordered by a flat distance, which to the north-east of a point at 52°N
+    overstates a kilometre by about 4 cm. The first page (four rows for one AED) holds three
+    closed AEDs and one 1 000.00 m due north; one 999.98 m to the north-east is not on it, yet
+    it is the nearest open one."""
+    for aed_id in (world.public_aed.id, world.responders_aed.id):
+        client.delete(f"{AEDS}/{aed_id}", headers=make.auth(world.admin))
+    for metres in (10, 20, 30):
+        lat, lon = offset(0, metres)
+        make.aed(latitude=lat, longitude=lon, opening_hours="Mo-Fr 08:00-09:00")
+    north = make.aed(latitude=offset(0, 1000.0)[0], longitude=offset(0, 1000.0)[1])
+    diagonal = make.aed(latitude=offset(45, 999.98)[0], longitude=offset(45, 999.98)[1])
+    scale_north, scale_east = nearby.flat_scale(ORIGIN[0])
+
+    def flat(aed: Aed) -> float:
+        return math.hypot(
+            (aed.latitude - ORIGIN[0]) * scale_north, (aed.longitude - ORIGIN[1]) * scale_east
+        )
+
+    assert flat(diagonal) > flat(north)  # as the page orders them
+    response = client.get(
+        NEARBY,
+        headers=make.auth(world.admin),
+        params={
+            "lat": ORIGIN[0],
+            "lon": ORIGIN[1],
+            "limit": 1,
+            "radius_m": 2000,
+            "at": "2026-03-07T22:00:00+01:00",  # a Saturday night: the three are closed
+        },
+    )
+    assert response.status_code == 200, response.text
+    (item,) = response.json()["items"]
+    assert item["aed"]["id"] == str(diagonal.id)
