@@ -1,12 +1,9 @@
 """The nearest AEDs to a point.
 
-The search reads the bounding box of the radius asked for through the latitude-cell index
-(domain/aeds/models.py), nearest first by a flat-earth distance that the database works out,
-one page of rows at a time: the first page nearly always settles the answer (a city's box
-holds hundreds of AEDs, the countryside's a page or less), else the whole box is read. The
-flat distance is within a few per mille of the geodesic one inside a radius of 20 km, so the
-rows not read are known to be farther than the page's last, less that margin. Each query is a
-short index range scan per cell, never a full scan. SQLite's plan reads `SEARCH aeds
+The search reads a bounding box through the latitude-cell index (domain/aeds/models.py),
+growing the box from 250 m (twice as wide each time, four times while nothing usable was found)
+until it holds enough AEDs within its inscribed circle (or reaches the radius asked for): each
+query is a short index range scan per cell, never a full scan. SQLite's plan reads `SEARCH aeds
 USING INDEX ix_aeds_latitude_cell (<expr>=? AND longitude>? AND longitude<?)` (with `ANALYZE`'s
 statistics it may take the (latitude, longitude) index for a box of many kilometres);
 PostgreSQL scans either index as its planner judges a box (tests/aeds/test_nearby.py checks
@@ -23,7 +20,6 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam
@@ -40,19 +36,7 @@ from buurtplus.domain.aeds.vocabulary import AedStatus
 
 # Straight-line walking at 5 km/h; real streets are longer, so this is a lower bound.
 WALKING_SPEED_M_PER_S = 5000 / 3600
-# Rows of the first page, per AED asked for: enough for the closed and hidden among them.
-PAGE_PER_AED = 4
-# How far the flat distance may be from the geodesic one, as a share of it (at most about
-# 0.9 % at 70 degrees of latitude and 20 km; 0.4 % in the Netherlands); nearer the poles the
-# page settles nothing and the whole box is read.
-FLAT_ERROR = 0.02
-FLAT_ERROR_UP_TO_LATITUDE = 70.0
-FLAT_ERROR_UP_TO_RADIUS_M = 20_000.0
-# A limit no box reaches (LIMIT takes a number on every database).
-_EVERY_ROW = 1 << 30
-# WGS84
-_A = 6378137.0
-_E2 = (1 / 298.257223563) * (2 - 1 / 298.257223563)
+FIRST_RADIUS_M = 250.0
 
 
 @dataclass(frozen=True)
@@ -65,32 +49,11 @@ class NearbyAed:
         return math.ceil(self.distance_m / WALKING_SPEED_M_PER_S)
 
 
-def flat_scale(latitude: float) -> tuple[float, float]:
-    """Metres per degree north and per degree east at `latitude` (WGS84's radii of
-    curvature)."""
-    sin2 = math.sin(math.radians(latitude)) ** 2
-    north = _A * (1 - _E2) / (1 - _E2 * sin2) ** 1.5
-    east = _A / math.sqrt(1 - _E2 * sin2) * math.cos(math.radians(latitude))
-    return math.radians(north), math.radians(east)
-
-
-_FLAT_SQUARED = (
-    (col(Aed.latitude) - bindparam("lat", type_=sa.Float))
-    * (col(Aed.latitude) - bindparam("lat", type_=sa.Float))
-    * bindparam("north2", type_=sa.Float)
-) + (
-    (col(Aed.longitude) - bindparam("lon", type_=sa.Float))
-    * (col(Aed.longitude) - bindparam("lon", type_=sa.Float))
-    * bindparam("east2", type_=sa.Float)
-)
-
-
 @lru_cache(maxsize=128)
 def _box(*, usable_only: bool, cells: int) -> PlainQuery:
     """The AEDs in a bounding box of `cells` latitude cells (`cell_0` …) that are not retired,
-    as the columns a search decides on, nearest to (`lat`, `lon`) first by the flat distance
-    (`north2`, `east2`: the squares of metres per degree), at most `rows`; with `usable_only`,
-    active and ready ones only. Built once per shape and run on the driver's cursor."""
+    as the columns a search decides on; with `usable_only`, active and ready ones only. Built
+    once per shape and run on the driver's cursor: a search runs it several times."""
     statement = sa.select(
         col(Aed.id),
         col(Aed.latitude),
@@ -107,8 +70,6 @@ def _box(*, usable_only: bool, cells: int) -> PlainQuery:
     )
     if usable_only:
         statement = statement.where(col(Aed.status) == AedStatus.active, col(Aed.ready).is_(True))
-    # The id after the distance: the same rows come first every time.
-    statement = statement.order_by(_FLAT_SQUARED, col(Aed.id)).limit(bindparam("rows"))
     return PlainQuery(statement)
 
 
@@ -152,29 +113,12 @@ def aeds_near(
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # NaN too
         raise ValueError(f"no point on the globe: {latitude}, {longitude}")
     reach = reach_on(connection, actor)
-    min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, radius_m)
-    north, east = flat_scale(latitude)
-    cells = latitude_cells(min_lat, max_lat)
-    values: dict[str, float | int] = {
-        "min_lat": min_lat,
-        "max_lat": max_lat,
-        "min_lon": min_lon,
-        "max_lon": max_lon,
-        "lat": latitude,
-        "lon": longitude,
-        "north2": north * north,
-        "east2": east * east,
-    }
-    values.update((f"cell_{n}", cell) for n, cell in enumerate(cells))
-    box = _box(usable_only=not include_unavailable, cells=len(cells))
-    flat_holds = (
-        max(abs(min_lat), abs(max_lat)) <= FLAT_ERROR_UP_TO_LATITUDE
-        and radius_m <= FLAT_ERROR_UP_TO_RADIUS_M
-    )
-    page = PAGE_PER_AED * limit
-    # Of the AEDs the actor may read within the radius, the distance (with the id, the
-    # tie-break: ids sort as their text does) and opening hours. Whether one is closed at `at`
-    # is asked only of the nearest, in order, until enough are open: the rest never answer.
+    searched = min(FIRST_RADIUS_M, radius_m)
+    # Each AED read once; of those the actor may read within the radius, the distance (with
+    # the id, the tie-break: ids sort as their text does) and opening hours. Whether one is
+    # closed at `at` is asked only of the nearest, in order, until enough are open: the rest
+    # never answer.
+    read: set[uuid.UUID] = set()
     candidates: dict[uuid.UUID, tuple[float, uuid.UUID, str | None]] = {}
     closed: dict[uuid.UUID, bool] = {}
 
@@ -186,42 +130,32 @@ def aeds_near(
             closed[aed_id] = state == Availability.closed
         return closed[aed_id]
 
-    def read(rows: list[Any]) -> None:
-        for row in rows:
-            if row.id in candidates:
+    while True:
+        min_lat, max_lat, min_lon, max_lon = bounding_box(latitude, longitude, searched)
+        bounds = {"min_lat": min_lat, "max_lat": max_lat, "min_lon": min_lon, "max_lon": max_lon}
+        cells = latitude_cells(min_lat, max_lat)
+        bounds.update((f"cell_{n}", cell) for n, cell in enumerate(cells))
+        box = _box(usable_only=not include_unavailable, cells=len(cells))
+        for row in box.all(connection, **bounds):
+            if row.id in read:
                 continue
+            read.add(row.id)
             distance = distance_m(latitude, longitude, row.latitude, row.longitude)
             if distance <= radius_m and reach.reads(row):
                 candidates[row.id] = (distance, row.id, row.opening_hours)
-
-    def nearest_open(known_within: float) -> dict[uuid.UUID, float]:
-        """The nearest open candidates, in order, among those nearer than `known_within`
-        (every AED nearer than that has been read)."""
+        # Everything within `searched` metres is in; enough of those means we are done.
         chosen: dict[uuid.UUID, float] = {}
         for aed_id in sorted(candidates, key=candidates.__getitem__):
             distance = candidates[aed_id][0]
-            if distance >= known_within or len(chosen) == limit:
+            if distance > searched or len(chosen) == limit:
                 break
             if not is_closed(aed_id):
                 chosen[aed_id] = distance
-        return chosen
-
-    rows = box.all(connection, **values, rows=page)
-    read(rows)
-    if len(rows) < page:  # the whole box
-        chosen = nearest_open(math.inf)
-    else:
-        chosen = {}
-        if flat_holds:
-            # A row not read is at least as far as the page's last by the flat distance.
-            last = rows[-1]
-            flat = math.hypot(
-                (last.latitude - latitude) * north, (last.longitude - longitude) * east
-            )
-            chosen = nearest_open(flat / (1 + FLAT_ERROR))
-        if len(chosen) < limit:
-            read(box.all(connection, **values, rows=_EVERY_ROW))
-            chosen = nearest_open(math.inf)
+        if len(chosen) >= limit or searched >= radius_m:
+            break
+        # Nothing usable yet (a village, the countryside): a wider step, so the search does
+        # not read the same inner rows four times over on its way out.
+        searched = min(searched * (2 if chosen else 4), radius_m)
     ids = {f"id_{n}": aed_id for n, aed_id in enumerate(chosen)}
     rows = _by_ids(len(ids)).all(connection, **ids) if ids else []
     found = [NearbyAed(view_of(reach, row, at), chosen[row.id]) for row in rows]
