@@ -149,6 +149,39 @@ def loopback_sender() -> WebhookSender:
     )
 
 
+# (address dialled, TLS asked, the name the certificate is checked against)
+Dials = list[tuple[str, bool, str | None]]
+
+
+def sender_to(
+    receiver: Scripted,
+    resolve: Callable[[str, int], list[str]],
+    guard: AddressGuard | None = None,
+) -> tuple[WebhookSender, Dials]:
+    """A sender for public names (`resolve` gives their addresses) whose every connection,
+    whatever address it dials, reaches `receiver` on plain HTTP; its dials are recorded."""
+    dials: Dials = []
+
+    async def connect(
+        protocol: Callable[[], asyncio.Protocol],
+        address: str,
+        port: int,
+        tls: ssl.SSLContext | None,
+        server_hostname: str | None,
+    ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
+        dials.append((address, tls is not None, server_hostname))
+        return await open_connection(protocol, "127.0.0.1", receiver.port, None, None)
+
+    sender = WebhookSender(
+        guard or AddressGuard(),
+        clock=FrozenClock(),
+        timeout_seconds=5,
+        connect=connect,
+        resolver=resolve,
+    )
+    return sender, dials
+
+
 def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
@@ -184,35 +217,17 @@ def test_a_kept_connection_carries_only_its_host_name_and_checked_address() -> N
         "a.example.nl": ["93.184.215.14"],
         "b.example.nl": ["93.184.215.14"],
     }
-    dialled: list[tuple[str, str | None]] = []
     with scripted_receiver(always(KEEP)) as receiver:
-
-        async def to_receiver(
-            protocol: Callable[[], asyncio.Protocol],
-            address: str,
-            port: int,
-            tls: ssl.SSLContext | None,
-            server_hostname: str | None,
-        ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
-            dialled.append((address, server_hostname))
-            return await open_connection(protocol, "127.0.0.1", receiver.port, None, None)
-
-        sender = WebhookSender(
-            AddressGuard(),
-            clock=FrozenClock(),
-            timeout_seconds=5,
-            connect=to_receiver,
-            resolver=lambda host, port: answers[host],
-        )
+        sender, dials = sender_to(receiver, lambda host, port: answers[host])
         for url in ["https://a.example.nl/hook", "https://b.example.nl/hook"] * 2:
             assert sender.send(url, headers={}, body=b"{}").status_code == 204
-        assert dialled == [
-            ("93.184.215.14", "a.example.nl"),
-            ("93.184.215.14", "b.example.nl"),
+        assert dials == [
+            ("93.184.215.14", True, "a.example.nl"),
+            ("93.184.215.14", True, "b.example.nl"),
         ]
         answers["a.example.nl"] = ["145.97.39.155"]
         assert sender.send("https://a.example.nl/hook", headers={}, body=b"{}").succeeded
-        assert dialled[-1] == ("145.97.39.155", "a.example.nl")
+        assert dials[-1] == ("145.97.39.155", True, "a.example.nl")
         assert [(a.connection, a.host) for a in receiver.arrived] == [
             (1, "a.example.nl"),
             (2, "b.example.nl"),
@@ -304,19 +319,7 @@ def test_a_long_answer_is_not_waited_for_and_its_connection_is_closed() -> None:
         return b"HTTP/1.1 500 Oops\r\ncontent-length: %d\r\n\r\n" % big + b"x" * 100 * 1024
 
     with scripted_receiver(long_answer) as receiver:
-
-        async def to_receiver(
-            protocol: Callable[[], asyncio.Protocol], *_: object
-        ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
-            return await open_connection(protocol, "127.0.0.1", receiver.port, None, None)
-
-        sender = WebhookSender(
-            AddressGuard(),
-            clock=FrozenClock(),
-            timeout_seconds=5,
-            connect=to_receiver,
-            resolver=lambda host, port: ["93.184.215.14"],
-        )
+        sender, _ = sender_to(receiver, lambda host, port: ["93.184.215.14"])
         started = time.monotonic()
         result = sender.send("http://partner.example.nl/hook", headers={}, body=b"{}")
         assert time.monotonic() - started < 4
@@ -394,29 +397,11 @@ def test_a_running_worker_closes_idle_connections_in_time_and_all_when_it_stops(
 
 
 def test_a_connection_is_kept_for_https_or_plain_http_alone() -> None:
-    dialled: list[bool] = []
     with scripted_receiver(always(KEEP)) as receiver:
-
-        async def plain(
-            protocol: Callable[[], asyncio.Protocol],
-            address: str,
-            port: int,
-            tls: ssl.SSLContext | None,
-            server_hostname: str | None,
-        ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
-            dialled.append(tls is not None)
-            return await open_connection(protocol, "127.0.0.1", receiver.port, None, None)
-
-        sender = WebhookSender(
-            AddressGuard(),
-            clock=FrozenClock(),
-            timeout_seconds=5,
-            connect=plain,
-            resolver=lambda host, port: ["93.184.215.14"],
-        )
+        sender, dials = sender_to(receiver, lambda host, port: ["93.184.215.14"])
         for url in ["http://a.example.nl:8443/hook", "https://a.example.nl:8443/hook"] * 2:
             assert sender.send(url, headers={}, body=b"{}").succeeded
-        assert dialled == [False, True]
+        assert [tls for _, tls, _ in dials] == [False, True]
         sender.close()
 
 
@@ -426,18 +411,10 @@ def test_an_answer_excerpt_follows_the_address_checked_for_each_request() -> Non
     addresses = ["93.184.215.14"]
     banner = b"HTTP/1.1 500 Oops\r\ncontent-length: 13\r\n\r\nsecret banner"
     with scripted_receiver(always(banner)) as receiver:
-
-        async def to_receiver(
-            protocol: Callable[[], asyncio.Protocol], *_: object
-        ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
-            return await open_connection(protocol, "127.0.0.1", receiver.port, None, None)
-
-        sender = WebhookSender(
+        sender, _ = sender_to(
+            receiver,
+            lambda host, port: list(addresses),
             AddressGuard(parse_allow_list(["127.0.0.0/8"])),
-            clock=FrozenClock(),
-            timeout_seconds=5,
-            connect=to_receiver,
-            resolver=lambda host, port: list(addresses),
         )
         first = sender.send("http://partner.example.nl/hook", headers={}, body=b"{}")
         addresses[:] = ["127.0.0.1"]
