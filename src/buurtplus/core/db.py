@@ -377,7 +377,7 @@ class KeptConnection:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A read-only ORM session in a transaction of its own on the kept connection. It is
-        closed, not committed (a commit of nothing cost a short read a tenth of its time), and
+        closed, not committed (a commit of nothing was a tenth of the session's own cost), and
         its transaction rolled back: a change still pending in it at the end is an error."""
         with self.connection() as connection:
             session = Session(bind=connection, expire_on_commit=False)
