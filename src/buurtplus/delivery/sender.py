@@ -278,44 +278,34 @@ class _Connection(asyncio.Protocol):
 
 class _Idle:
     """The connections of one sending thread that wait for the next request to their
-    receiver."""
+    receiver: per receiver, the longest idle first (a receiver without one has no entry)."""
 
     def __init__(self) -> None:
-        # Per receiver, the longest idle first.
         self._by_receiver: dict[_Receiver, list[_Connection]] = {}
-        self._count = 0
 
     def take(self, receiver: _Receiver) -> _Connection | None:
-        waiting = self._by_receiver.get(receiver)
         now = time.monotonic()
-        while waiting:
+        while waiting := self._by_receiver.get(receiver):
             connection = waiting.pop()
-            self._count -= 1
+            if not waiting:
+                del self._by_receiver[receiver]
             if connection.usable(now):
                 return connection
             connection.abort()
         return None
 
     def keep(self, receiver: _Receiver, connection: _Connection) -> None:
-        waiting = self._by_receiver.setdefault(receiver, [])
+        waiting = self._by_receiver.get(receiver, [])
         connection.idle_since = time.monotonic()
         if len(waiting) >= MAX_IDLE_PER_RECEIVER or not connection.usable(connection.idle_since):
             connection.abort()
             return
-        waiting.append(connection)
-        self._count += 1
-        if self._count > MAX_IDLE_PER_THREAD:
-            self._close_longest_idle()
-
-    def _close_longest_idle(self) -> None:
-        receiver, waiting = min(
-            self._by_receiver.items(), key=lambda item: item[1][0].idle_since if item[1] else 0
-        )
-        if waiting:
-            waiting.pop(0).abort()
-            self._count -= 1
-        if not waiting:
-            del self._by_receiver[receiver]
+        self._by_receiver.setdefault(receiver, []).append(connection)
+        if sum(map(len, self._by_receiver.values())) > MAX_IDLE_PER_THREAD:
+            longest = min(self._by_receiver, key=lambda r: self._by_receiver[r][0].idle_since)
+            self._by_receiver[longest].pop(0).abort()
+            if not self._by_receiver[longest]:
+                del self._by_receiver[longest]
 
     def close(self, *, only_stale: bool) -> None:
         """Close the connections idle for too long or closed by their receiver (`only_stale`),
@@ -326,7 +316,6 @@ class _Idle:
             for connection in waiting:
                 if connection not in kept:
                     connection.abort()
-            self._count -= len(waiting) - len(kept)
             if kept:
                 self._by_receiver[receiver] = kept
             else:
