@@ -53,8 +53,10 @@ class NewEvent:
 
 _EVENTS = WebhookEvent.__table__  # type: ignore[attr-defined]
 _ENDPOINTS = WebhookEndpoint.__table__  # type: ignore[attr-defined]
-# Built once: a statement made per call costs more than the insert it runs.
-_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+# Built once: a statement made per call costs more than the insert it runs. The rows come back
+# in no set order and are matched by id: asked in the order given, SQLite stores one row per
+# statement (its new sequence numbers cannot be matched otherwise), a statement each.
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.seq)
 _INSERT_DELIVERIES = insert(Delivery.__table__)  # type: ignore[attr-defined]
 _ENABLED_ENDPOINTS = select(
     _ENDPOINTS.c.id, _ENDPOINTS.c.partner_id, _ENDPOINTS.c.event_types
@@ -81,7 +83,8 @@ def store_events(connection: Connection, events: list[NewEvent]) -> int:
         }
         for event in events
     ]
-    seqs = connection.execute(_INSERT_EVENTS, rows).scalars().all()
+    seq_of = {row.id: row.seq for row in connection.execute(_INSERT_EVENTS, rows)}
+    seqs = [seq_of[row["id"]] for row in rows]
     endpoints = connection.execute(
         _ENABLED_ENDPOINTS, {"partners": list({event.partner_id for event in events})}
     ).all()
