@@ -46,6 +46,16 @@ class Note:
         )
 
 
+class PlainNote:
+    """The same row as a job that stores only itself (no `store_all`), as a claim is."""
+
+    def __init__(self, row_id: uuid.UUID) -> None:
+        self.row_id = row_id
+
+    def __call__(self, connection: Connection) -> None:
+        Note.store_all(connection, [self])
+
+
 def _count(writer_url: str) -> int:
     engine = make_engine(writer_url)
     try:
@@ -59,13 +69,14 @@ def _count(writer_url: str) -> int:
         engine.dispose()
 
 
+@pytest.mark.parametrize("kind", [Note, PlainNote], ids=["batch jobs", "plain jobs"])
 def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
-    clean_database: str,
+    clean_database: str, kind: type[Note] | type[PlainNote]
 ) -> None:
     engine = make_engine(clean_database)
     writer = Writer(engine)
     taken = uuid.uuid4()
-    writer.run(Note(taken))
+    writer.run(kind(taken))
     gate = threading.Event()
     holding = threading.Event()
     outcomes: dict[int, object] = {}
@@ -84,8 +95,8 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
     first = threading.Thread(target=call, args=(-1, hold))
     first.start()
     assert holding.wait(30)  # the writer is in the held job's group, alone
-    jobs = [Note(uuid.uuid4()) for _ in range(9)]
-    jobs.insert(4, Note(taken))
+    jobs: list[Any] = [kind(uuid.uuid4()) for _ in range(9)]
+    jobs.insert(4, kind(taken))
     callers = [threading.Thread(target=call, args=(n, job)) for n, job in enumerate(jobs)]
     for caller in callers:
         caller.start()

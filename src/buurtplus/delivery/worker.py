@@ -151,10 +151,9 @@ _RECORD = (
 
 
 def claim_due_deliveries(
-    session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
+    connection: Connection, *, worker_id: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Claim]:
-    # Plain statements on the session's connection: the ORM's execution path is not needed.
-    connection = session.connection()
+    # Plain statements on the connection: the ORM is not needed.
     postgres = connection.dialect.name == "postgresql"
     rows = connection.execute(_DUE_LOCKED if postgres else _DUE, {"now": now, "limit": limit}).all()
     claims = [
@@ -432,11 +431,18 @@ class DeliveryWorker:
         return self._writer.run(job)
 
     def claim(self, limit: int) -> list[Claim]:
-        return self._in_transaction(partial(self._claim, limit=limit))
+        claim = partial(self._claim, limit=limit)
+        if self._writer is None:
+            with transaction(self._engine) as session:
+                return claim(session.connection())
+        # On the writer's connection, without a session of its own: a claim is a job of every
+        # sending thread after every stored report (a session and its savepoint cost as much
+        # as the claim's two statements).
+        return self._writer.run(claim)
 
-    def _claim(self, session: Session, *, limit: int) -> list[Claim]:
+    def _claim(self, connection: Connection, *, limit: int) -> list[Claim]:
         return claim_due_deliveries(
-            session,
+            connection,
             worker_id=self.worker_id,
             now=self._clock.now(),
             lease=self._lease,
