@@ -333,7 +333,10 @@ def plan_signal(
         )
         rows.audit.append(step_audit_row(signal, actor=None, action=action, at=now))
         rows.events = step_events(signal, category, action=action, from_partner_id=None, at=now)
-    rows.signal = {column.key: getattr(signal, column.key) for column in _SIGNALS.columns}
+    # Read from the object's state: every field is there (`unsaved`), and going through the
+    # ORM's attribute for each of thirty columns cost more than the rest of building the row.
+    state = signal.__dict__
+    rows.signal = {key: state[key] for key in _SIGNAL_KEYS}
 
     return PlannedSignal(
         rows=rows,
@@ -347,6 +350,7 @@ def plan_signal(
 
 
 _SIGNALS = Signal.__table__  # type: ignore[attr-defined]
+_SIGNAL_KEYS = tuple(column.key for column in _SIGNALS.columns)
 # Built once: a statement made per call costs more than the insert it runs.
 _INSERT_SIGNAL = insert(_SIGNALS)
 _INSERT_HISTORY = insert(SignalEvent.__table__)  # type: ignore[attr-defined]
