@@ -143,6 +143,37 @@ def test_the_same_idempotency_key_returns_the_original_signal(
     assert stored_signals(client) == 1
 
 
+@pytest.mark.parametrize("retry_by", ["Idempotency-Key", "id"])
+def test_a_retry_gets_the_first_answer_where_the_report_would_now_be_refused(
+    client: TestClient, make: Factory, plus_team: Team, reporter: User, retry_by: str
+) -> None:
+    headers = make.auth(reporter)
+    body = report(category="loneliness")
+    if retry_by == "id":
+        body["id"] = str(uuid.uuid4())
+    else:
+        headers["Idempotency-Key"] = "phone-7-attempt"
+    first = client.post(SIGNALS, json=body, headers=headers)
+    # The team leaves Plus mode: social categories are refused from now on.
+    app: Any = client.app
+    with transaction(app.state.engine) as session:
+        team = session.get(Team, plus_team.id)
+        assert team is not None
+        team.plus_mode = False
+        session.add(team)
+
+    again = client.post(SIGNALS, json=body, headers=headers)
+    new = client.post(SIGNALS, json=report(category="loneliness"), headers=make.auth(reporter))
+
+    assert first.status_code == 201
+    assert again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert new.status_code == 422
+    assert new.json()["type"] == "urn:buurtplus:problem:plus-mode-required"
+    assert stored_signals(client) == 1
+
+
 def test_idempotency_keys_belong_to_one_reporter(
     client: TestClient, make: Factory, plus_team: Team, reporter: User
 ) -> None:

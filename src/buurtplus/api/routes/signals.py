@@ -114,7 +114,8 @@ async def report_signal(
         try:
             await writer_of(request).submit(planned.rows)
         except IntegrityError as conflict:
-            # A concurrent retry of the same report stored it first: answer with that one.
+            # A retry of a report stored before (or a concurrent retry stored it first):
+            # answer with that one.
             submission = await read_session_now(
                 request, partial(intake.after_conflict, planned=planned, conflict=conflict)
             )
