@@ -114,8 +114,7 @@ async def report_signal(
         try:
             await writer_of(request).submit(planned.rows)
         except IntegrityError as conflict:
-            # A retry of a report stored before (or a concurrent retry stored it first):
-            # answer with that one.
+            # A concurrent retry of the same report stored it first: answer with that one.
             submission = await read_session_now(
                 request, partial(intake.after_conflict, planned=planned, conflict=conflict)
             )

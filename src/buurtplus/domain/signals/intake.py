@@ -17,7 +17,6 @@ from buurtplus.core.audit.models import AuditEvent
 from buurtplus.core.audit.service import audit_row
 from buurtplus.core.clock import Clock
 from buurtplus.core.db import unsaved
-from buurtplus.core.errors import DomainError
 from buurtplus.core.idempotency import fingerprint
 from buurtplus.core.ids import time_ordered_id
 from buurtplus.core.metrics import SIGNALS_REPORTED, count_on_commit
@@ -149,8 +148,8 @@ def submit_signal(
 
     The API does the same in three steps: `plan_signal` on a read session (on the event loop
     with SQLite, in a thread with PostgreSQL), the rows to the group-committing writer
-    (`Writer.submit`), then `PlannedSignal.stored`, or `after_conflict` when the report was
-    stored before (a retry)."""
+    (`Writer.submit`), then `PlannedSignal.stored`, or `after_conflict` when a concurrent retry
+    stored the report first."""
     planned = plan_signal(
         session,
         actor=actor,
@@ -203,9 +202,8 @@ class PlannedSignal:
 def after_conflict(
     session: Session, planned: PlannedSignal, conflict: IntegrityError
 ) -> Submission:
-    """Storing failed on a key: most often this is a retry of a report stored before (or a
-    concurrent retry got there first), so answer with that signal (`session` must see what
-    was committed)."""
+    """Storing failed on a key: most often a concurrent retry of the same report got there
+    first, so answer with its signal (`session` must see what that retry committed)."""
     earlier = _earlier_submission(
         session,
         actor=planned.actor,
@@ -248,29 +246,21 @@ def plan_signal(
     session_ends_here: bool = False,
 ) -> "Submission | PlannedSignal":
     """Check and route a report on `session`, which only reads: the rows to store, or the
-    earlier answer when this is a retry of a stored report that would be refused now (any
-    other retry is answered by `after_conflict` once storing its rows finds them taken).
-    `session_ends_here`: the caller reads and writes nothing more on `session` (the API's read
-    session), so the router needs no savepoint to keep it usable."""
+    earlier answer when this is a retry of a report already stored. `session_ends_here`: the
+    caller reads and writes nothing more on `session` (the API's read session), so the router
+    needs no savepoint to keep it usable."""
     request_hash = draft.fingerprint()
-    # A retry of a report stored before is not looked for first: its key or id is found taken
-    # when its rows are stored, and `after_conflict` answers with the first signal. Retries are
-    # few; every other report saves the lookup.
+    earlier = _earlier_submission(
+        session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
+    )
+    if earlier is not None:
+        return _submission(session, actor, earlier, replayed=True)
+
+    team, category = _team_and_category(session, actor=actor, draft=draft)
     now = clock.now()
-    try:
-        team, category = _team_and_category(session, actor=actor, draft=draft)
-        observed_at = (draft.observed_at or now).astimezone(UTC)
-        if observed_at > now + CLOCK_SKEW:
-            raise ObservedInFuture()
-    except DomainError:
-        # A retry gets the first answer even where the report would be refused now (its
-        # reporter has left the team since, say).
-        earlier = _earlier_submission(
-            session, actor=actor, draft=draft, key=idempotency_key, fingerprint=request_hash
-        )
-        if earlier is not None:
-            return _submission(session, actor, earlier, replayed=True)
-        raise
+    observed_at = (draft.observed_at or now).astimezone(UTC)
+    if observed_at > now + CLOCK_SKEW:
+        raise ObservedInFuture()
 
     signal = unsaved(
         Signal,
