@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from buurtplus.core import writer as writer_module
@@ -69,14 +69,9 @@ def _count(writer_url: str) -> int:
         engine.dispose()
 
 
-@pytest.mark.parametrize("kind", [Note, PlainNote], ids=["batch jobs", "plain jobs"])
-def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
-    clean_database: str, kind: type[Note] | type[PlainNote]
-) -> None:
-    engine = make_engine(clean_database)
-    writer = Writer(engine)
-    taken = uuid.uuid4()
-    writer.run(kind(taken))
+def _in_one_group(writer: Writer, jobs: list[Any]) -> dict[int, object]:
+    """Run `jobs` in one group of `writer` (queued while it holds a job of its own): each
+    job's result or exception by its place, the held job's at -1."""
     gate = threading.Event()
     holding = threading.Event()
     outcomes: dict[int, object] = {}
@@ -95,12 +90,10 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
     first = threading.Thread(target=call, args=(-1, hold))
     first.start()
     assert holding.wait(30)  # the writer is in the held job's group, alone
-    jobs: list[Any] = [kind(uuid.uuid4()) for _ in range(9)]
-    jobs.insert(4, kind(taken))
     callers = [threading.Thread(target=call, args=(n, job)) for n, job in enumerate(jobs)]
     for caller in callers:
         caller.start()
-    for _ in range(3000):  # the ten queue up behind it
+    for _ in range(3000):  # the jobs queue up behind it
         if writer.waiting() == len(jobs):
             break
         gate.wait(0.01)
@@ -108,6 +101,21 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
     gate.set()
     for thread in [first, *callers]:
         thread.join(30)
+    return outcomes
+
+
+@pytest.mark.parametrize("kind", [Note, PlainNote], ids=["batch jobs", "plain jobs"])
+def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
+    clean_database: str, kind: type[Note] | type[PlainNote]
+) -> None:
+    engine = make_engine(clean_database)
+    writer = Writer(engine)
+    taken = uuid.uuid4()
+    writer.run(kind(taken))
+    jobs: list[Any] = [kind(uuid.uuid4()) for _ in range(9)]
+    jobs.insert(4, kind(taken))
+
+    outcomes = _in_one_group(writer, jobs)
     writer.stop()
     engine.dispose()
 
@@ -118,6 +126,47 @@ def test_one_failing_job_fails_alone_and_the_rest_of_its_group_commits(
     assert _count(clean_database) == 10
     # One commit each for the first note and the held job, one for the group of ten.
     assert writer.commits == 3
+
+
+def test_a_group_runs_in_one_savepoint_and_a_report_conflict_runs_no_plain_job_twice(
+    clean_database: str,
+) -> None:
+    engine = make_engine(clean_database)
+    savepoints: list[str] = []
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: (
+            statement.startswith("SAVEPOINT") and savepoints.append(statement)
+        ),
+    )
+    writer = Writer(engine)
+    taken = uuid.uuid4()
+    writer.run(Note(taken))
+    calls: list[uuid.UUID] = []
+
+    class Counted(PlainNote):
+        def __call__(self, connection: Connection) -> None:
+            calls.append(self.row_id)
+            super().__call__(connection)
+
+    plain = [Counted(uuid.uuid4()) for _ in range(6)]
+    savepoints.clear()
+    _in_one_group(writer, plain)
+    in_one = len(savepoints)
+    # Plain jobs with batch jobs, one of which conflicts: the group is stored again job by job.
+    calls.clear()
+    second = [Counted(uuid.uuid4()), Note(uuid.uuid4()), Note(taken), Counted(uuid.uuid4())]
+    outcomes = _in_one_group(writer, second)
+    writer.stop()
+    engine.dispose()
+
+    assert in_one == 1 + 1  # the held job's group, then one for the six
+    assert isinstance(outcomes[2], IntegrityError)
+    assert [outcomes[n] for n in (0, 1, 3)] == [None] * 3
+    # The conflict met first: each plain job ran once, in its own savepoint.
+    assert sorted(calls) == sorted([second[0].row_id, second[3].row_id])
+    assert _count(clean_database) == 1 + 6 + 3
 
 
 class Announcing(Note):

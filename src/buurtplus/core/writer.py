@@ -235,23 +235,26 @@ class Writer:
         connection: Connection, group: list[_Pending]
     ) -> list[tuple[_Pending, bool, Any]] | None:
         """Run the group in one savepoint, with one call per kind of batch job; None if any
-        of it failed (nothing of it is kept then)."""
+        of it failed (nothing of it is kept then). The batch jobs first: a report's conflict
+        (a concurrent retry) is the usual failure, and met before any plain job has run, no
+        plain job runs twice (its log lines and counts would)."""
         if len(group) == 1:
             return None
+        # The class's `store_all`, not `isinstance(job, Batch)`: a runtime protocol check
+        # costs several microseconds a job, on the writer's thread.
+        batched = [getattr(type(pending.job), "store_all", None) is not None for pending in group]
         kinds: dict[Any, list[Any]] = {}
+        for pending, batch in zip(group, batched, strict=True):
+            if batch:
+                kinds.setdefault(type(pending.job), []).append(pending.job)
         savepoint = connection.begin_nested()
         try:
-            results: list[tuple[_Pending, bool, Any]] = []
-            for pending in group:
-                # The class's `store_all`, not `isinstance(job, Batch)`: a runtime protocol
-                # check costs several microseconds a job, on the writer's thread.
-                if getattr(type(pending.job), "store_all", None) is not None:
-                    kinds.setdefault(type(pending.job), []).append(pending.job)
-                    results.append((pending, True, None))
-                else:
-                    results.append((pending, True, pending.job(connection)))
             for kind, jobs in kinds.items():
                 kind.store_all(connection, jobs)
+            results: list[tuple[_Pending, bool, Any]] = [
+                (pending, True, None if batch else pending.job(connection))
+                for pending, batch in zip(group, batched, strict=True)
+            ]
         except Exception:
             savepoint.rollback()
             return None
