@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from buurtplus.core.actor import UserRole
@@ -18,7 +18,8 @@ from buurtplus.core.db import transaction
 from buurtplus.delivery.worker import DeliveryWorker
 from buurtplus.domain.partners.models import Partner
 from buurtplus.domain.users.models import User
-from buurtplus.outbox.models import Delivery, WebhookEvent
+from buurtplus.outbox.events import NewEvent, store_events
+from buurtplus.outbox.models import Delivery, EventType, WebhookEvent
 from tests.delivery.conftest import add_endpoint, report
 from tests.fixtures.etags import if_match
 from tests.fixtures.factories import Factory
@@ -507,3 +508,37 @@ def test_deliveries_claimed_together_go_out_at_once_and_a_slow_receiver_holds_up
     with transaction(client.app.state.engine) as session:  # type: ignore[attr-defined]
         statuses = [delivery.status for delivery in session.exec(select(Delivery))]
     assert statuses == ["succeeded"] * 3
+
+
+def test_events_stored_together_each_get_a_delivery_to_their_own_partner(
+    client: TestClient, make: Factory, receiver: Receiver
+) -> None:
+    partners = [make.partner() for _ in range(3)]
+    endpoint_of = {
+        partner.id: add_endpoint(
+            client, make, make.partner_user(partner), partner, f"{receiver.url}/{n}"
+        )["id"]
+        for n, partner in enumerate(partners)
+    }
+    now = datetime.now(UTC)
+    # Six events in one write, as a group of reports stores them: two for each partner.
+    events = [
+        NewEvent(partner_id=partner.id, type=EventType.signal_routed, data={"n": n}, created_at=now)
+        for n, partner in enumerate(partners * 2)
+    ]
+    app: Any = client.app
+    with app.state.engine.begin() as connection:
+        assert store_events(connection, events) == 6
+
+    with transaction(app.state.engine, write=False) as session:
+        stored = session.exec(
+            select(WebhookEvent, Delivery)
+            .where(col(Delivery.event_seq) == col(WebhookEvent.seq))
+            .order_by(col(WebhookEvent.seq))
+        ).all()
+    # In the order given, each with its own partner's delivery to that partner's endpoint.
+    assert [json.loads(event.body)["data"]["n"] for event, _ in stored] == list(range(6))
+    for event, delivery in stored:
+        partner = partners[json.loads(event.body)["data"]["n"] % 3]
+        assert event.partner_id == delivery.partner_id == partner.id
+        assert str(delivery.endpoint_id) == endpoint_of[partner.id]

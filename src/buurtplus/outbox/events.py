@@ -53,9 +53,9 @@ class NewEvent:
 
 _EVENTS = WebhookEvent.__table__  # type: ignore[attr-defined]
 _ENDPOINTS = WebhookEndpoint.__table__  # type: ignore[attr-defined]
-# Built once: a statement made per call costs more than the insert it runs. The rows come back
-# in no set order and are matched by id: asked in the order given, SQLite stores one row per
-# statement (its new sequence numbers cannot be matched otherwise), a statement each.
+# Built once: a statement made per call costs more than the insert it runs. The new rows come
+# back in no set order and are matched by id: asked for in the order given, SQLAlchemy inserts
+# one row per statement on SQLite (it cannot match SQLite's new sequence numbers to the rows).
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.seq)
 _INSERT_DELIVERIES = insert(Delivery.__table__)  # type: ignore[attr-defined]
 _ENABLED_ENDPOINTS = select(
