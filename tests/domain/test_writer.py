@@ -1,6 +1,7 @@
 """The group-committing writer: many callers' jobs in one commit, each failing on its own."""
 
 import asyncio
+import gc
 import threading
 import time
 import uuid
@@ -240,6 +241,37 @@ def test_submit_waits_on_the_event_loop_and_a_cancelled_caller_still_gets_its_ro
     assert outcomes[7] == "held"
     # Six notes, and the abandoned caller's: handed in is stored.
     assert _count(clean_database) == 7
+
+
+def test_a_job_submitted_from_the_event_loop_leaves_no_reference_cycle(
+    clean_database: str,
+) -> None:
+    """Every report waits through `submit`: what it leaves in reference cycles (its futures,
+    their locks, callbacks) is freed only by the garbage collector's passes, which a server
+    makes rare (main.settle_long_lived_objects). It must leave none."""
+    engine = make_engine(clean_database)
+    writer = Writer(engine)
+    flags = gc.get_debug()
+
+    async def reports() -> list[object]:
+        await writer.submit(Note(uuid.uuid4()))  # the loop's and the writer's own start
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what a pass finds unreachable is kept to be seen
+        try:
+            for _ in range(20):
+                await writer.submit(Note(uuid.uuid4()))
+            gc.collect()
+            return list(gc.garbage)
+        finally:
+            gc.set_debug(flags)
+            gc.garbage.clear()
+
+    left = asyncio.run(reports())
+    writer.stop()
+    engine.dispose()
+
+    assert _count(clean_database) == 21
+    assert [type(thing).__name__ for thing in left] == []
 
 
 class Naps:

@@ -144,8 +144,11 @@ class Writer:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[T] = loop.create_future()
 
-        def settle(_: "Future[Any]") -> None:
-            loop.call_soon_threadsafe(_copy_outcome, done, waiter)
+        # The finished future comes as the argument: a callback that named `done` itself would
+        # make a reference cycle (the future holds its callbacks) of every report's futures,
+        # locks and closures, left for the garbage collector's passes (docs/performance.md).
+        def settle(finished: "Future[Any]") -> None:
+            loop.call_soon_threadsafe(_copy_outcome, finished, waiter)
 
         done.add_done_callback(settle)
         return await waiter
