@@ -85,7 +85,8 @@ def main() -> None:
     names = [(url or "sqlite").split(":", 1)[0].split("+", 1)[0] for url in databases]
     report = (
         f"All of `make bench` on {' and '.join(names)}; HTTP load from wrk (1 thread, 32 "
-        f"connections, 8 s per path), shares against the floor measured in the same run.\n\n"
+        f"connections, 8 s per path), shares against the floor measured in the same run (the "
+        f"mean of its measures before and after the paths).\n\n"
         f"{table(rows)}\n"
     )
     print("\n" + report)
