@@ -4,6 +4,7 @@ acknowledgement deadline. Every step is a history event and an audit event."""
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -61,32 +62,51 @@ def facts_of(
     )
 
 
+def decision_fields(
+    decision: Decision | None, *, action: SignalAction, now: datetime
+) -> dict[str, Any]:
+    """What a routing decision (None: no partner) puts on a signal, by field."""
+    fields: dict[str, Any] = (
+        {
+            "status": SignalStatus.unroutable,
+            "partner_id": None,
+            "routing_rule_id": None,
+            "routing_rule_name": None,
+            "ack_deadline": None,
+            "ack_minutes": None,
+            "fallback_partner_id": None,
+            "routing_explanation": NO_ROUTE,
+        }
+        if decision is None
+        else {
+            "status": SignalStatus.routed,
+            "partner_id": decision.partner_id,
+            "routing_rule_id": decision.rule_id,
+            "routing_rule_name": decision.rule_name,
+            "ack_minutes": decision.ack_minutes,
+            "ack_deadline": now + timedelta(minutes=decision.ack_minutes),
+            "fallback_partner_id": decision.fallback_partner_id,
+            "routing_explanation": decision.explanation,
+        }
+    )
+    if action != SignalAction.escalate:
+        fields["escalated_at"] = None  # a new deadline may be escalated in its turn
+    fields["updated_at"] = now
+    return fields
+
+
+def decided_action(decision: Decision | None, action: SignalAction) -> SignalAction:
+    """The action a routing decision is recorded as."""
+    return action if decision else SignalAction.mark_unroutable
+
+
 def apply_decision(
     signal: Signal, decision: Decision | None, *, action: SignalAction, now: datetime
 ) -> SignalAction:
     """Put a routing decision (None: no partner) on the signal; the action it is recorded as."""
-    if decision is None:
-        signal.status = SignalStatus.unroutable
-        signal.partner_id = None
-        signal.routing_rule_id = None
-        signal.routing_rule_name = None
-        signal.ack_deadline = None
-        signal.ack_minutes = None
-        signal.fallback_partner_id = None
-        signal.routing_explanation = NO_ROUTE
-    else:
-        signal.status = SignalStatus.routed
-        signal.partner_id = decision.partner_id
-        signal.routing_rule_id = decision.rule_id
-        signal.routing_rule_name = decision.rule_name
-        signal.ack_minutes = decision.ack_minutes
-        signal.ack_deadline = now + timedelta(minutes=decision.ack_minutes)
-        signal.fallback_partner_id = decision.fallback_partner_id
-        signal.routing_explanation = decision.explanation
-    if action != SignalAction.escalate:
-        signal.escalated_at = None  # a new deadline may be escalated in its turn
-    signal.updated_at = now
-    return action if decision else SignalAction.mark_unroutable
+    for name, value in decision_fields(decision, action=action, now=now).items():
+        setattr(signal, name, value)
+    return decided_action(decision, action)
 
 
 def _apply(
