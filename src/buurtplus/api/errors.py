@@ -2,6 +2,8 @@
 
 import logging
 import re
+import traceback
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -247,13 +249,37 @@ async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+
+
+def _forgetting_frames(handler: Handler) -> Handler:
+    """`handler`, after which the frames the error came up through let go of their variables.
+    A frame that keeps the error it raised (FastAPI keeps a body it could not parse that way)
+    is in a reference cycle with it, freed only by a pass of the garbage collector, which a
+    server makes seldom (main.settle_long_lived_objects): a flood of refused megabyte bodies
+    would be kept meanwhile. The frames still running (the middleware calling `handler`) are
+    left as they are."""
+
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        try:
+            return await handler(request, exc)
+        finally:
+            traceback.clear_frames(exc.__traceback__)
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, handle_domain_error)
-    app.add_exception_handler(RequestValidationError, handle_validation_error)
-    app.add_exception_handler(StarletteHTTPException, handle_http_error)
-    app.add_exception_handler(Unauthenticated, handle_unauthenticated)
-    app.add_exception_handler(PreconditionRequired, handle_precondition_required)
-    app.add_exception_handler(Exception, handle_unexpected)
+    handlers: list[tuple[type[Exception], Handler]] = [
+        (DomainError, handle_domain_error),
+        (RequestValidationError, handle_validation_error),
+        (StarletteHTTPException, handle_http_error),
+        (Unauthenticated, handle_unauthenticated),
+        (PreconditionRequired, handle_precondition_required),
+        (Exception, handle_unexpected),
+    ]
+    for kind, handler in handlers:
+        app.add_exception_handler(kind, _forgetting_frames(handler))
 
 
 _DESCRIPTIONS = {
