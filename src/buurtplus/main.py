@@ -66,10 +66,10 @@ def create_served_app() -> FastAPI:
 
 # New container objects (net of those freed) between the collector's passes over the young
 # ones; Python's default is 700. With 32 requests in flight their live objects passed 700 every
-# few requests, and each pass walked them all (and every tenth pass the older ones): 80-100 µs
+# few requests, and each pass walked them all (and every tenth pass the older ones): 80-110 µs
 # of every report under intake load, finding nothing, as a report leaves nothing in reference
-# cycles (docs/performance.md). An error's handler lets go of the frames it came up through
-# (api/errors.py): refused megabyte bodies stayed in cycles with them until a pass.
+# cycles (docs/performance.md). The handler of a refused request's error lets go of the frames
+# it came up through (api/errors.py): refused megabyte bodies stayed in cycles with them.
 YOUNG_OBJECTS_PER_PASS = 10_000
 
 

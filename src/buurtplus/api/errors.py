@@ -254,11 +254,13 @@ Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 
 def _forgetting_frames(handler: Handler) -> Handler:
     """`handler`, after which the frames the error came up through let go of their variables.
-    A frame that keeps the error it raised (FastAPI keeps a body it could not parse that way)
-    is in a reference cycle with it, freed only by a pass of the garbage collector, which a
-    server makes seldom (main.settle_long_lived_objects): a flood of refused megabyte bodies
-    would be kept meanwhile. The frames still running (the middleware calling `handler`) are
-    left as they are."""
+    FastAPI keeps a body it could not parse in a frame's variable beside the error it raises,
+    a reference cycle freed only by a pass of the garbage collector, which a server makes
+    seldom (main.settle_long_lived_objects): a flood of refused megabyte bodies would be kept
+    meanwhile. Only for the errors FastAPI and Starlette raise afresh while reading one request:
+    their frames have finished, or are running (the middleware calling `handler`, left as they
+    are). An error raised in several requests (a writer group's failure) could hold another
+    request's suspended frames, which Python 3.11's `frame.clear()` would close."""
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         try:
@@ -270,16 +272,12 @@ def _forgetting_frames(handler: Handler) -> Handler:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    handlers: list[tuple[type[Exception], Handler]] = [
-        (DomainError, handle_domain_error),
-        (RequestValidationError, handle_validation_error),
-        (StarletteHTTPException, handle_http_error),
-        (Unauthenticated, handle_unauthenticated),
-        (PreconditionRequired, handle_precondition_required),
-        (Exception, handle_unexpected),
-    ]
-    for kind, handler in handlers:
-        app.add_exception_handler(kind, _forgetting_frames(handler))
+    app.add_exception_handler(DomainError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, _forgetting_frames(handle_validation_error))
+    app.add_exception_handler(StarletteHTTPException, _forgetting_frames(handle_http_error))
+    app.add_exception_handler(Unauthenticated, handle_unauthenticated)
+    app.add_exception_handler(PreconditionRequired, handle_precondition_required)
+    app.add_exception_handler(Exception, handle_unexpected)
 
 
 _DESCRIPTIONS = {
