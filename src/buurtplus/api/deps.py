@@ -166,7 +166,8 @@ async def _read_path(request: Request, run: Callable[[Reads], T], *, short: bool
     state = request.app.state
     if short and state.reads_on_event_loop:
         return run(state.loop_reads)
-    return await anyio.to_thread.run_sync(run, state.thread_reads)
+    reads: PooledReads = state.thread_reads
+    return await anyio.to_thread.run_sync(reads.again_if_lost, run)
 
 
 def get_read_session(request: Request) -> Iterator[Session]:

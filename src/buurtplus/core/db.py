@@ -1,6 +1,8 @@
 """Engine, sessions and column types shared by every table."""
 
+import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -45,8 +47,14 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
+log = logging.getLogger("buurtplus.db")
+T = TypeVar("T")
+
 # Execution option that makes a SQLite transaction take the write lock at BEGIN.
 WRITE_TRANSACTION = "buurtplus_write"
+# A database server's connection that waited in the pool longer than this is asked whether it
+# still works before it is handed out (see `_ping_when_idle`).
+PING_AFTER_IDLE_S = 1.0
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -179,7 +187,9 @@ class StrEnumType(TypeDecorator[E]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
-def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
+def make_engine(
+    url: str, *, enforce_foreign_keys: bool = True, ping_after_idle_s: float = PING_AFTER_IDLE_S
+) -> Engine:
     """An engine that never writes statement parameters (personal data, hashes) to logs."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -199,14 +209,40 @@ def make_engine(url: str, *, enforce_foreign_keys: bool = True) -> Engine:
         _configure_sqlite(engine, enforce_foreign_keys=enforce_foreign_keys)
         return engine
     # More connections than the request threadpool has threads (40), so none waits for one.
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=20,
         max_overflow=30,
         pool_use_lifo=True,
         hide_parameters=True,
     )
+    _ping_when_idle(engine, after_s=ping_after_idle_s)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, *, after_s: float) -> None:
+    """Before a connection that waited in the pool longer than `after_s` is handed out, ask the
+    server whether it still works; one that does not is replaced (the pool takes another). A
+    connection the server closed while it waited (a restart, a proxy's idle timeout) then fails
+    no request. SQLAlchemy's `pool_pre_ping` asks on every checkout: one round trip more for each
+    read of a few rows, which under load cost more than the read (docs/performance.md). Under
+    load no connection waits that long; a connection lost meanwhile fails its statement, and a
+    read is run again on another (`PooledReads.again_if_lost`)."""
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at <= after_s:
+            return  # new, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool closes this one and checks out another (a new one if need be).
+            raise DisconnectionError("the connection was lost while it waited") from error
 
 
 def make_event_loop_engine(url: str) -> Engine | None:
@@ -331,23 +367,63 @@ def _field_defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Ca
 
 
 class PooledReads:
-    """Reads on connections taken from `engine`'s pool, one per read (any thread)."""
+    """Reads on connections taken from `engine`'s pool, one per read (any thread).
+
+    On a database server every statement of a read runs on its own (autocommit): under READ
+    COMMITTED each statement sees the latest commits anyway, so a transaction round a read
+    bought nothing but two round trips more (BEGIN and ROLLBACK: with the ping the pool made
+    before, four round trips for a read of one row; docs/performance.md). On SQLite a read keeps
+    its transaction: one snapshot for all its statements."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._autocommit = engine.dialect.name != "sqlite"
+        # Shares the engine's pool; each connection is in autocommit while it is lent out.
+        self._reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if self._autocommit else engine
+        )
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             yield connection
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with transaction(self.engine, write=False) as session:
-            yield session
+        """A read-only ORM session. In autocommit nothing it holds is flushed (a flush would
+        be stored at once), and a change still pending at the end is an error, as on the event
+        loop's connection (`KeptConnection.session`)."""
+        if not self._autocommit:
+            with transaction(self.engine, write=False) as session:
+                yield session
+            return
+        with self._reads.connect() as connection:
+            session = Session(bind=connection, expire_on_commit=False, autoflush=False)
+            try:
+                yield session
+                _refuse_pending(session)
+            finally:
+                session.close()
+
+    def again_if_lost(self, run: Callable[["PooledReads"], T]) -> T:
+        """`run(self)`, and once more if the server closed the connection it read on (a restart
+        since the connection was last used): a read changes nothing, so running it again is
+        safe, and the pool hands out a working connection then (`_ping_when_idle`)."""
+        try:
+            return run(self)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("a read lost its database connection; reading again")
+            return run(self)
 
     def close(self) -> None:
         pass
+
+
+def _refuse_pending(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only session was asked to store changes")
 
 
 class KeptConnection:
@@ -383,8 +459,7 @@ class KeptConnection:
             session = Session(bind=connection, expire_on_commit=False)
             try:
                 yield session
-                if session.new or session.dirty or session.deleted:
-                    raise RuntimeError("a read-only session was asked to store changes")
+                _refuse_pending(session)
             finally:
                 session.close()
 
