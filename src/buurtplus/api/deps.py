@@ -6,6 +6,7 @@ too: it reads a few rows through `read_now` (on the event loop with SQLite, in t
 with a database server)."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -103,9 +104,15 @@ async def in_write_turn(request: Request, work: Callable[[Session], T]) -> T:
 def get_session(
     request: Request, _: Annotated[None, Depends(writer_turn, scope="function")]
 ) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+    """One transaction per request: committed when the route returns, rolled back on error. A
+    GET reads as the read paths do (`PooledReads.session`: on a database server without a
+    transaction round it, and it may store nothing but its audit events)."""
     audited = _audited(request)
-    with transaction(request.app.state.engine, write=_writes(request)) as session:
+    state = request.app.state
+    reading: AbstractContextManager[Session] = (
+        transaction(state.engine) if _writes(request) else state.thread_reads.session()
+    )
+    with reading as session:
         if audited:
             # Audit events wait in the session for the writer; a query must not flush them.
             session.autoflush = False
