@@ -57,6 +57,7 @@ def test_every_statement_of_a_read_runs_on_its_own(engine: sa.Engine) -> None:
     reads = PooledReads(engine)
     with reads.connection() as connection:
         assert connection.execute(_COUNT).scalar_one() == 0
+        lent = connection.execute(_BACKEND).scalar_one()
         raw = connection.connection.driver_connection
         assert isinstance(raw, psycopg.Connection)
         # No transaction begun for it (nor a ROLLBACK owed at its end).
@@ -67,7 +68,7 @@ def test_every_statement_of_a_read_runs_on_its_own(engine: sa.Engine) -> None:
         assert raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     # Lent out in autocommit only: the pool's next borrower gets a transaction as before.
     with engine.connect() as connection:
-        connection.execute(_COUNT)
+        assert connection.execute(_BACKEND).scalar_one() == lent  # the same connection
         assert connection.connection.driver_connection.info.transaction_status == (
             psycopg.pq.TransactionStatus.INTRANS
         )
@@ -161,7 +162,8 @@ def test_the_api_answers_after_the_server_closed_its_connections(
             ended = connection.execute(
                 sa.text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend' AND usename = current_user"
                 )
             ).scalar_one()
         assert ended >= 1

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidatePoolError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -241,8 +241,9 @@ def _ping_when_idle(engine: Engine, *, after_s: float) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
-            # The pool closes this one and checks out another (a new one if need be).
-            raise DisconnectionError("the connection was lost while it waited") from error
+            # The pool replaces this one, and every connection older than it at its next
+            # checkout (as `pool_pre_ping` did): a restart ended them all.
+            raise InvalidatePoolError("the connection was lost while it waited") from error
 
 
 def make_event_loop_engine(url: str) -> Engine | None:
