@@ -398,13 +398,9 @@ class PooledReads:
             with transaction(self.engine, write=False) as session:
                 yield session
             return
-        with self._reads.connect() as connection:
-            session = Session(bind=connection, expire_on_commit=False, autoflush=False)
-            try:
-                yield session
-                _refuse_pending(session)
-            finally:
-                session.close()
+        # Bound to the engine, not a connection: it takes one at its first query.
+        with _read_only_session(self._reads, autoflush=False) as session:
+            yield session
 
     def again_if_lost(self, run: Callable[["PooledReads"], T]) -> T:
         """`run(self)`, and once more if the server closed the connection it read on (a restart
@@ -422,9 +418,17 @@ class PooledReads:
         pass
 
 
-def _refuse_pending(session: Session) -> None:
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("a read-only session was asked to store changes")
+@contextmanager
+def _read_only_session(bind: Engine | Connection, *, autoflush: bool = True) -> Iterator[Session]:
+    """A session that is closed, never committed: a change still pending at its end is an
+    error."""
+    session = Session(bind=bind, expire_on_commit=False, autoflush=autoflush)
+    try:
+        yield session
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("a read-only session was asked to store changes")
+    finally:
+        session.close()
 
 
 class KeptConnection:
@@ -456,13 +460,8 @@ class KeptConnection:
         """A read-only ORM session in a transaction of its own on the kept connection. It is
         closed, not committed (a commit of nothing was a tenth of the session's own cost), and
         its transaction rolled back: a change still pending in it at the end is an error."""
-        with self.connection() as connection:
-            session = Session(bind=connection, expire_on_commit=False)
-            try:
-                yield session
-                _refuse_pending(session)
-            finally:
-                session.close()
+        with self.connection() as connection, _read_only_session(connection) as session:
+            yield session
 
     def _connect(self) -> Connection:
         self._open = self.engine.connect()
